@@ -1,0 +1,226 @@
+"""monitor.toml → a typed, validated Config. Every error names the file and the key."""
+
+from __future__ import annotations
+
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from monitor.errors import ConfigError
+from monitor.text import fold_tag, is_valid_tag
+
+DEFAULT_PATH = Path("monitor.toml")
+DEFAULT_TAGS = ("witkoffukraine", "diplomacydebacle")
+
+
+def _check(test: typing.Callable[[Any], bool], expected: str) -> dict[str, Any]:
+    """Field metadata: a value test and the words that say what was expected."""
+    return {"check": (test, expected)}
+
+
+@dataclass(frozen=True)
+class Labels:
+    threshold: float = field(
+        default=0.05, metadata=_check(lambda v: 0 < v < 1, "a number between 0 and 1")
+    )
+    negative: str = "skeptical"
+    neutral: str = "neutral"
+    positive: str = "supportive"
+
+    def display(self, label: str) -> str:
+        """The reader-facing name of an internal label ('negative' → 'skeptical')."""
+        return getattr(self, label)
+
+
+@dataclass(frozen=True)
+class Collect:
+    backfill_days: int = field(default=7, metadata=_check(lambda v: 1 <= v <= 365, "1 to 365"))
+    max_pages: int = field(default=10, metadata=_check(lambda v: 1 <= v <= 10_000, "1 to 10000"))
+
+
+@dataclass(frozen=True)
+class Config:
+    tags: tuple[str, ...] = DEFAULT_TAGS
+    timezone: str = "UTC"
+    database: Path = Path("data/monitor.db")
+    reports_dir: Path = Path("reports")
+    labels: Labels = Labels()
+    collect: Collect = Collect()
+    # Tables filled in by the sources and the scheduler; each validates its own keys.
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    schedule: dict[str, Any] = field(default_factory=dict)
+    # The file this came from (None: built-in defaults), for messages and relative paths.
+    path: Path | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def public_dict(self) -> dict[str, Any]:
+        """The config as plain data for manifests; it holds names of secrets, never values."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Labels | Collect):
+                value = {g.name: getattr(value, g.name) for g in fields(value)}
+            elif isinstance(value, Path):
+                value = str(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[f.name] = value
+        return out
+
+
+def _type_name(tp: Any) -> str:
+    return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(
+        tp, "a list of strings" if typing.get_origin(tp) is tuple else "a table"
+    )
+
+
+def _coerce(value: Any, tp: Any, where: str) -> Any:
+    """``value`` as type ``tp``, or a ConfigError that says what was expected."""
+    origin = typing.get_origin(tp)
+    ok = True
+    if tp is bool:
+        ok = isinstance(value, bool)
+    elif tp is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif tp is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif tp is str or tp is Path:
+        ok = isinstance(value, str) and bool(value.strip())
+        value = Path(value) if ok and tp is Path else value
+    elif origin is tuple:
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        value = tuple(value) if ok else value
+    elif origin is dict or tp is dict:
+        ok = isinstance(value, dict)
+    elif origin is typing.Union or origin is types.UnionType:
+        return _coerce(value, next(a for a in typing.get_args(tp) if a is not type(None)), where)
+    if not ok:
+        raise ConfigError(f"{where}: expected {_type_name(tp)}, got {value!r}")
+    return value
+
+
+def parse_table(raw: Any, cls: type, file: str, prefix: str = "") -> Any:
+    """Build dataclass ``cls`` from a TOML table: unknown keys, wrong types and values that
+    fail a field's check are errors naming ``file`` and the dotted key."""
+    where = prefix.rstrip(".") or "top level"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{file}: {where}: expected a table, got {raw!r}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in fields(cls) if f.name != "path"}
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        raise ConfigError(
+            f"{file}: {prefix}{unknown[0]}: unknown key (expected one of: {', '.join(known)})"
+        )
+    values = {}
+    for name, value in raw.items():
+        key = f"{file}: {prefix}{name}"
+        sub = hints[name]
+        if isinstance(sub, type) and hasattr(sub, "__dataclass_fields__"):
+            values[name] = parse_table(value, sub, file, f"{prefix}{name}.")
+            continue
+        values[name] = _coerce(value, sub, key)
+        test, expected = known[name].metadata.get("check", (None, None))
+        if test is not None and not test(values[name]):
+            raise ConfigError(f"{key}: expected {expected}, got {value!r}")
+    return cls(**values)
+
+
+def _validate(config: Config, file: str) -> Config:
+    if not config.tags:
+        raise ConfigError(f"{file}: tags: expected at least one hashtag, got []")
+    for i, tag in enumerate(config.tags):
+        if not is_valid_tag(tag):
+            raise ConfigError(
+                f"{file}: tags[{i}]: expected a hashtag of letters, digits and '_', got {tag!r}"
+            )
+    try:
+        ZoneInfo(config.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{file}: timezone: expected an IANA time zone such as 'Europe/Berlin', "
+            f"got {config.timezone!r}"
+        ) from None
+    for section in ("sources", "schedule"):
+        for name, table in getattr(config, section).items():
+            if section == "sources" and not isinstance(table, dict):
+                raise ConfigError(f"{file}: sources.{name}: expected a table, got {table!r}")
+    tags = tuple(dict.fromkeys(fold_tag(t) for t in config.tags))
+    return replace(config, tags=tags)
+
+
+def _resolve(config: Config, base: Path) -> Config:
+    """Relative paths count from the config file's folder, so cron can run from anywhere."""
+    return replace(
+        config,
+        database=config.database if config.database.is_absolute() else base / config.database,
+        reports_dir=(
+            config.reports_dir if config.reports_dir.is_absolute() else base / config.reports_dir
+        ),
+    )
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read ``path``; with None, ./monitor.toml if present, else the built-in defaults."""
+    if path is None:
+        if not DEFAULT_PATH.exists():
+            return Config()
+        path = DEFAULT_PATH
+    file = str(path)
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{file}: no such config file (run 'monitor init' to write one)"
+        ) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+    config = parse_table(raw, Config, file)
+    config = replace(_validate(config, file), path=Path(path))
+    return _resolve(config, Path(path).resolve().parent)
+
+
+def check_parent_dir(path: Path, key: str, config: Config) -> None:
+    """A configured file must go in a folder that exists: a typo should not create a tree."""
+    if not path.parent.is_dir():
+        where = f"{config.path}: {key}" if config.path else key
+        raise ConfigError(f"{where}: folder {str(path.parent)!r} does not exist")
+
+
+DEFAULT_CONFIG_TEXT = """\
+# monitor.toml: what the sentiment monitor tracks and where it keeps things.
+# Relative paths count from this file's folder. Secrets never go here: name the environment
+# variables that hold them (see [sources.*]).
+
+# Hashtags to track, with or without '#'; matched case-insensitively.
+tags = ["WitkoffUkraine", "DiplomacyDebacle"]
+
+# IANA time zone whose midnight starts a report day.
+timezone = "UTC"
+
+# The SQLite database and the folder daily reports are written to.
+database = "data/monitor.db"
+reports_dir = "reports"
+
+[labels]
+# VADER compound <= -threshold is negative, >= threshold positive, anything between neutral.
+threshold = 0.05
+# The names readers see for the three labels.
+negative = "skeptical"
+neutral = "neutral"
+positive = "supportive"
+
+[collect]
+# Without a cursor, a first collect reaches back this many days...
+backfill_days = 7
+# ...and fetches at most this many pages per source and tag in one run.
+max_pages = 10
+"""

@@ -1,0 +1,84 @@
+"""The canonical records every step shares: a Post flows in, a Score is attached to it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from monitor.errors import InvalidPost
+
+# Posts older than this predate every platform we collect from; such dates are data errors.
+EARLIEST_POST = datetime(2006, 1, 1, tzinfo=UTC)
+# Clocks drift; a post a little in the future is accepted, a day ahead is a data error.
+FUTURE_TOLERANCE = timedelta(days=1)
+
+LABELS = ("negative", "neutral", "positive")
+# Longer than any platform allows (Reddit's 40,000 is the largest): such a text is not a post.
+MAX_TEXT_CHARS = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One post on one platform, normalised. ``id`` is unique within ``platform``."""
+
+    platform: str
+    id: str
+    created_at: datetime
+    text: str
+    author: str | None = None
+    url: str | None = None
+    lang: str | None = None
+    tags: tuple[str, ...] = ()
+    metrics: dict[str, Any] | None = None
+    raw: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.platform or not isinstance(self.platform, str):
+            raise InvalidPost("missing platform")
+        if not self.id or not isinstance(self.id, str):
+            raise InvalidPost("missing id")
+        if not isinstance(self.created_at, datetime) or self.created_at.tzinfo is None:
+            raise InvalidPost("created_at must be a datetime with a UTC offset")
+        if self.created_at < EARLIEST_POST:
+            raise InvalidPost(f"created_at {self.created_at.isoformat()} is before 2006")
+        if self.created_at > datetime.now(UTC) + FUTURE_TOLERANCE:
+            raise InvalidPost(f"created_at {self.created_at.isoformat()} is in the future")
+        if not isinstance(self.text, str):
+            raise InvalidPost("text must be a string")
+        if not self.text.strip():
+            raise InvalidPost("empty text")
+        if len(self.text) > MAX_TEXT_CHARS:
+            raise InvalidPost(f"text longer than {MAX_TEXT_CHARS} characters")
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.platform, self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """VADER's four numbers for one text, plus the label the configured threshold gives."""
+
+    compound: float
+    pos: float
+    neu: float
+    neg: float
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredPost:
+    """A new post ready to store: its dedupe key and its score travel with it."""
+
+    post: Post
+    text_key: str
+    score: Score
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """An input record that could not become a Post: where it was and why."""
+
+    where: str
+    reason: str

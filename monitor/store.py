@@ -1,0 +1,390 @@
+"""The SQLite store: the only module that speaks SQL.
+
+Schema changes go through sqlite-utils migrations, so an existing database upgrades in place.
+Every write is one short transaction (``db.atomic()``), in WAL mode, so readers (reports,
+plots) never wait for a collect, and a killed process leaves either a whole batch or none.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from monitor.errors import MonitorError
+from monitor.models import Post, ScoredPost
+from monitor.text import format_timestamp
+
+migrations = Migrations("monitor")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE posts (
+            post_id INTEGER PRIMARY KEY,
+            platform TEXT NOT NULL,
+            id TEXT NOT NULL,
+            created_at TEXT NOT NULL,        -- UTC, 'YYYY-MM-DDTHH:MM:SSZ'
+            created_ts INTEGER NOT NULL,     -- the same instant, Unix seconds
+            text TEXT NOT NULL,
+            author TEXT,
+            url TEXT,
+            lang TEXT,
+            metrics TEXT,                    -- engagement counts, JSON
+            text_key TEXT NOT NULL,          -- posts with equal keys share one score
+            compound REAL NOT NULL,
+            pos REAL NOT NULL,
+            neu REAL NOT NULL,
+            neg REAL NOT NULL,
+            scorer_version TEXT NOT NULL,
+            collected_at TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX posts_platform_id ON posts (platform, id);
+        CREATE INDEX posts_text_key ON posts (text_key);
+        CREATE INDEX posts_created_ts ON posts (created_ts);
+
+        CREATE TABLE post_tags (
+            post_id INTEGER NOT NULL REFERENCES posts (post_id),
+            tag TEXT NOT NULL,
+            created_ts INTEGER NOT NULL,     -- copied from posts: daily aggregates need no join
+            PRIMARY KEY (post_id, tag)
+        );
+        CREATE INDEX post_tags_tag_time ON post_tags (tag, created_ts, post_id);
+
+        CREATE TABLE raw_posts (
+            post_id INTEGER PRIMARY KEY REFERENCES posts (post_id),
+            raw BLOB NOT NULL                -- zlib-compressed JSON, as the platform sent it
+        );
+
+        CREATE TABLE cursors (
+            source TEXT NOT NULL,
+            instance TEXT NOT NULL,
+            tag TEXT NOT NULL,
+            value TEXT NOT NULL,             -- JSON, the source's own resume point
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (source, instance, tag)
+        );
+
+        CREATE TABLE runs (
+            run_id INTEGER PRIMARY KEY,
+            job TEXT NOT NULL,
+            source TEXT,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,            -- running, ok, partial, error, skipped
+            counts TEXT,                     -- JSON
+            error TEXT,
+            pid INTEGER
+        );
+        CREATE INDEX runs_job_started ON runs (job, started_at);
+        """
+    )
+    db["posts"].enable_fts(["text"], create_triggers=True, tokenize="unicode61")
+
+
+def _now() -> str:
+    return format_timestamp(datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where one source stopped for one (instance, tag); stored with the posts it covers."""
+
+    source: str
+    instance: str
+    tag: str
+    value: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """A half-open time range [start_ts, end_ts) labelled for the caller (a local day, say)."""
+
+    label: str
+    start_ts: int
+    end_ts: int
+
+
+class Store:
+    """One SQLite database. Open with ``Store(path)``; use as a context manager to close it."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        try:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.db = Database(conn, execute_plugins=False)
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            migrations.apply(self.db)
+        except sqlite3.DatabaseError as exc:
+            raise MonitorError(f"{self.path}: cannot open the database: {exc}") from None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict]:
+        cursor = self.db.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    # --- writing -------------------------------------------------------------------------
+
+    def existing_ids(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """post_id of each (platform, id) already stored."""
+        found: dict[tuple[str, str], int] = {}
+        by_platform: dict[str, list[str]] = {}
+        for platform, post_id in keys:
+            by_platform.setdefault(platform, []).append(post_id)
+        for platform, ids in by_platform.items():
+            for chunk in _chunks(ids, 500):
+                marks = ",".join("?" * len(chunk))
+                for row in self.db.execute(
+                    f"SELECT post_id, id FROM posts WHERE platform = ? AND id IN ({marks})",
+                    [platform, *chunk],
+                ):
+                    found[(platform, row[1])] = row[0]
+        return found
+
+    def known_scores(
+        self, text_keys: Iterable[str], version: str
+    ) -> dict[str, tuple[float, float, float, float]]:
+        """Scores already stored for these text keys by this scorer version."""
+        found = {}
+        for chunk in _chunks(list(text_keys), 500):
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(
+                f"SELECT text_key, compound, pos, neu, neg FROM posts "
+                f"WHERE scorer_version = ? AND text_key IN ({marks}) GROUP BY text_key",
+                [version, *chunk],
+            ):
+                found[row[0]] = tuple(row[1:])
+        return found
+
+    def write_batch(
+        self,
+        new: Sequence[ScoredPost],
+        seen: Sequence[tuple[int, Post]] = (),
+        cursors: Sequence[Cursor] = (),
+        scorer_version: str = "",
+    ) -> tuple[int, int]:
+        """Store one batch in one transaction: new posts with their tags and raw payloads,
+        new tags and fresh engagement counts for posts already stored, and the cursors that
+        cover them. Returns (inserted, already present); a post another process stored in
+        the meantime counts as already present."""
+        collected_at = _now()
+        inserted = 0
+        seen = list(seen)
+        with self.db.atomic():
+            for item in new:
+                post, score = item.post, item.score
+                created_ts = int(post.created_at.timestamp())
+                row = self.db.execute(
+                    "INSERT INTO posts (platform, id, created_at, created_ts, text, author, url,"
+                    " lang, metrics, text_key, compound, pos, neu, neg, scorer_version,"
+                    " collected_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                    " ON CONFLICT (platform, id) DO NOTHING RETURNING post_id",
+                    (
+                        post.platform,
+                        post.id,
+                        format_timestamp(post.created_at),
+                        created_ts,
+                        post.text,
+                        post.author,
+                        post.url,
+                        post.lang,
+                        _json(post.metrics),
+                        item.text_key,
+                        score.compound,
+                        score.pos,
+                        score.neu,
+                        score.neg,
+                        scorer_version,
+                        collected_at,
+                    ),
+                ).fetchone()
+                if row is None:
+                    seen.append((self.existing_ids([post.key])[post.key], post))
+                    continue
+                inserted += 1
+                self._add_tags(row[0], post.tags, created_ts)
+                if post.raw is not None:
+                    self.db.execute(
+                        "INSERT INTO raw_posts (post_id, raw) VALUES (?, ?)",
+                        (row[0], zlib.compress(json.dumps(post.raw).encode("utf-8"))),
+                    )
+            for post_id, post in seen:
+                self._add_tags(post_id, post.tags, int(post.created_at.timestamp()))
+                if post.metrics:
+                    self.db.execute(
+                        "UPDATE posts SET metrics = ? WHERE post_id = ?",
+                        (_json(post.metrics), post_id),
+                    )
+            for cursor in cursors:
+                self.db.execute(
+                    "INSERT INTO cursors (source, instance, tag, value, updated_at)"
+                    " VALUES (?,?,?,?,?) ON CONFLICT (source, instance, tag)"
+                    " DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                    (cursor.source, cursor.instance, cursor.tag, _json(cursor.value), collected_at),
+                )
+        return inserted, len(seen)
+
+    def _add_tags(self, post_id: int, tags: Iterable[str], created_ts: int) -> None:
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO post_tags (post_id, tag, created_ts) VALUES (?,?,?)",
+            [(post_id, tag, created_ts) for tag in tags],
+        )
+
+    def cursor(self, source: str, instance: str, tag: str) -> dict[str, Any] | None:
+        row = self.db.execute(
+            "SELECT value FROM cursors WHERE source = ? AND instance = ? AND tag = ?",
+            (source, instance, tag),
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def start_run(self, job: str, source: str | None = None) -> int:
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "INSERT INTO runs (job, source, started_at, status, pid) VALUES (?,?,?,?,?)",
+                (job, source, _now(), "running", os.getpid()),
+            )
+        return int(cursor.lastrowid)
+
+    def finish_run(
+        self,
+        run_id: int,
+        status: str,
+        counts: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, counts = ?, error = ?"
+                " WHERE run_id = ?",
+                (_now(), status, _json(counts), error, run_id),
+            )
+
+    def runs(self, job: str | None = None, limit: int = 50) -> list[dict]:
+        where, params = ("WHERE job = ?", [job]) if job else ("", [])
+        return self._rows(
+            f"SELECT * FROM runs {where} ORDER BY run_id DESC LIMIT ?", [*params, limit]
+        )
+
+    # --- rescoring -----------------------------------------------------------------------
+
+    def stale_texts(self, version: str, after_post_id: int, limit: int) -> list[tuple]:
+        """(post_id, text_key, text) of posts scored by another version, in post_id order."""
+        return self.db.execute(
+            "SELECT post_id, text_key, text FROM posts WHERE post_id > ?"
+            " AND scorer_version != ? ORDER BY post_id LIMIT ?",
+            (after_post_id, version, limit),
+        ).fetchall()
+
+    def update_scores(
+        self, version: str, scores: Iterable[tuple[str, float, float, float, float]]
+    ) -> int:
+        """Set new scores on every stale post with each text key; returns posts updated."""
+        with self.db.atomic():
+            cursor = self.db.conn.executemany(
+                "UPDATE posts SET compound = ?, pos = ?, neu = ?, neg = ?, scorer_version = ?"
+                " WHERE text_key = ? AND scorer_version != ?",
+                [(c, p, n, g, version, key, version) for key, c, p, n, g in scores],
+            )
+        return cursor.rowcount
+
+    # --- reading -------------------------------------------------------------------------
+
+    def aggregate(
+        self,
+        buckets: Sequence[Bucket],
+        tags: Sequence[str],
+        threshold: float,
+        by_platform: bool = False,
+    ) -> list[dict]:
+        """Per bucket and tag (and platform): n, label counts, and compound sums for the mean
+        and its spread. Buckets and tags with no posts are absent; the caller fills zeros."""
+        if not buckets or not tags:
+            return []
+        platform = ", p.platform" if by_platform else ""
+        marks = ",".join("?" * len(tags))
+        spans = json.dumps([[b.label, b.start_ts, b.end_ts] for b in buckets])
+        return self._rows(
+            f"""
+            WITH b AS (
+                SELECT json_extract(value, '$[0]') AS bucket,
+                       json_extract(value, '$[1]') AS lo,
+                       json_extract(value, '$[2]') AS hi
+                FROM json_each(?)
+            )
+            SELECT b.bucket, t.tag{platform},
+                   count(*) AS n,
+                   sum(p.compound <= -?) AS n_negative,
+                   sum(p.compound >= ?) AS n_positive,
+                   sum(p.compound) AS sum_compound,
+                   sum(p.compound * p.compound) AS sum_compound_sq
+            FROM b
+            JOIN post_tags t ON t.tag IN ({marks}) AND t.created_ts >= b.lo AND t.created_ts < b.hi
+            JOIN posts p ON p.post_id = t.post_id
+            GROUP BY b.bucket, t.tag{platform}
+            """,
+            [spans, threshold, threshold, *tags],
+        )
+
+    def extreme_posts(
+        self, tag: str, start_ts: int, end_ts: int, most: str, limit: int = 3
+    ) -> list[dict]:
+        """The ``limit`` most negative (most='negative') or most positive posts of a tag."""
+        order = "p.compound ASC" if most == "negative" else "p.compound DESC"
+        return self._rows(
+            f"""
+            SELECT p.platform, p.id, p.created_at, p.text, p.author, p.url, p.compound
+            FROM post_tags t JOIN posts p ON p.post_id = t.post_id
+            WHERE t.tag = ? AND t.created_ts >= ? AND t.created_ts < ?
+            ORDER BY {order}, p.created_ts DESC LIMIT ?
+            """,
+            [tag, start_ts, end_ts, limit],
+        )
+
+    def count_posts(self, tag: str | None = None, start_ts: int = 0, end_ts: int = 2**62) -> int:
+        if tag is None:
+            sql, params = "SELECT count(*) FROM posts WHERE created_ts >= ? AND created_ts < ?", []
+        else:
+            sql = (
+                "SELECT count(*) FROM post_tags WHERE tag = ? AND created_ts >= ?"
+                " AND created_ts < ?"
+            )
+            params = [tag]
+        return self.db.execute(sql, [*params, start_ts, end_ts]).fetchone()[0]
+
+    def scorer_versions(self) -> dict[str, int]:
+        return dict(
+            self.db.execute(
+                "SELECT scorer_version, count(*) FROM posts GROUP BY scorer_version"
+            ).fetchall()
+        )
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,97 @@
+"""Pure text helpers: HTML to plain text, hashtags, tag folding, timestamps, dedupe keys."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+
+from monitor.errors import InvalidPost
+
+# A hashtag is '#' then word characters with at least one letter (so '#1' is not one), not
+# preceded by a word character or '&' (so 'a#b' and '&#39;' are not either).
+_HASHTAG = re.compile(r"(?<![\w&#])#(\w*[^\W\d_]\w*)")
+_TAG = re.compile(r"^\w+$")
+_SPACE = re.compile(r"[ \t\r\f\v]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def fold_tag(tag: str) -> str:
+    """The stored form of a hashtag: no '#', NFKC-normalised and case-folded."""
+    return unicodedata.normalize("NFKC", tag.strip().removeprefix("#")).casefold()
+
+
+def is_valid_tag(tag: str) -> bool:
+    return bool(_TAG.match(fold_tag(tag)))
+
+
+def hashtags(text: str) -> list[str]:
+    """Hashtags written in ``text``, folded, in order of first appearance, without repeats."""
+    return list(dict.fromkeys(fold_tag(m) for m in _HASHTAG.findall(text)))
+
+
+class _TextExtractor(HTMLParser):
+    """Collects the text of an HTML fragment, turning block ends and <br> into line breaks."""
+
+    _BLOCKS = frozenset({"p", "div", "blockquote", "li", "ul", "ol", "h1", "h2", "h3", "pre"})
+    _SKIP = frozenset({"script", "style"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self._skipping += 1
+        elif tag == "br":
+            self.parts.append("\n")
+        elif tag in self._BLOCKS:
+            self.parts.append("\n\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in self._BLOCKS:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of an HTML fragment: paragraphs and <br> become line breaks, entities are
+    decoded, links keep their visible text, scripts and styles are dropped."""
+    extractor = _TextExtractor()
+    extractor.feed(html)
+    extractor.close()
+    text = "".join(extractor.parts)
+    lines = (_SPACE.sub(" ", line).strip() for line in text.split("\n"))
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def text_key(text: str) -> str:
+    """A key equal for texts that score the same: reposts and copy-pastes share one score."""
+    normal = " ".join(unicodedata.normalize("NFC", text).split())
+    return hashlib.blake2b(normal.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def parse_timestamp(value: str) -> datetime:
+    """An ISO 8601 / RFC 3339 timestamp with an offset ('Z' or '+hh:mm'), as aware UTC."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidPost("created_at is missing")
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidPost(f"created_at {value!r} is not an ISO 8601 timestamp") from None
+    if moment.tzinfo is None:
+        raise InvalidPost(f"created_at {value!r} has no UTC offset")
+    return moment.astimezone(UTC)
+
+
+def format_timestamp(moment: datetime) -> str:
+    """The stored form of a time: UTC, second precision, 'Z' suffix (sorts as text)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,108 @@
+"""Daily trends as small pandas DataFrames, computed from SQL aggregates (never from every post).
+
+One row per local day (in the configured time zone) x tag (x platform): n, the count and share
+of each label with a 95% Wilson interval, and the mean compound with a 95% interval. Days with
+no posts are zero rows, not gaps, so a quiet day is visible as quiet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from monitor.models import LABELS
+from monitor.store import Bucket, Store
+
+Z95 = 1.959963984540054
+
+
+def day_buckets(start: date, end: date, timezone: str = "UTC") -> list[Bucket]:
+    """One bucket per local day from ``start`` to ``end`` inclusive; a day across a DST change
+    is 23 or 25 hours long, as the calendar says."""
+    zone = ZoneInfo(timezone)
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    return [
+        Bucket(
+            d.isoformat(),
+            int(datetime.combine(d, time(), zone).timestamp()),
+            int(datetime.combine(d + timedelta(days=1), time(), zone).timestamp()),
+        )
+        for d in days
+    ]
+
+
+def wilson_interval(k: np.ndarray, n: np.ndarray, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
+    """The Wilson score interval for k successes in n trials; NaN where n is 0."""
+    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = k / n
+        denom = 1 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+
+
+def daily(
+    store: Store,
+    tags: Sequence[str],
+    start: date,
+    end: date,
+    timezone: str = "UTC",
+    threshold: float = 0.05,
+    by_platform: bool = False,
+    platforms: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Per local day and tag (and platform, with ``by_platform``): counts, shares with
+    Wilson intervals, and mean compound with its interval. Missing days are zero rows."""
+    keys = ["day", "tag", *(["platform"] if by_platform else [])]
+    rows = store.aggregate(day_buckets(start, end, timezone), tags, threshold, by_platform)
+    found = pd.DataFrame(
+        rows,
+        columns=[
+            "bucket",
+            "tag",
+            *keys[2:],
+            "n",
+            "n_negative",
+            "n_positive",
+            "sum_compound",
+            "sum_compound_sq",
+        ],
+    )
+    found = found.rename(columns={"bucket": "day"})
+    found["day"] = pd.to_datetime(found["day"])
+    levels = [pd.date_range(start, end, freq="D", name="day"), pd.Index(list(tags), name="tag")]
+    if by_platform:
+        names = platforms if platforms is not None else sorted(found["platform"].unique())
+        levels.append(pd.Index(list(names), name="platform"))
+    frame = (
+        found.set_index(keys)
+        .reindex(pd.MultiIndex.from_product(levels), fill_value=0)
+        .reset_index()
+    )
+    for column in ("n", "n_negative", "n_positive"):
+        frame[column] = frame[column].astype("int64")
+    frame["n_neutral"] = frame["n"] - frame["n_negative"] - frame["n_positive"]
+    n = frame["n"].to_numpy(dtype=float)
+    for label in LABELS:
+        k = frame[f"n_{label}"].to_numpy(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frame[f"share_{label}"] = k / n
+        frame[f"share_{label}_lo"], frame[f"share_{label}_hi"] = wilson_interval(k, n)
+    total = frame["sum_compound"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = total / n
+        variance = (frame["sum_compound_sq"].to_numpy(dtype=float) - n * mean**2) / (n - 1)
+        half = Z95 * np.sqrt(np.clip(variance, 0, None) / n)
+    frame["mean_compound"] = mean
+    frame["mean_compound_lo"] = np.where(n > 1, mean - half, np.nan)
+    frame["mean_compound_hi"] = np.where(n > 1, mean + half, np.nan)
+    columns = [*keys, "n", *(f"n_{label}" for label in LABELS)]
+    for label in LABELS:
+        columns += [f"share_{label}", f"share_{label}_lo", f"share_{label}_hi"]
+    columns += ["mean_compound", "mean_compound_lo", "mean_compound_hi"]
+    return frame[columns].sort_values(keys, ignore_index=True)
