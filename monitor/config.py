@@ -188,11 +188,16 @@ def load_config(path: Path | None = None) -> Config:
     return _resolve(config, Path(path).resolve().parent)
 
 
-def check_parent_dir(path: Path, key: str, config: Config) -> None:
-    """A configured file must go in a folder that exists: a typo should not create a tree."""
-    if not path.parent.is_dir():
-        where = f"{config.path}: {key}" if config.path else key
-        raise ConfigError(f"{where}: folder {str(path.parent)!r} does not exist")
+def prepare_parent_dir(path: Path, key: str, config: Config) -> None:
+    """A configured file must go in a folder that exists (a typo should not create a tree);
+    the built-in default folders are created on first use."""
+    if path.parent.is_dir():
+        return
+    if config.path is None and key in ("database", "reports_dir"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return
+    where = f"{config.path}: {key}" if config.path and not key.startswith("-") else key
+    raise ConfigError(f"{where}: folder {str(path.parent)!r} does not exist")
 
 
 DEFAULT_CONFIG_TEXT = """\

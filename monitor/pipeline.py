@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
+from monitor.files import read_posts
 from monitor.models import Post, Rejection, Score, ScoredPost
 from monitor.sentiment import label_for, score_texts, scorer_version
 from monitor.store import Cursor, Store
@@ -31,7 +33,7 @@ class IngestResult:
     rejections: list[Rejection] = field(default_factory=list)
 
     def reject(self, rejection: Rejection) -> None:
-        log.warning("rejected %s: %s", rejection.where, rejection.reason)
+        log.info("rejected %s: %s", rejection.where, rejection.reason)
         self.rejected += 1
         if len(self.rejections) < MAX_REJECTIONS_KEPT:
             self.rejections.append(rejection)
@@ -114,6 +116,26 @@ def ingest(
             batch = []
     if batch:
         result.add(ingest_batch(store, batch, threshold=threshold))
+    return result
+
+
+def import_files(
+    store: Store,
+    paths: Sequence[Path],
+    platform: str | None = None,
+    tags: Sequence[str] = (),
+    threshold: float = 0.05,
+) -> IngestResult:
+    """Import JSON Lines / CSV files of canonical records; the run is logged in the store."""
+    run_id = store.start_run("import")
+    result = IngestResult()
+    try:
+        for path in paths:
+            result.add(ingest(store, read_posts(path, platform, tags), threshold))
+    except BaseException as exc:
+        store.finish_run(run_id, "error", result.counts(), f"{type(exc).__name__}: {exc}")
+        raise
+    store.finish_run(run_id, "ok", {**result.counts(), "files": [str(p) for p in paths]})
     return result
 
 

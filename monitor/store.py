@@ -348,18 +348,22 @@ class Store:
         )
 
     def extreme_posts(
-        self, tag: str, start_ts: int, end_ts: int, most: str, limit: int = 3
+        self, tag: str, start_ts: int, end_ts: int, most: str, threshold: float, limit: int = 3
     ) -> list[dict]:
-        """The ``limit`` most negative (most='negative') or most positive posts of a tag."""
-        order = "p.compound ASC" if most == "negative" else "p.compound DESC"
+        """Up to ``limit`` posts of a tag in a time range that carry the label ``most``
+        ('negative' or 'positive'), the most extreme first."""
+        if most == "negative":
+            where, order = "p.compound <= -?", "p.compound ASC"
+        else:
+            where, order = "p.compound >= ?", "p.compound DESC"
         return self._rows(
             f"""
             SELECT p.platform, p.id, p.created_at, p.text, p.author, p.url, p.compound
             FROM post_tags t JOIN posts p ON p.post_id = t.post_id
-            WHERE t.tag = ? AND t.created_ts >= ? AND t.created_ts < ?
+            WHERE t.tag = ? AND t.created_ts >= ? AND t.created_ts < ? AND {where}
             ORDER BY {order}, p.created_ts DESC LIMIT ?
             """,
-            [tag, start_ts, end_ts, limit],
+            [tag, start_ts, end_ts, threshold, limit],
         )
 
     def count_posts(self, tag: str | None = None, start_ts: int = 0, end_ts: int = 2**62) -> int:
