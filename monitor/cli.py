@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -39,7 +38,27 @@ class _Context:
 pass_context = click.make_pass_decorator(_Context)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Failure(click.ClickException):
+    """A MonitorError shown as one line, with its own exit status (2 for config errors)."""
+
+    def __init__(self, error: MonitorError) -> None:
+        super().__init__(str(error))
+        self.exit_code = error.exit_code
+        self.prefix = "config error" if isinstance(error, ConfigError) else "error"
+
+    def show(self, file: object = None) -> None:
+        click.echo(f"{self.prefix}: {self.message}", err=True)
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except MonitorError as exc:
+            raise _Failure(exc) from exc
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
@@ -148,18 +167,4 @@ def demo(obj: _Context, days: int) -> None:
     click.echo(f"Open it with: xdg-open {path.resolve()}  (or any browser)")
 
 
-def main() -> None:
-    try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except ConfigError as exc:
-        click.echo(f"config error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except MonitorError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+main = cli

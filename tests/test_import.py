@@ -1,0 +1,116 @@
+"""Import: idempotence, rejects with line numbers and reasons, CSV, filling missing fields."""
+
+from pathlib import Path
+
+from monitor.files import read_posts
+from monitor.models import Rejection
+from monitor.pipeline import import_files
+from tests.conftest import post
+
+GOOD = [
+    post("1", "2025-11-20T14:03:00Z", "Fresh perspectives might be what's needed",
+         tags=["WitkoffUkraine"], author="ana", url="https://example.org/1", lang="en"),
+    post("2", "2025-11-20T15:00:00+01:00", "Diplomacy isn't a game for realtors #DiplomacyDebacle"),
+    post("3", "2025-11-21T09:00:00Z", "What a mess", platform="reddit", tags="witkoffukraine"),
+]
+
+
+def test_import_counts_new_present_rejected_and_reimport_adds_nothing(store, write_jsonl):
+    path = write_jsonl([
+        GOOD[0], "{not json", GOOD[1],
+        post("4", "2025-11-20T14:03:00", "no offset", tags=["a"]),
+        {"platform": "x", "created_at": "2025-11-20T14:03:00Z", "text": "t", "tags": ["a"]},
+        post("5", "2025-11-20T14:03:00Z", "no tags anywhere"),
+        post("6", "2031-01-01T00:00:00Z", "from the future", tags=["a"]),
+        post("7", "2025-11-20T14:03:00Z", "   ", tags=["a"]),
+        post("8", "2025-11-20T14:03:00Z", "bad tag", tags=["two words"]),
+        "[1, 2]",
+        GOOD[2],
+        GOOD[0],  # the same post twice in one file
+    ])
+    result = import_files(store, [path])
+    assert (result.new, result.duplicate, result.rejected) == (3, 1, 8)
+    assert [(r.where.rsplit(":", 1)[1], r.reason) for r in result.rejections] == [
+        ("2", "not valid JSON (Expecting property name enclosed in double quotes)"),
+        ("4", "created_at '2025-11-20T14:03:00' has no UTC offset"),
+        ("5", "missing id"),
+        ("6", "no tags (add a tags field or give --tag)"),
+        ("7", "created_at 2031-01-01T00:00:00+00:00 is in the future"),
+        ("8", "empty text"),
+        ("9", "tag 'two words' is not a hashtag"),
+        ("10", "not a JSON object"),
+    ]
+    again = import_files(store, [path])
+    assert (again.new, again.duplicate, again.rejected, again.scored) == (0, 4, 8, 0)
+    rows = store.db.execute(
+        "SELECT platform, id, created_at, author, url, lang FROM posts ORDER BY post_id"
+    ).fetchall()
+    assert rows == [
+        ("mastodon", "1", "2025-11-20T14:03:00Z", "ana", "https://example.org/1", "en"),
+        ("mastodon", "2", "2025-11-20T14:00:00Z", None, None, None),
+        ("reddit", "3", "2025-11-21T09:00:00Z", None, None, None),
+    ]
+    tags = store.db.execute("SELECT post_id, tag FROM post_tags ORDER BY post_id, tag").fetchall()
+    assert tags == [(1, "witkoffukraine"), (2, "diplomacydebacle"), (3, "witkoffukraine")]
+    runs = store.runs("import")
+    assert [r["status"] for r in runs] == ["ok", "ok"]
+
+
+def test_tag_and_platform_fill_missing_fields_and_hashtags_in_text_are_added(store, write_jsonl):
+    path = write_jsonl([
+        {"id": 10, "created_at": "2025-11-20T10:00:00Z", "text": "Great talks #Peace2025"},
+        {"id": "11", "created_at": "2025-11-20T10:00:00Z", "text": "ok", "platform": "bluesky",
+         "tags": ["Other"]},
+    ])
+    result = import_files(store, [path], platform="X", tags=["#WitkoffUkraine"])
+    assert result.new == 2
+    assert store.db.execute(
+        "SELECT p.platform, p.id, t.tag FROM posts p JOIN post_tags t USING (post_id)"
+        " ORDER BY p.id, t.tag"
+    ).fetchall() == [("x", "10", "peace2025"), ("x", "10", "witkoffukraine"),
+                     ("bluesky", "11", "other")]
+
+
+def test_a_post_seen_again_under_another_tag_gains_the_tag_and_fresh_metrics(store, write_jsonl):
+    first = write_jsonl([post("1", "2025-11-20T10:00:00Z", "hi", tags=["a"],
+                              metrics={"likes": 1})], "a.jsonl")
+    second = write_jsonl([post("1", "2025-11-20T10:00:00Z", "hi", tags=["b"],
+                               metrics={"likes": 5})], "b.jsonl")
+    import_files(store, [first])
+    result = import_files(store, [second])
+    assert (result.new, result.duplicate) == (0, 1)
+    assert store.db.execute("SELECT tag FROM post_tags ORDER BY tag").fetchall() == [("a",), ("b",)]
+    assert store.db.execute("SELECT metrics FROM posts").fetchone() == ('{"likes": 5}',)
+
+
+def test_csv_with_semicolon_tags_quoted_newlines_and_invalid_utf8(tmp_path: Path):
+    path = tmp_path / "posts.csv"
+    path.write_bytes(
+        b"platform,id,created_at,text,tags,url\r\n"
+        b'reddit,r1,2025-11-20T10:00:00Z,"two\r\nlines",WitkoffUkraine;DiplomacyDebacle,\r\n'
+        b"reddit,r2,2025-11-20T10:00:00Z,bad \xff byte,a,\r\n"
+        b"reddit,r3,2025-11-20T10:00:00Z,fine,a,https://example.org/r3\r\n"
+    )
+    items = list(read_posts(path))
+    assert items[0].tags == ("witkoffukraine", "diplomacydebacle")
+    assert items[0].text == "two\r\nlines"
+    assert items[1] == Rejection(f"{path}:4", "not valid UTF-8")
+    assert items[2].url == "https://example.org/r3" and items[2].id == "r3"
+
+
+def test_cli_import_prints_counts_and_rejections(run, write_jsonl):
+    path = write_jsonl([GOOD[0], "{oops", GOOD[1]])
+    result = run("--db", "x.db", "import", path)
+    assert result.stdout == "2 new, 0 already present, 1 rejected (2 texts scored)\n"
+    assert f"rejected {path}:2: not valid JSON" in result.stderr
+    again = run("--db", "x.db", "import", path)
+    assert again.stdout.startswith("0 new, 2 already present, 1 rejected")
+
+
+def test_identical_texts_are_scored_once(store, write_jsonl):
+    text = "Honestly a bold move, glad someone is trying #WitkoffUkraine"
+    path = write_jsonl([post(str(i), "2025-11-20T10:00:00Z", text) for i in range(50)])
+    result = import_files(store, [path])
+    assert (result.new, result.scored) == (50, 1)
+    repost = write_jsonl([post("r", "2025-11-20T11:00:00Z", text + "  ")], "more.jsonl")
+    assert import_files(store, [repost]).scored == 0

@@ -1,0 +1,101 @@
+"""The daily report: files, escaping, links, manifest counts, the index, and the demo."""
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from monitor.config import Config
+from monitor.pipeline import import_files
+from monitor.report import markdown_text, safe_url, write_report
+from tests.conftest import REPO, post
+
+HOSTILE = "<script>alert(1)</script> what a disaster, terrible"
+
+
+@pytest.fixture
+def report_setup(store, write_jsonl, tmp_path):
+    records = [
+        post("1", "2025-11-20T10:00:00Z", HOSTILE, tags=["witkoffukraine"],
+             url="javascript:alert(1)"),
+        post("2", "2025-11-20T11:00:00Z", "Fresh perspectives might be what's needed",
+             tags=["witkoffukraine"], url="https://example.org/p/2"),
+        post("3", "2025-11-19T11:00:00Z", "Good to see new energy in the talks",
+             tags=["diplomacydebacle"], platform="bluesky"),
+        post("4", "2025-11-10T11:00:00Z", "Old news", tags=["witkoffukraine"]),
+    ]
+    import_files(store, [write_jsonl(records)])
+    config = replace(Config(), reports_dir=tmp_path / "reports")
+    return store, config
+
+
+def test_report_writes_every_file_with_escaped_text_and_matching_manifest(report_setup):
+    store, config = report_setup
+    index = write_report(store, config, date(2025, 11, 20), days=7)
+    folder = index.parent
+    assert folder == config.reports_dir / "2025-11-20"
+    expected = {"index.html", "report.md", "daily.csv", "daily_by_platform.csv", "manifest.json",
+                "volume.png", "sentiment.png", "split-witkoffukraine.png",
+                "split-diplomacydebacle.png"}
+    assert {p.name for p in folder.iterdir()} == expected
+    for png in folder.glob("*.png"):
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+    html = index.read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; what a disaster" in html
+    assert "<script>" not in html and "javascript:" not in html
+    assert '<a href="https://example.org/p/2" rel="noopener noreferrer"' in html
+    markdown = (folder / "report.md").read_text()
+    assert "&lt;script&gt;alert\\(1\\)&lt;/script&gt;" in markdown and "<script>" not in markdown
+
+    manifest = json.loads((folder / "manifest.json").read_text())
+    db = store.db
+    assert manifest["counts"]["posts_in_database"] == db.execute("SELECT count(*) FROM posts").fetchone()[0] == 4
+    assert manifest["counts"]["posts_in_range"] == {"witkoffukraine": 2, "diplomacydebacle": 1}
+    assert manifest["counts"]["posts_on_day"] == {"witkoffukraine": 2, "diplomacydebacle": 0}
+    assert manifest["date_range"] == ["2025-11-14", "2025-11-20"]
+    assert manifest["scorer_version"] == "vaderSentiment-3.3.2"
+    csv_lines = (folder / "daily.csv").read_text().splitlines()
+    assert len(csv_lines) - 1 == manifest["counts"]["daily_csv_rows"] == 14
+    assert "2025-11-20,witkoffukraine,2,1,0,1," in (folder / "daily.csv").read_text()
+
+    listing = (config.reports_dir / "index.html").read_text()
+    assert 'href="2025-11-20/index.html"' in listing
+
+
+def test_headline_compares_with_the_seven_days_before(report_setup):
+    store, config = report_setup
+    html = write_report(store, config, date(2025, 11, 17), days=3).read_text()
+    # 17 Nov has no posts; one post on 10 Nov makes the 7-day mean 1/7 = 0.1/day.
+    assert "-100% vs 7-day mean (0.1/day)" in html
+
+
+def test_only_web_links_survive():
+    assert safe_url("https://example.org/a?b=1") == "https://example.org/a?b=1"
+    assert safe_url(" JavaScript:alert(1)") is None
+    assert safe_url("data:text/html,hi") is None and safe_url(None) is None
+    assert markdown_text("[x](javascript:y) *b*\n<i>") == "\\[x\\]\\(javascript:y\\) \\*b\\* &lt;i&gt;"
+
+
+def test_demo_from_the_console_script_builds_a_labelled_report(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "demo"], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    first = done.stdout.splitlines()[0]
+    assert first.startswith("Synthetic demo report: ")
+    index = Path(first.split(": ", 1)[1])
+    assert index.is_file() and index.parent.parent == tmp_path / "reports" / "demo"
+    html = index.read_text()
+    assert "Synthetic demo data" in html
+    manifest = json.loads((index.parent / "manifest.json").read_text())
+    assert 2000 <= manifest["counts"]["posts_in_database"] <= 6000
+    assert (tmp_path / "data" / "demo.db").is_file()
+    assert (tmp_path / "reports" / "demo" / "index.html").is_file()

@@ -1,0 +1,63 @@
+"""The store: migrations, WAL, full-text search, rescoring, cursors and the runs log."""
+
+import sqlite3
+
+import pytest
+
+from monitor.files import record_to_post
+from monitor.pipeline import import_files, ingest_batch, rescore
+from monitor.store import Cursor, Store
+from tests.conftest import post
+
+
+def test_schema_is_migrated_once_and_reopening_upgrades_nothing(tmp_path):
+    path = tmp_path / "m.db"
+    Store(path).close()
+    with Store(path) as store:
+        names = [r[0] for r in store.db.execute("SELECT name FROM _sqlite_migrations")]
+        assert names == ["m001_initial"]
+        assert store.db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert {"posts", "post_tags", "raw_posts", "cursors", "runs", "posts_fts"} <= set(
+            store.db.table_names()
+        )
+
+
+def test_full_text_search_finds_posts(store, write_jsonl):
+    import_files(store, [write_jsonl([
+        post("1", "2025-11-20T10:00:00Z", "Diplomacy isn't a game for realtors", tags=["a"]),
+        post("2", "2025-11-20T10:00:00Z", "Fresh perspectives", tags=["a"]),
+    ])])
+    found = store.db.execute(
+        "SELECT posts.id FROM posts_fts JOIN posts ON posts.rowid = posts_fts.rowid"
+        " WHERE posts_fts MATCH 'realtors'"
+    ).fetchall()
+    assert found == [("1",)]
+
+
+def test_rescore_updates_only_posts_of_another_scorer_version(store, write_jsonl):
+    import_files(store, [write_jsonl([
+        post(str(i), "2025-11-20T10:00:00Z", text, tags=["a"])
+        for i, text in enumerate(["I love it", "I hate it", "I love it"])
+    ])])
+    before = store.db.execute("SELECT compound FROM posts ORDER BY post_id").fetchall()
+    store.db.execute("UPDATE posts SET scorer_version = 'old', compound = 0 WHERE id != '1'")
+    assert rescore(store) == 2
+    assert store.db.execute("SELECT compound FROM posts ORDER BY post_id").fetchall() == before
+    assert store.scorer_versions() == {"vaderSentiment-3.3.2": 3}
+    assert rescore(store) == 0
+
+
+def test_cursor_is_written_with_its_batch_or_not_at_all(store):
+    bad = post("1", "2025-11-20T10:00:00Z", "x", tags=["a"])
+    cursor = Cursor("mastodon", "https://m.example", "a", {"min_id": "5"})
+    store.write_batch([], [], [cursor])
+    assert store.cursor("mastodon", "https://m.example", "a") == {"min_id": "5"}
+    # A failure half-way through the batch (here a trigger) must take the cursor down with it.
+    store.db.execute(
+        "CREATE TRIGGER boom BEFORE INSERT ON post_tags BEGIN SELECT RAISE(ABORT, 'boom'); END"
+    )
+    later = Cursor("mastodon", "https://m.example", "a", {"min_id": "9"})
+    with pytest.raises(sqlite3.IntegrityError, match="boom"):
+        ingest_batch(store, [record_to_post(bad)], [later])
+    assert store.db.execute("SELECT count(*) FROM posts").fetchone() == (0,)
+    assert store.cursor("mastodon", "https://m.example", "a") == {"min_id": "5"}

@@ -1,0 +1,87 @@
+"""Daily trends on a small hand-made set with known counts, shares and Wilson bounds."""
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from monitor.pipeline import import_files
+from monitor.sentiment import score_texts
+from monitor.trends import day_buckets, daily, wilson_interval
+from tests.conftest import post
+
+POSITIVE = "Great talks, I love it"
+NEGATIVE = "A terrible disaster"
+NEUTRAL = "The delegation arrived this morning"
+TAG = ["witkoffukraine"]
+
+
+@pytest.fixture
+def loaded(store, write_jsonl):
+    # New York is UTC-5 in November: local midnight is 05:00Z.
+    records = [
+        post("a", "2025-11-20T04:30:00Z", POSITIVE, tags=TAG),  # 19 Nov 23:30 local
+        post("b", "2025-11-20T05:30:00Z", POSITIVE, tags=TAG),  # 20 Nov 00:30 local
+        post("c", "2025-11-20T20:00:00Z", NEGATIVE, tags=TAG),
+        post("d", "2025-11-21T04:59:59Z", POSITIVE, tags=TAG, platform="reddit"),
+        post("e", "2025-11-21T05:00:00Z", NEUTRAL, tags=TAG, platform="reddit"),  # 21 Nov 00:00
+    ]
+    import_files(store, [write_jsonl(records)])
+    return store
+
+
+def test_days_follow_the_configured_timezone_and_empty_days_are_zero_rows(loaded):
+    frame = daily(loaded, TAG, date(2025, 11, 19), date(2025, 11, 22), "America/New_York")
+    assert list(frame["day"]) == list(pd.date_range("2025-11-19", "2025-11-22"))
+    assert frame[["n", "n_negative", "n_neutral", "n_positive"]].values.tolist() == [
+        [1, 0, 0, 1], [3, 1, 0, 2], [1, 0, 1, 0], [0, 0, 0, 0]
+    ]
+    nov20 = frame.iloc[1]
+    assert nov20["share_positive"] == pytest.approx(2 / 3)
+    assert (round(nov20["share_positive_lo"], 6), round(nov20["share_positive_hi"], 6)) == (
+        0.20766, 0.938508
+    )
+    assert (round(nov20["share_negative_lo"], 6), round(nov20["share_negative_hi"], 6)) == (
+        0.061492, 0.79234
+    )
+    assert (round(nov20["share_neutral_lo"], 6), round(nov20["share_neutral_hi"], 6)) == (
+        0.0, 0.561497
+    )
+    pos, neg = (s.compound for s in score_texts([POSITIVE, NEGATIVE]))
+    assert nov20["mean_compound"] == pytest.approx((2 * pos + neg) / 3)
+    empty = frame.iloc[3]
+    assert np.isnan(empty["share_positive"]) and np.isnan(empty["mean_compound"])
+    one = frame.iloc[0]  # one post: a share, a Wilson interval, but no spread for the mean
+    assert (round(one["share_positive_lo"], 6), one["share_positive_hi"]) == (0.206549, 1.0)
+    assert np.isnan(one["mean_compound_lo"])
+
+
+def test_the_same_posts_in_utc_fall_on_other_days(loaded):
+    frame = daily(loaded, TAG, date(2025, 11, 19), date(2025, 11, 21), "UTC")
+    assert frame["n"].tolist() == [0, 3, 2]
+
+
+def test_by_platform_splits_and_fills_every_platform(loaded):
+    frame = daily(loaded, TAG, date(2025, 11, 20), date(2025, 11, 21), "America/New_York",
+                  by_platform=True)
+    assert frame[["platform", "n"]].values.tolist() == [
+        ["mastodon", 2], ["reddit", 1], ["mastodon", 0], ["reddit", 1]
+    ]
+
+
+def test_threshold_moves_posts_between_labels(loaded):
+    frame = daily(loaded, TAG, date(2025, 11, 20), date(2025, 11, 20), "UTC", threshold=0.9)
+    assert frame[["n_negative", "n_neutral", "n_positive"]].values.tolist() == [[0, 3, 0]]
+
+
+def test_a_dst_day_is_25_hours_long():
+    (bucket,) = day_buckets(date(2025, 11, 2), date(2025, 11, 2), "America/New_York")
+    assert bucket.end_ts - bucket.start_ts == 25 * 3600
+
+
+def test_wilson_interval_matches_published_values():
+    lo, hi = wilson_interval(np.array([0, 5, 0]), np.array([1, 10, 0]))
+    assert np.round(lo[:2], 4).tolist() == [0.0, 0.2366]
+    assert np.round(hi[:2], 4).tolist() == [0.7935, 0.7634]
+    assert np.isnan(lo[2]) and np.isnan(hi[2])
