@@ -14,7 +14,9 @@ def test_without_a_file_the_built_in_defaults_apply(tmp_path, monkeypatch):
     assert config == Config()
     assert config.tags == ("witkoffukraine", "diplomacydebacle")
     assert (config.labels.threshold, config.labels.negative, config.labels.positive) == (
-        0.05, "skeptical", "supportive"
+        0.05,
+        "skeptical",
+        "supportive",
     )
     assert (config.collect.backfill_days, config.collect.max_pages) == (7, 10)
 
@@ -30,7 +32,9 @@ def test_init_template_loads_to_the_defaults_with_paths_beside_the_file(tmp_path
 
 def test_tags_accept_hash_and_case_and_are_deduplicated(tmp_path):
     path = tmp_path / "m.toml"
-    path.write_text('tags = ["#WitkoffUkraine", "witkoffukraine", "Peace"]\ntimezone = "Europe/Kyiv"\n')
+    path.write_text(
+        'tags = ["#WitkoffUkraine", "witkoffukraine", "Peace"]\ntimezone = "Europe/Kyiv"\n'
+    )
     config = load_config(path)
     assert config.tags == ("witkoffukraine", "peace") and config.timezone == "Europe/Kyiv"
 

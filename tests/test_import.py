@@ -8,26 +8,37 @@ from monitor.pipeline import import_files
 from tests.conftest import post
 
 GOOD = [
-    post("1", "2025-11-20T14:03:00Z", "Fresh perspectives might be what's needed",
-         tags=["WitkoffUkraine"], author="ana", url="https://example.org/1", lang="en"),
+    post(
+        "1",
+        "2025-11-20T14:03:00Z",
+        "Fresh perspectives might be what's needed",
+        tags=["WitkoffUkraine"],
+        author="ana",
+        url="https://example.org/1",
+        lang="en",
+    ),
     post("2", "2025-11-20T15:00:00+01:00", "Diplomacy isn't a game for realtors #DiplomacyDebacle"),
     post("3", "2025-11-21T09:00:00Z", "What a mess", platform="reddit", tags="witkoffukraine"),
 ]
 
 
 def test_import_counts_new_present_rejected_and_reimport_adds_nothing(store, write_jsonl):
-    path = write_jsonl([
-        GOOD[0], "{not json", GOOD[1],
-        post("4", "2025-11-20T14:03:00", "no offset", tags=["a"]),
-        {"platform": "x", "created_at": "2025-11-20T14:03:00Z", "text": "t", "tags": ["a"]},
-        post("5", "2025-11-20T14:03:00Z", "no tags anywhere"),
-        post("6", "2031-01-01T00:00:00Z", "from the future", tags=["a"]),
-        post("7", "2025-11-20T14:03:00Z", "   ", tags=["a"]),
-        post("8", "2025-11-20T14:03:00Z", "bad tag", tags=["two words"]),
-        "[1, 2]",
-        GOOD[2],
-        GOOD[0],  # the same post twice in one file
-    ])
+    path = write_jsonl(
+        [
+            GOOD[0],
+            "{not json",
+            GOOD[1],
+            post("4", "2025-11-20T14:03:00", "no offset", tags=["a"]),
+            {"platform": "x", "created_at": "2025-11-20T14:03:00Z", "text": "t", "tags": ["a"]},
+            post("5", "2025-11-20T14:03:00Z", "no tags anywhere"),
+            post("6", "2031-01-01T00:00:00Z", "from the future", tags=["a"]),
+            post("7", "2025-11-20T14:03:00Z", "   ", tags=["a"]),
+            post("8", "2025-11-20T14:03:00Z", "bad tag", tags=["two words"]),
+            "[1, 2]",
+            GOOD[2],
+            GOOD[0],  # the same post twice in one file
+        ]
+    )
     result = import_files(store, [path])
     assert (result.new, result.duplicate, result.rejected) == (3, 1, 8)
     assert [(r.where.rsplit(":", 1)[1], r.reason) for r in result.rejections] == [
@@ -57,25 +68,37 @@ def test_import_counts_new_present_rejected_and_reimport_adds_nothing(store, wri
 
 
 def test_tag_and_platform_fill_missing_fields_and_hashtags_in_text_are_added(store, write_jsonl):
-    path = write_jsonl([
-        {"id": 10, "created_at": "2025-11-20T10:00:00Z", "text": "Great talks #Peace2025"},
-        {"id": "11", "created_at": "2025-11-20T10:00:00Z", "text": "ok", "platform": "bluesky",
-         "tags": ["Other"]},
-    ])
+    path = write_jsonl(
+        [
+            {"id": 10, "created_at": "2025-11-20T10:00:00Z", "text": "Great talks #Peace2025"},
+            {
+                "id": "11",
+                "created_at": "2025-11-20T10:00:00Z",
+                "text": "ok",
+                "platform": "bluesky",
+                "tags": ["Other"],
+            },
+        ]
+    )
     result = import_files(store, [path], platform="X", tags=["#WitkoffUkraine"])
     assert result.new == 2
     assert store.db.execute(
         "SELECT p.platform, p.id, t.tag FROM posts p JOIN post_tags t USING (post_id)"
         " ORDER BY p.id, t.tag"
-    ).fetchall() == [("x", "10", "peace2025"), ("x", "10", "witkoffukraine"),
-                     ("bluesky", "11", "other")]
+    ).fetchall() == [
+        ("x", "10", "peace2025"),
+        ("x", "10", "witkoffukraine"),
+        ("bluesky", "11", "other"),
+    ]
 
 
 def test_a_post_seen_again_under_another_tag_gains_the_tag_and_fresh_metrics(store, write_jsonl):
-    first = write_jsonl([post("1", "2025-11-20T10:00:00Z", "hi", tags=["a"],
-                              metrics={"likes": 1})], "a.jsonl")
-    second = write_jsonl([post("1", "2025-11-20T10:00:00Z", "hi", tags=["b"],
-                               metrics={"likes": 5})], "b.jsonl")
+    first = write_jsonl(
+        [post("1", "2025-11-20T10:00:00Z", "hi", tags=["a"], metrics={"likes": 1})], "a.jsonl"
+    )
+    second = write_jsonl(
+        [post("1", "2025-11-20T10:00:00Z", "hi", tags=["b"], metrics={"likes": 5})], "b.jsonl"
+    )
     import_files(store, [first])
     result = import_files(store, [second])
     assert (result.new, result.duplicate) == (0, 1)

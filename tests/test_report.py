@@ -21,12 +21,23 @@ HOSTILE = "<script>alert(1)</script> what a disaster, terrible"
 @pytest.fixture
 def report_setup(store, write_jsonl, tmp_path):
     records = [
-        post("1", "2025-11-20T10:00:00Z", HOSTILE, tags=["witkoffukraine"],
-             url="javascript:alert(1)"),
-        post("2", "2025-11-20T11:00:00Z", "Fresh perspectives might be what's needed",
-             tags=["witkoffukraine"], url="https://example.org/p/2"),
-        post("3", "2025-11-19T11:00:00Z", "Good to see new energy in the talks",
-             tags=["diplomacydebacle"], platform="bluesky"),
+        post(
+            "1", "2025-11-20T10:00:00Z", HOSTILE, tags=["witkoffukraine"], url="javascript:alert(1)"
+        ),
+        post(
+            "2",
+            "2025-11-20T11:00:00Z",
+            "Fresh perspectives might be what's needed",
+            tags=["witkoffukraine"],
+            url="https://example.org/p/2",
+        ),
+        post(
+            "3",
+            "2025-11-19T11:00:00Z",
+            "Good to see new energy in the talks",
+            tags=["diplomacydebacle"],
+            platform="bluesky",
+        ),
         post("4", "2025-11-10T11:00:00Z", "Old news", tags=["witkoffukraine"]),
     ]
     import_files(store, [write_jsonl(records)])
@@ -39,9 +50,17 @@ def test_report_writes_every_file_with_escaped_text_and_matching_manifest(report
     index = write_report(store, config, date(2025, 11, 20), days=7)
     folder = index.parent
     assert folder == config.reports_dir / "2025-11-20"
-    expected = {"index.html", "report.md", "daily.csv", "daily_by_platform.csv", "manifest.json",
-                "volume.png", "sentiment.png", "split-witkoffukraine.png",
-                "split-diplomacydebacle.png"}
+    expected = {
+        "index.html",
+        "report.md",
+        "daily.csv",
+        "daily_by_platform.csv",
+        "manifest.json",
+        "volume.png",
+        "sentiment.png",
+        "split-witkoffukraine.png",
+        "split-diplomacydebacle.png",
+    }
     assert {p.name for p in folder.iterdir()} == expected
     for png in folder.glob("*.png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
@@ -55,7 +74,11 @@ def test_report_writes_every_file_with_escaped_text_and_matching_manifest(report
 
     manifest = json.loads((folder / "manifest.json").read_text())
     db = store.db
-    assert manifest["counts"]["posts_in_database"] == db.execute("SELECT count(*) FROM posts").fetchone()[0] == 4
+    assert (
+        manifest["counts"]["posts_in_database"]
+        == db.execute("SELECT count(*) FROM posts").fetchone()[0]
+        == 4
+    )
     assert manifest["counts"]["posts_in_range"] == {"witkoffukraine": 2, "diplomacydebacle": 1}
     assert manifest["counts"]["posts_on_day"] == {"witkoffukraine": 2, "diplomacydebacle": 0}
     assert manifest["date_range"] == ["2025-11-14", "2025-11-20"]
@@ -79,14 +102,20 @@ def test_only_web_links_survive():
     assert safe_url("https://example.org/a?b=1") == "https://example.org/a?b=1"
     assert safe_url(" JavaScript:alert(1)") is None
     assert safe_url("data:text/html,hi") is None and safe_url(None) is None
-    assert markdown_text("[x](javascript:y) *b*\n<i>") == "\\[x\\]\\(javascript:y\\) \\*b\\* &lt;i&gt;"
+    assert (
+        markdown_text("[x](javascript:y) *b*\n<i>") == "\\[x\\]\\(javascript:y\\) \\*b\\* &lt;i&gt;"
+    )
 
 
 def test_demo_from_the_console_script_builds_a_labelled_report(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run(
-        [sys.executable, "-m", "monitor", "demo"], cwd=tmp_path, env=env,
-        capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "monitor", "demo"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     first = done.stdout.splitlines()[0]

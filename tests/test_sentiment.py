@@ -25,7 +25,8 @@ def test_scores_equal_vadersentiment_and_correlate_with_humans_on_all_4200_tweet
     scores = score_texts(texts)
     reference = SentimentIntensityAnalyzer()
     mismatches = [
-        t for t, s in zip(texts, scores, strict=True)
+        t
+        for t, s in zip(texts, scores, strict=True)
         if s.compound != reference.polarity_scores(t)["compound"]
     ]
     assert mismatches == []
@@ -36,7 +37,11 @@ def test_scores_equal_vadersentiment_and_correlate_with_humans_on_all_4200_tweet
 
 def test_labels_follow_the_threshold_inclusively():
     assert [label_for(c) for c in (-0.05, -0.0499, 0.0, 0.0499, 0.05)] == [
-        "negative", "neutral", "neutral", "neutral", "positive"
+        "negative",
+        "neutral",
+        "neutral",
+        "neutral",
+        "positive",
     ]
     assert label_for(0.3, threshold=0.5) == "neutral"
 
@@ -44,6 +49,10 @@ def test_labels_follow_the_threshold_inclusively():
 def test_score_carries_all_four_numbers_and_label():
     (score,) = score_texts(["Fresh perspectives might be what's needed"])
     assert (score.compound, score.pos, score.neu, score.neg, score.label) == (
-        0.3182, 0.315, 0.685, 0.0, "positive"
+        0.3182,
+        0.315,
+        0.685,
+        0.0,
+        "positive",
     )
     assert scorer_version() == "vaderSentiment-3.3.2"

@@ -23,10 +23,22 @@ def test_schema_is_migrated_once_and_reopening_upgrades_nothing(tmp_path):
 
 
 def test_full_text_search_finds_posts(store, write_jsonl):
-    import_files(store, [write_jsonl([
-        post("1", "2025-11-20T10:00:00Z", "Diplomacy isn't a game for realtors", tags=["a"]),
-        post("2", "2025-11-20T10:00:00Z", "Fresh perspectives", tags=["a"]),
-    ])])
+    import_files(
+        store,
+        [
+            write_jsonl(
+                [
+                    post(
+                        "1",
+                        "2025-11-20T10:00:00Z",
+                        "Diplomacy isn't a game for realtors",
+                        tags=["a"],
+                    ),
+                    post("2", "2025-11-20T10:00:00Z", "Fresh perspectives", tags=["a"]),
+                ]
+            )
+        ],
+    )
     found = store.db.execute(
         "SELECT posts.id FROM posts_fts JOIN posts ON posts.rowid = posts_fts.rowid"
         " WHERE posts_fts MATCH 'realtors'"
@@ -35,10 +47,17 @@ def test_full_text_search_finds_posts(store, write_jsonl):
 
 
 def test_rescore_updates_only_posts_of_another_scorer_version(store, write_jsonl):
-    import_files(store, [write_jsonl([
-        post(str(i), "2025-11-20T10:00:00Z", text, tags=["a"])
-        for i, text in enumerate(["I love it", "I hate it", "I love it"])
-    ])])
+    import_files(
+        store,
+        [
+            write_jsonl(
+                [
+                    post(str(i), "2025-11-20T10:00:00Z", text, tags=["a"])
+                    for i, text in enumerate(["I love it", "I hate it", "I love it"])
+                ]
+            )
+        ],
+    )
     before = store.db.execute("SELECT compound FROM posts ORDER BY post_id").fetchall()
     store.db.execute("UPDATE posts SET scorer_version = 'old', compound = 0 WHERE id != '1'")
     assert rescore(store) == 2

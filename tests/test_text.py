@@ -7,7 +7,10 @@ from monitor.text import fold_tag, hashtags, html_to_text, parse_timestamp, text
 
 
 def test_hashtags_are_folded_deduplicated_and_skip_numbers_and_entities():
-    text = "#WitkoffUkraine is up, #witkoffukraine again, #1 not a tag, &#39; nor this, a#b, #Ünïcode_2"
+    text = (
+        "#WitkoffUkraine is up, #witkoffukraine again, #1 not a tag, &#39; nor this, a#b, "
+        "#Ünïcode_2"
+    )
     assert hashtags(text) == ["witkoffukraine", "ünïcode_2"]
 
 
@@ -27,8 +30,13 @@ def test_html_to_text_keeps_paragraphs_line_breaks_and_link_text():
 
 @pytest.mark.parametrize(
     "value",
-    ["2023-10-05T12:30:00Z", "2023-10-05T12:30:00.123Z", "2023-10-05T12:30:00.123456+00:00",
-     "2023-10-05T14:30:00+02:00", "2023-10-05T12:30:00.1234567Z"],
+    [
+        "2023-10-05T12:30:00Z",
+        "2023-10-05T12:30:00.123Z",
+        "2023-10-05T12:30:00.123456+00:00",
+        "2023-10-05T14:30:00+02:00",
+        "2023-10-05T12:30:00.1234567Z",
+    ],
 )
 def test_parse_timestamp_accepts_rfc3339_forms(value):
     parsed = parse_timestamp(value)

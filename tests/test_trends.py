@@ -8,7 +8,7 @@ import pytest
 
 from monitor.pipeline import import_files
 from monitor.sentiment import score_texts
-from monitor.trends import day_buckets, daily, wilson_interval
+from monitor.trends import daily, day_buckets, wilson_interval
 from tests.conftest import post
 
 POSITIVE = "Great talks, I love it"
@@ -35,18 +35,24 @@ def test_days_follow_the_configured_timezone_and_empty_days_are_zero_rows(loaded
     frame = daily(loaded, TAG, date(2025, 11, 19), date(2025, 11, 22), "America/New_York")
     assert list(frame["day"]) == list(pd.date_range("2025-11-19", "2025-11-22"))
     assert frame[["n", "n_negative", "n_neutral", "n_positive"]].values.tolist() == [
-        [1, 0, 0, 1], [3, 1, 0, 2], [1, 0, 1, 0], [0, 0, 0, 0]
+        [1, 0, 0, 1],
+        [3, 1, 0, 2],
+        [1, 0, 1, 0],
+        [0, 0, 0, 0],
     ]
     nov20 = frame.iloc[1]
     assert nov20["share_positive"] == pytest.approx(2 / 3)
     assert (round(nov20["share_positive_lo"], 6), round(nov20["share_positive_hi"], 6)) == (
-        0.20766, 0.938508
+        0.20766,
+        0.938508,
     )
     assert (round(nov20["share_negative_lo"], 6), round(nov20["share_negative_hi"], 6)) == (
-        0.061492, 0.79234
+        0.061492,
+        0.79234,
     )
     assert (round(nov20["share_neutral_lo"], 6), round(nov20["share_neutral_hi"], 6)) == (
-        0.0, 0.561497
+        0.0,
+        0.561497,
     )
     pos, neg = (s.compound for s in score_texts([POSITIVE, NEGATIVE]))
     assert nov20["mean_compound"] == pytest.approx((2 * pos + neg) / 3)
@@ -63,10 +69,14 @@ def test_the_same_posts_in_utc_fall_on_other_days(loaded):
 
 
 def test_by_platform_splits_and_fills_every_platform(loaded):
-    frame = daily(loaded, TAG, date(2025, 11, 20), date(2025, 11, 21), "America/New_York",
-                  by_platform=True)
+    frame = daily(
+        loaded, TAG, date(2025, 11, 20), date(2025, 11, 21), "America/New_York", by_platform=True
+    )
     assert frame[["platform", "n"]].values.tolist() == [
-        ["mastodon", 2], ["reddit", 1], ["mastodon", 0], ["reddit", 1]
+        ["mastodon", 2],
+        ["reddit", 1],
+        ["mastodon", 0],
+        ["reddit", 1],
     ]
 
 
