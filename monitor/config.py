@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import tomllib
-import types
-import typing
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from monitor.errors import ConfigError
+from monitor.sources import SOURCES
+from monitor.tables import check as _check
+from monitor.tables import parse_table
 from monitor.text import fold_tag, is_valid_tag
 
 DEFAULT_PATH = Path("monitor.toml")
 DEFAULT_TAGS = ("witkoffukraine", "diplomacydebacle")
-
-
-def _check(test: typing.Callable[[Any], bool], expected: str) -> dict[str, Any]:
-    """Field metadata: a value test and the words that say what was expected."""
-    return {"check": (test, expected)}
 
 
 @dataclass(frozen=True)
@@ -38,7 +34,7 @@ class Labels:
 
 @dataclass(frozen=True)
 class Collect:
-    backfill_days: int = field(default=7, metadata=_check(lambda v: 1 <= v <= 365, "1 to 365"))
+    backfill_days: int = field(default=7, metadata=_check(lambda v: 1 <= v <= 10_000, "1 to 10000"))
     max_pages: int = field(default=10, metadata=_check(lambda v: 1 <= v <= 10_000, "1 to 10000"))
 
 
@@ -50,11 +46,14 @@ class Config:
     reports_dir: Path = Path("reports")
     labels: Labels = Labels()
     collect: Collect = Collect()
-    # Tables filled in by the sources and the scheduler; each validates its own keys.
-    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Each registered source's settings dataclass, from [sources.<name>] or its defaults.
+    sources: dict[str, Any] = field(
+        default_factory=lambda: {name: cls.Settings() for name, cls in SOURCES.items()}
+    )
+    # Filled in by the scheduler, which validates its own keys.
     schedule: dict[str, Any] = field(default_factory=dict)
     # The file this came from (None: built-in defaults), for messages and relative paths.
-    path: Path | None = None
+    path: Path | None = field(default=None, metadata={"internal": True})
 
     @property
     def zone(self) -> ZoneInfo:
@@ -66,72 +65,15 @@ class Config:
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, Labels | Collect):
-                value = {g.name: getattr(value, g.name) for g in fields(value)}
+                value = asdict(value)
+            elif f.name == "sources":
+                value = {name: asdict(settings) for name, settings in value.items()}
             elif isinstance(value, Path):
                 value = str(value)
             elif isinstance(value, tuple):
                 value = list(value)
             out[f.name] = value
         return out
-
-
-def _type_name(tp: Any) -> str:
-    return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(
-        tp, "a list of strings" if typing.get_origin(tp) is tuple else "a table"
-    )
-
-
-def _coerce(value: Any, tp: Any, where: str) -> Any:
-    """``value`` as type ``tp``, or a ConfigError that says what was expected."""
-    origin = typing.get_origin(tp)
-    ok = True
-    if tp is bool:
-        ok = isinstance(value, bool)
-    elif tp is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif tp is float:
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        value = float(value) if ok else value
-    elif tp is str or tp is Path:
-        ok = isinstance(value, str) and bool(value.strip())
-        value = Path(value) if ok and tp is Path else value
-    elif origin is tuple:
-        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
-        value = tuple(value) if ok else value
-    elif origin is dict or tp is dict:
-        ok = isinstance(value, dict)
-    elif origin is typing.Union or origin is types.UnionType:
-        return _coerce(value, next(a for a in typing.get_args(tp) if a is not type(None)), where)
-    if not ok:
-        raise ConfigError(f"{where}: expected {_type_name(tp)}, got {value!r}")
-    return value
-
-
-def parse_table(raw: Any, cls: type, file: str, prefix: str = "") -> Any:
-    """Build dataclass ``cls`` from a TOML table: unknown keys, wrong types and values that
-    fail a field's check are errors naming ``file`` and the dotted key."""
-    where = prefix.rstrip(".") or "top level"
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{file}: {where}: expected a table, got {raw!r}")
-    hints = typing.get_type_hints(cls)
-    known = {f.name: f for f in fields(cls) if f.name != "path"}
-    unknown = sorted(set(raw) - set(known))
-    if unknown:
-        raise ConfigError(
-            f"{file}: {prefix}{unknown[0]}: unknown key (expected one of: {', '.join(known)})"
-        )
-    values = {}
-    for name, value in raw.items():
-        key = f"{file}: {prefix}{name}"
-        sub = hints[name]
-        if isinstance(sub, type) and hasattr(sub, "__dataclass_fields__"):
-            values[name] = parse_table(value, sub, file, f"{prefix}{name}.")
-            continue
-        values[name] = _coerce(value, sub, key)
-        test, expected = known[name].metadata.get("check", (None, None))
-        if test is not None and not test(values[name]):
-            raise ConfigError(f"{key}: expected {expected}, got {value!r}")
-    return cls(**values)
 
 
 def _validate(config: Config, file: str) -> Config:
@@ -149,12 +91,22 @@ def _validate(config: Config, file: str) -> Config:
             f"{file}: timezone: expected an IANA time zone such as 'Europe/Berlin', "
             f"got {config.timezone!r}"
         ) from None
-    for section in ("sources", "schedule"):
-        for name, table in getattr(config, section).items():
-            if section == "sources" and not isinstance(table, dict):
-                raise ConfigError(f"{file}: sources.{name}: expected a table, got {table!r}")
+    unknown = sorted(set(config.sources) - set(SOURCES))
+    if unknown:
+        raise ConfigError(
+            f"{file}: sources.{unknown[0]}: unknown source "
+            f"(expected one of: {', '.join(sorted(SOURCES))})"
+        )
+    sources = {}
+    for name, cls in SOURCES.items():
+        table = config.sources.get(name, {})
+        sources[name] = (
+            table
+            if isinstance(table, cls.Settings)
+            else parse_table(table, cls.Settings, file, f"sources.{name}.")
+        )
     tags = tuple(dict.fromkeys(fold_tag(t) for t in config.tags))
-    return replace(config, tags=tags)
+    return replace(config, tags=tags, sources=sources)
 
 
 def _resolve(config: Config, base: Path) -> Config:

@@ -6,11 +6,13 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
 from monitor.cli import cli
+from monitor.config import Config, load_config
 from monitor.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
@@ -63,3 +65,33 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result
 def post(id: str, created_at: str, text: str, platform: str = "mastodon", **extra) -> dict:
     """A canonical post record for tests."""
     return {"platform": platform, "id": id, "created_at": created_at, "text": text, **extra}
+
+
+def recorded(platform: str, name: str) -> tuple[Any, list[tuple[str, str]]]:
+    """A recorded body from ../shared/payloads and its recorded response headers (if any),
+    less the transfer headers that no longer apply (the body files are decompressed)."""
+    body = json.loads(shared_path("payloads", platform, name).read_text(encoding="utf-8"))
+    headers_file = SHARED / "payloads" / platform / "headers" / name
+    headers: list[tuple[str, str]] = []
+    if headers_file.exists():
+        for key, value in json.loads(headers_file.read_text())["headers"].items():
+            if key.lower() in (
+                "content-encoding",
+                "content-length",
+                "transfer-encoding",
+                "connection",
+            ):
+                continue
+            for one in value if isinstance(value, list) else [value]:
+                headers.append((key, one))
+    return body, headers
+
+
+def config_file(tmp_path: Path, text: str) -> Config:
+    """A real monitor.toml in tmp_path, loaded the way the CLI loads it."""
+    path = tmp_path / "monitor.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_config(path)
+
+
+ALL_OFF = "\n".join(f"[sources.{name}]\nenabled = false" for name in ("bluesky", "reddit", "x"))

@@ -1,0 +1,203 @@
+"""Collection: walk each source's pages for each tag and store every page with its cursor.
+
+A *walk* goes from the newest post back in time, page by page, until it reaches what the
+previous walk already covered (its ``newest`` marker), or the backfill horizon on a first run.
+The cursor ``{"newest": ..., "walk": {...} | None}`` is written in the same transaction as
+each page's posts, so an interrupted walk resumes at the next page and nothing is lost or
+stored twice; ``max_pages`` bounds the requests per source and tag in one run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from monitor.config import Config
+from monitor.errors import ConfigError
+from monitor.pipeline import IngestResult, ingest_batch
+from monitor.sources import SOURCES, Source
+from monitor.sources.base import Page
+from monitor.sources.http import Http, SourceError
+from monitor.store import Cursor, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TagResult:
+    """What one (source, instance, tag) walk did in this run."""
+
+    source: str
+    instance: str
+    tag: str
+    pages: int = 0
+    new: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    waited: float = 0.0
+
+    def counts(self) -> dict[str, Any]:
+        return {
+            "instance": self.instance,
+            "tag": self.tag,
+            "pages": self.pages,
+            "new": self.new,
+            "duplicate": self.duplicate,
+            "rejected": self.rejected,
+            "waited": round(self.waited, 1),
+        }
+
+
+@dataclass
+class SourceResult:
+    """One source's run: ok, skipped (no credentials, disabled) or error, and its tags."""
+
+    source: str
+    status: str = "ok"
+    message: str | None = None
+    tags: list[TagResult] = field(default_factory=list)
+
+
+def _done(page: Page, walk: dict[str, Any], horizon: datetime) -> bool:
+    return (
+        page.next is None
+        or page.newest is None
+        or (walk["stop"] is not None and page.oldest <= walk["stop"])
+        or (page.oldest_time is not None and page.oldest_time < horizon)
+    )
+
+
+def collect_tag(
+    store: Store,
+    source: Source,
+    instance: str,
+    tag: str,
+    max_pages: int,
+    horizon: datetime,
+    threshold: float = 0.05,
+    dry_run: bool = False,
+) -> TagResult:
+    """Walk one (source, instance, tag) for up to ``max_pages`` pages, storing as it goes."""
+    result = TagResult(source.name, instance, tag)
+    waited_before = source.http.waited
+    state = store.cursor(source.name, instance, tag) or {"newest": None, "walk": None}
+    fresh_walk = False
+    while result.pages < max_pages:
+        walk = state["walk"]
+        if walk is None:
+            if fresh_walk:  # this run already walked to the top; nothing newer is expected
+                break
+            page = source.fetch(instance, tag, None, state["newest"], horizon)
+            walk = {"token": page.next, "stop": state["newest"], "top": page.newest}
+            fresh_walk = True
+        else:
+            page = source.fetch(instance, tag, walk["token"], walk["stop"], horizon)
+            walk = {**walk, "token": page.next}
+        result.pages += 1
+        if walk["top"] is None:  # an empty first page: nothing new, and no cursor to move
+            break
+        if _done(page, walk, horizon):
+            state = {"newest": walk["top"], "walk": None}
+        else:
+            state = {"newest": state["newest"], "walk": walk}
+        result.rejected += len(page.rejected)
+        for rejection in page.rejected:
+            log.warning("%s: rejected %s: %s", source.name, rejection.where, rejection.reason)
+        if dry_run:
+            known = store.existing_ids(p.key for p in page.posts)
+            result.new += len({p.key for p in page.posts} - set(known))
+            result.duplicate += len(page.posts) - len({p.key for p in page.posts} - set(known))
+        else:
+            cursor = Cursor(source.name, instance, tag, state)
+            stored: IngestResult = ingest_batch(store, page.posts, [cursor], threshold)
+            result.new += stored.new
+            result.duplicate += stored.duplicate
+        log.info(
+            "%s %s #%s: page %d, %d posts",
+            source.name,
+            instance,
+            tag,
+            result.pages,
+            len(page.posts),
+        )
+    result.waited = source.http.waited - waited_before
+    return result
+
+
+def collect(
+    store: Store,
+    config: Config,
+    sources: Sequence[str] | None = None,
+    tags: Sequence[str] | None = None,
+    max_pages: int | None = None,
+    dry_run: bool = False,
+    env: Mapping[str, str] | None = None,
+    http: Http | None = None,
+) -> list[SourceResult]:
+    """Collect new posts for every tag from every enabled source; one source failing never
+    stops the others. Each source's run is recorded in the runs table."""
+    env = os.environ if env is None else env
+    names = list(sources) if sources else sorted(SOURCES)
+    unknown = [n for n in names if n not in SOURCES]
+    if unknown:
+        raise ConfigError(
+            f"--source: unknown source {unknown[0]!r} "
+            f"(expected one of: {', '.join(sorted(SOURCES))})"
+        )
+    tags = list(tags) if tags else list(config.tags)
+    max_pages = max_pages or config.collect.max_pages
+    horizon = datetime.now(UTC) - timedelta(days=config.collect.backfill_days)
+    own_http = http is None
+    http = http or Http()
+    results = []
+    try:
+        for name in names:
+            settings = config.sources[name]
+            result = SourceResult(name)
+            results.append(result)
+            if not settings.enabled:
+                result.status, result.message = "skipped", "disabled in the config"
+                continue
+            source = SOURCES[name](settings, http, env)
+            missing = source.missing_credentials()
+            if missing:
+                result.status, result.message = "skipped", missing
+                log.warning("%s: skipped: %s", name, missing)
+                if not dry_run:
+                    run_id = store.start_run("collect", name)
+                    store.finish_run(run_id, "skipped", {}, missing)
+                continue
+            run_id = None if dry_run else store.start_run("collect", name)
+            try:
+                for instance in source.instances():
+                    for tag in tags:
+                        result.tags.append(
+                            collect_tag(
+                                store,
+                                source,
+                                instance,
+                                tag,
+                                max_pages,
+                                horizon,
+                                config.labels.threshold,
+                                dry_run,
+                            )
+                        )
+            except SourceError as exc:
+                result.status, result.message = "error", http.redact(str(exc))
+                log.error("%s: %s", name, result.message)
+            if run_id is not None:
+                store.finish_run(
+                    run_id,
+                    result.status,
+                    {"tags": [t.counts() for t in result.tags]},
+                    result.message,
+                )
+    finally:
+        if own_http:
+            http.close()
+    return results

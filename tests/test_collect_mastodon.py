@@ -1,0 +1,146 @@
+"""Mastodon against a real local server replaying recorded responses at the real paths."""
+
+import logging
+
+import pytest
+
+from monitor.collect import collect
+from tests.conftest import config_file, recorded
+
+TAG_PATH = "/api/v1/timelines/tag/ichbinhanna"
+TOKEN = "mastodon-secret-token-123"
+FIRST_PAGE_OLDEST = "109302022145662723"  # max_id in the recorded Link header's rel="next"
+SECOND_PAGE_OLDEST = "109308975511366427"
+
+
+@pytest.fixture
+def config(tmp_path, httpserver):
+    return config_file(
+        tmp_path,
+        f"""
+tags = ["IchBinHanna"]
+[collect]
+backfill_days = 10000
+[sources.mastodon]
+instances = ["{httpserver.url_for("/").rstrip("/")}"]
+""",
+    )
+
+
+def serve_recorded_walk(httpserver):
+    tag_body, tag_headers = recorded("mastodon", "tchncs_tag_ichbinhanna_limit5.json")
+    home_body, home_headers = recorded("mastodon", "tchncs_home_timeline_reblogs_limit5.json")
+    httpserver.expect_request(TAG_PATH, query_string={"limit": "40"}).respond_with_json(
+        tag_body, headers=tag_headers
+    )
+    # The next page: the recorded reblogs page (same Status entity), then the end of the feed.
+    httpserver.expect_request(
+        TAG_PATH, query_string={"limit": "40", "max_id": FIRST_PAGE_OLDEST}
+    ).respond_with_json(home_body, headers=home_headers)
+    httpserver.expect_request(
+        TAG_PATH, query_string={"limit": "40", "max_id": SECOND_PAGE_OLDEST}
+    ).respond_with_json([])
+
+
+def test_collects_the_recorded_pages_exactly_once(store, config, httpserver, caplog):
+    caplog.set_level(logging.DEBUG)
+    serve_recorded_walk(httpserver)
+    (result,) = collect(store, config, ["mastodon"], env={"MASTODON_TOKEN": TOKEN})
+    assert result.status == "ok"
+    (tag,) = result.tags
+    assert (tag.pages, tag.new, tag.duplicate, tag.rejected) == (3, 10, 0, 0)
+
+    rows = store.db.execute(
+        "SELECT id, created_at, url, lang, author, text FROM posts ORDER BY created_at DESC"
+    ).fetchall()
+    ids = [r[0] for r in rows]
+    assert ids[:3] == [
+        "https://sciences.social/users/JulianBrigstocke/statuses/109309073216177910",
+        "https://fosstodon.org/users/HeidiSeibold/statuses/109309046562394338",
+        "https://mastodon.social/users/ingorohlfing/statuses/109308975349237048",
+    ]
+    assert "https://mastodon.social/users/amreibahr/statuses/109307661613791619" in ids
+    assert len(set(ids)) == 10  # three reblogs stored as their three originals, once each
+    first = next(r for r in rows if r[0].endswith("/109307661613791619"))
+    assert first[1:5] == (
+        "2022-11-08T10:15:51Z",
+        "https://mastodon.social/@amreibahr/109307661613791619",
+        "de",
+        "amreibahr@mastodon.social",
+    )
+    assert first[5].startswith("Ich habe es satt, mich ständig bewähren zu müssen.")
+    assert "#IchBinHanna hat so einen Tag" in first[5]
+    assert all("<" not in r[5] and "&gt;" not in r[5] for r in rows)
+    heidi = next(r for r in rows if "HeidiSeibold" in r[0])
+    assert heidi[5].startswith(">200 followers in a day")
+    reblogged = next(r for r in rows if "JulianBrigstocke" in r[0])
+    assert reblogged[3] == "en" and reblogged[2].startswith("https://sciences.social/@")
+
+    tags = dict(
+        store.db.execute(
+            "SELECT p.id, group_concat(t.tag) FROM posts p JOIN post_tags t USING (post_id)"
+            " GROUP BY p.post_id"
+        ).fetchall()
+    )
+    assert set(tags[first[0]].split(",")) == {"ichbinhanna"}
+    cathleen = next(i for i in ids if "CathleenSarti" in i)
+    assert {"ichbinhanna", "introduction", "earlymodern", "needforchocolate"} <= set(
+        tags[cathleen].split(",")
+    )
+
+    cursor = store.cursor(
+        "mastodon", config.sources["mastodon"].instances[0].rstrip("/"), "ichbinhanna"
+    )
+    assert cursor == {"newest": "109307661655991184".rjust(24, "0"), "walk": None}
+    assert all(r.headers["Authorization"] == f"Bearer {TOKEN}" for r, _ in httpserver.log)
+    assert TOKEN not in caplog.text
+
+    # The second run asks only for what is newer than the cursor and stores nothing.
+    httpserver.clear()
+    httpserver.expect_request(
+        TAG_PATH, query_string={"limit": "40", "since_id": "109307661655991184"}
+    ).respond_with_json([])
+    (again,) = collect(store, config, ["mastodon"], env={"MASTODON_TOKEN": TOKEN})
+    assert (again.status, again.tags[0].pages, again.tags[0].new) == ("ok", 1, 0)
+    assert store.db.execute("SELECT count(*) FROM posts").fetchone() == (10,)
+    runs = store.runs("collect")
+    assert [(r["source"], r["status"]) for r in runs] == [("mastodon", "ok"), ("mastodon", "ok")]
+
+
+def test_max_pages_stops_a_walk_and_the_next_run_resumes_it(store, config, httpserver):
+    serve_recorded_walk(httpserver)
+    (first,) = collect(store, config, ["mastodon"], max_pages=1)
+    assert (first.tags[0].pages, first.tags[0].new) == (1, 5)
+    instance = config.sources["mastodon"].instances[0].rstrip("/")
+    assert store.cursor("mastodon", instance, "ichbinhanna")["walk"]["token"] == {
+        "max_id": FIRST_PAGE_OLDEST
+    }
+    # Resumes at page 2, finishes the walk, then checks once for anything newer.
+    httpserver.expect_request(
+        TAG_PATH, query_string={"limit": "40", "since_id": "109307661655991184"}
+    ).respond_with_json([])
+    (second,) = collect(store, config, ["mastodon"])
+    assert (second.status, second.tags[0].pages, second.tags[0].new) == ("ok", 3, 5)
+    assert store.db.execute("SELECT count(*) FROM posts").fetchone() == (10,)
+
+
+def test_401_is_reported_clearly_and_says_which_variable_to_set(store, config, httpserver):
+    httpserver.expect_request(TAG_PATH).respond_with_json(
+        {"error": "This API requires an authenticated user"}, status=401
+    )
+    (result,) = collect(store, config, ["mastodon"], env={})
+    assert result.status == "error"
+    assert "HTTP 401" in result.message and "set MASTODON_TOKEN" in result.message
+    (run,) = store.runs("collect")
+    assert run["status"] == "error" and "set MASTODON_TOKEN" in run["error"]
+
+
+def test_429_with_retry_after_is_honoured_then_succeeds(store, config, httpserver):
+    httpserver.expect_oneshot_request(TAG_PATH).respond_with_json(
+        {"error": "Too many requests"}, status=429, headers={"Retry-After": "1"}
+    )
+    httpserver.expect_request(TAG_PATH).respond_with_json([])
+    (result,) = collect(store, config, ["mastodon"])
+    assert result.status == "ok"
+    assert result.tags[0].waited == pytest.approx(1.0)
+    assert len(httpserver.log) == 2
