@@ -25,7 +25,13 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 class SourceError(MonitorError):
-    """A source failed for this run (retries exhausted, auth refused, bad payload)."""
+    """A source failed for this run (retries exhausted, auth refused, bad payload).
+    ``status`` and ``detail`` carry the HTTP status and a redacted error body, if any."""
+
+    def __init__(self, message: str, status: int | None = None, detail: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.detail = detail
 
 
 class AuthError(SourceError):
@@ -135,10 +141,12 @@ class Http:
                     self._retry_after(response, limit, attempt), f"{problem}; retry {attempt}"
                 )
                 continue
-            if response.status_code in (401, 403):
-                raise AuthError(f"{what}: HTTP {response.status_code} {self._detail(response)}")
             if response.is_error:
-                raise SourceError(f"{what}: HTTP {response.status_code} {self._detail(response)}")
+                detail = self._detail(response)
+                error = AuthError if response.status_code in (401, 403) else SourceError
+                raise error(
+                    f"{what}: HTTP {response.status_code} {detail}", response.status_code, detail
+                )
             if limit is not None and limit.remaining <= self.retry.low_water:
                 until = (limit.reset_at - datetime.now(UTC)).total_seconds()
                 self._wait(
