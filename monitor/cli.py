@@ -130,6 +130,41 @@ def rescore(obj: _Context) -> None:
         click.echo(f"{rescore_posts(store)} posts re-scored")
 
 
+@cli.command("collect")
+@click.option("--source", "sources", multiple=True, help="Only this source (repeatable).")
+@click.option("--tag", "tags", multiple=True, help="Only this tag (repeatable).")
+@click.option("--max-pages", type=click.IntRange(1), help="Pages per source and tag this run.")
+@click.option("--dry-run", is_flag=True, help="Fetch and count, but store nothing.")
+@pass_context
+def collect_(
+    obj: _Context,
+    sources: tuple[str, ...],
+    tags: tuple[str, ...],
+    max_pages: int | None,
+    dry_run: bool,
+) -> None:
+    """Collect new posts for the tracked tags from every configured source.
+
+    Exit status: 0 every source ran or was skipped, 3 some sources failed, 1 all failed."""
+    from monitor.collect import collect, exit_status
+    from monitor.text import fold_tag
+
+    config = obj.config
+    with obj.store(config) as store:
+        results = collect(store, config, sources, [fold_tag(t) for t in tags], max_pages, dry_run)
+    for result in results:
+        if result.message:
+            click.echo(f"{result.source:<9} {result.status}: {result.message}")
+        for t in result.tags:
+            click.echo(
+                f"{t.source:<9} {t.instance}  #{t.tag}: {t.pages} pages, {t.new} new, "
+                f"{t.duplicate} duplicates, {t.rejected} rejected, waited {t.waited:.0f} s"
+            )
+    status = exit_status(results)
+    if status:
+        raise SystemExit(status)
+
+
 @cli.command()
 @click.option(
     "--date",

@@ -201,3 +201,15 @@ def collect(
         if own_http:
             http.close()
     return results
+
+
+PARTIAL_FAILURE = 3
+
+
+def exit_status(results: Sequence[SourceResult]) -> int:
+    """0 when no source failed; 3 when some failed and some ran; 1 when all that ran failed."""
+    failed = sum(r.status == "error" for r in results)
+    ran = sum(r.status in ("ok", "error") for r in results)
+    if not failed:
+        return 0
+    return 1 if failed == ran else PARTIAL_FAILURE

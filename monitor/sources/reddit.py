@@ -1,0 +1,178 @@
+"""Reddit: app-only OAuth, then ``/search`` (or ``/r/<subs>/search``) sorted by new.
+
+A submission's text is its title plus selftext. With ``comments = N`` the newest N comments of
+each new matching submission are stored too, as posts of their own under the submission's tag.
+``[deleted]`` and ``[removed]`` bodies are not text and are not scored.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from monitor.models import Post
+from monitor.sources.base import Page, Source, build_page, env_value
+from monitor.sources.http import AuthError, RateLimit, SourceError
+
+GONE = frozenset({"[deleted]", "[removed]"})
+WEB = "https://www.reddit.com"
+
+
+@dataclass(frozen=True)
+class RedditSettings:
+    enabled: bool = True
+    base_url: str = "https://oauth.reddit.com"
+    auth_url: str = "https://www.reddit.com/api/v1/access_token"
+    client_id_env: str = "REDDIT_CLIENT_ID"
+    client_secret_env: str = "REDDIT_CLIENT_SECRET"
+    user_agent: str = "python:sentiment-monitor:0.1 (hashtag sentiment research)"
+    subreddits: tuple[str, ...] = ()
+    comments: int = 0
+    query: str = "{tag}"
+
+
+def _rate_limit(headers: httpx.Headers) -> RateLimit | None:
+    """Reddit sends the reset as seconds from now, and both numbers as float strings."""
+    try:
+        reset = datetime.now(UTC) + timedelta(seconds=float(headers["x-ratelimit-reset"]))
+        return RateLimit(float(headers["x-ratelimit-remaining"]), reset)
+    except (KeyError, ValueError):
+        return None
+
+
+def _text(*parts: str | None) -> str:
+    return "\n\n".join(p.strip() for p in parts if p and p.strip() and p.strip() not in GONE)
+
+
+def thing_to_post(thing: dict[str, Any], tag: str) -> Post | None:
+    """A t3 submission or t1 comment as a Post; None for a comment whose body is gone."""
+    data = thing["data"]
+    if thing["kind"] == "t3":
+        text = _text(data.get("title"), data.get("selftext"))
+    else:
+        text = _text(data.get("body"))
+        if not text:
+            return None
+    return Post(
+        platform="reddit",
+        id=data["name"],
+        created_at=datetime.fromtimestamp(float(data["created_utc"]), UTC),
+        text=text,
+        author=None if data.get("author") in GONE else data.get("author"),
+        url=WEB + data["permalink"],
+        tags=(tag,),
+        metrics={
+            key: data[key] for key in ("score", "num_comments", "upvote_ratio") if key in data
+        },
+        raw=thing,
+    )
+
+
+class Reddit(Source):
+    name = "reddit"
+    Settings = RedditSettings
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.token: str | None = None
+        self.token_expires = 0.0
+
+    def missing_credentials(self) -> str | None:
+        names = (self.settings.client_id_env, self.settings.client_secret_env)
+        if all(env_value(self.env, n) for n in names):
+            return None
+        return f"set {names[0]} and {names[1]} (a Reddit 'script' or 'web' app) to search Reddit"
+
+    def _authenticate(self) -> None:
+        client_id = env_value(self.env, self.settings.client_id_env)
+        secret = env_value(self.env, self.settings.client_secret_env)
+        self.http.add_secret(client_id, secret)
+        response = self.http.request(
+            "POST",
+            self.settings.auth_url,
+            data={"grant_type": "client_credentials"},
+            auth=(client_id, secret),
+            headers={"User-Agent": self.settings.user_agent},
+            what="reddit token",
+        )
+        body = self.http.decode(response, "reddit token")
+        if not isinstance(body, dict) or not body.get("access_token"):
+            raise SourceError(f"reddit token: no access token in the answer ({body!r:.100})")
+        self.token = body["access_token"]
+        self.http.add_secret(self.token)
+        self.token_expires = time.monotonic() + float(body.get("expires_in", 3600)) - 60
+
+    def _get(self, path: str, params: dict[str, Any], what: str) -> Any:
+        for attempt in (1, 2):
+            if self.token is None or time.monotonic() >= self.token_expires:
+                self._authenticate()
+            try:
+                data, _ = self.http.get_json(
+                    f"{self.settings.base_url.rstrip('/')}{path}",
+                    params=params,
+                    headers={
+                        "Authorization": f"bearer {self.token}",
+                        "User-Agent": self.settings.user_agent,
+                    },
+                    rate_limit=_rate_limit,
+                    what=what,
+                )
+                return data
+            except AuthError:
+                if attempt == 2:
+                    raise
+                self.token = None  # expired or revoked: one new token, then give up
+        raise AssertionError("unreachable")
+
+    def _comments(self, submission: Post, tag: str) -> list[Post]:
+        article = submission.id.removeprefix("t3_")
+        data = self._get(
+            f"/comments/{article}",
+            {"sort": "new", "limit": self.settings.comments, "raw_json": 1},
+            f"reddit comments {article}",
+        )
+        if not isinstance(data, list) or len(data) < 2:
+            raise SourceError(f"reddit comments {article}: expected [submission, comments]")
+        things = [t for t in data[1]["data"]["children"] if t.get("kind") == "t1"]
+        posts = (thing_to_post(t, tag) for t in things[: self.settings.comments])
+        return [p for p in posts if p is not None]
+
+    def fetch(
+        self, instance: str, tag: str, token: dict[str, Any] | None, since: Any, horizon: datetime
+    ) -> Page:
+        query = self.settings.query.format(tag=tag)
+        params: dict[str, Any] = {
+            "q": query,
+            "sort": "new",
+            "limit": 100,
+            "raw_json": 1,
+            "type": "link",
+        }
+        path = "/search"
+        if self.settings.subreddits:
+            path = f"/r/{'+'.join(self.settings.subreddits)}/search"
+            params["restrict_sr"] = 1
+        if token:
+            params["after"] = token["after"]
+        what = f"reddit search {query!r}"
+        listing = self._get(path, params, what)
+        try:
+            things, after = listing["data"]["children"], listing["data"].get("after")
+        except (KeyError, TypeError):
+            raise SourceError(f"{what}: expected a Listing") from None
+        page = build_page(
+            things,
+            lambda t: thing_to_post(t, tag),
+            lambda t: float(t["data"]["created_utc"]),
+            lambda t: f"reddit {t.get('data', {}).get('name', '?')}",
+            {"after": after} if after and things else None,
+        )
+        if self.settings.comments:
+            for submission in list(page.posts):
+                if since is None or submission.created_at.timestamp() > since:
+                    page.posts.extend(self._comments(submission, tag))
+        return page
