@@ -18,7 +18,9 @@ X_TOKEN = "x-bearer-token-secret-42"
 @pytest.fixture
 def config(tmp_path, httpserver):
     base = httpserver.url_for("/").rstrip("/")
-    return config_file(tmp_path, f"""
+    return config_file(
+        tmp_path,
+        f"""
 tags = ["coronavirus"]
 [collect]
 backfill_days = 10000
@@ -29,7 +31,8 @@ user_agent = "test:monitor:1.0 (by u/tester)"
 comments = 3
 [sources.x]
 base_url = "{base}"
-""")
+""",
+    )
 
 
 def serve_reddit(httpserver):
@@ -39,7 +42,8 @@ def serve_reddit(httpserver):
     gone = copy.deepcopy(comments)
     gone["data"]["children"][1]["data"]["body"] = "[deleted]"  # a deleted comment among them
     httpserver.expect_request("/api/v1/access_token", method="POST").respond_with_json(
-        {"access_token": "reddit-access-token-1", "token_type": "bearer", "expires_in": 86400})
+        {"access_token": "reddit-access-token-1", "token_type": "bearer", "expires_in": 86400}
+    )
     search = {"q": "coronavirus", "sort": "new", "limit": "100", "raw_json": "1", "type": "link"}
     httpserver.expect_request("/search", query_string=search).respond_with_json(listing)
     httpserver.expect_request(
@@ -50,29 +54,45 @@ def serve_reddit(httpserver):
     httpserver.expect_request("/comments/hmwhd7").respond_with_json([submission, empty])
 
 
-def test_reddit_collects_submissions_and_newest_comments_once(store, config, httpserver,
-                                                              caplog):
+def test_reddit_collects_submissions_and_newest_comments_once(store, config, httpserver, caplog):
     caplog.set_level(logging.DEBUG)
     serve_reddit(httpserver)
     (result,) = collect(store, config, ["reddit"], env=REDDIT_ENV)
     assert (result.status, result.message) == ("ok", None)
     assert (result.tags[0].pages, result.tags[0].new) == (2, 4)
     rows = store.db.execute(
-        "SELECT id, created_at, author, url, text FROM posts ORDER BY created_at DESC").fetchall()
+        "SELECT id, created_at, author, url, text FROM posts ORDER BY created_at DESC"
+    ).fetchall()
     assert rows == [
-        ("t1_gq57kcs", "2021-03-07T21:58:06Z", "RyanTheKing",
-         "https://www.reddit.com/r/golang/comments/lzymk9/how_i_build_web_frontends_in_go/gq57kcs/",
-         "Great article, I hate when people immediately reach for something like React when the "
-         "front end's requirements really don't call for it."),
-        ("t1_gq55r0o", "2021-03-07T21:45:16Z", "deepguner",
-         "https://www.reddit.com/r/golang/comments/lzymk9/how_i_build_web_frontends_in_go/gq55r0o/",
-         "Nice, it\u2019s exactly what I was looking for!"),
-        ("t3_hybow9", "2020-07-26T18:14:24Z", "chocolat_ice_cream",
-         "https://www.reddit.com/r/WatchPeopleDieInside/comments/hybow9/pregnancy_test/",
-         "Pregnancy test"),
-        ("t3_hmwhd7", "2020-07-07T15:19:42Z", "Jeremy_Martin",
-         "https://www.reddit.com/r/worldnews/comments/hmwhd7/brazilian_president_jair_bolsonaro_tests_positive/",
-         "Brazilian president Jair Bolsonaro tests positive for coronavirus"),
+        (
+            "t1_gq57kcs",
+            "2021-03-07T21:58:06Z",
+            "RyanTheKing",
+            "https://www.reddit.com/r/golang/comments/lzymk9/how_i_build_web_frontends_in_go/gq57kcs/",
+            "Great article, I hate when people immediately reach for something like React when the "
+            "front end's requirements really don't call for it.",
+        ),
+        (
+            "t1_gq55r0o",
+            "2021-03-07T21:45:16Z",
+            "deepguner",
+            "https://www.reddit.com/r/golang/comments/lzymk9/how_i_build_web_frontends_in_go/gq55r0o/",
+            "Nice, it\u2019s exactly what I was looking for!",
+        ),
+        (
+            "t3_hybow9",
+            "2020-07-26T18:14:24Z",
+            "chocolat_ice_cream",
+            "https://www.reddit.com/r/WatchPeopleDieInside/comments/hybow9/pregnancy_test/",
+            "Pregnancy test",
+        ),
+        (
+            "t3_hmwhd7",
+            "2020-07-07T15:19:42Z",
+            "Jeremy_Martin",
+            "https://www.reddit.com/r/worldnews/comments/hmwhd7/brazilian_president_jair_bolsonaro_tests_positive/",
+            "Brazilian president Jair Bolsonaro tests positive for coronavirus",
+        ),
     ]
     assert {t for (t,) in store.db.execute("SELECT DISTINCT tag FROM post_tags")} == {"coronavirus"}
     token_request = next(r for r, _ in httpserver.log if r.path == "/api/v1/access_token")
@@ -84,7 +104,9 @@ def test_reddit_collects_submissions_and_newest_comments_once(store, config, htt
     for secret in ("client-secret-xyz", "reddit-access-token-1"):
         assert secret not in caplog.text
     assert store.cursor("reddit", config.sources["reddit"].base_url, "coronavirus") == {
-        "newest": 1595787264.0, "walk": None}
+        "newest": 1595787264.0,
+        "walk": None,
+    }
 
     (again,) = collect(store, config, ["reddit"], env=REDDIT_ENV)
     assert (again.tags[0].new, again.tags[0].duplicate) == (0, 2)
@@ -96,8 +118,9 @@ def serve_x(httpserver):
 
     def search(request: Request) -> Response:
         if "next_token" in request.args or "since_id" in request.args:
-            return Response(json.dumps({"meta": {"result_count": 0}}),
-                            content_type="application/json")
+            return Response(
+                json.dumps({"meta": {"result_count": 0}}), content_type="application/json"
+            )
         return Response(json.dumps(body), content_type="application/json", headers=headers)
 
     httpserver.expect_request("/2/tweets/search/recent").respond_with_handler(search)
@@ -110,14 +133,28 @@ def test_x_collects_the_recorded_search_skipping_retweets(store, config, httpser
     (result,) = collect(store, config, ["x"], env={"X_BEARER_TOKEN": X_TOKEN})
     assert (result.status, result.tags[0].pages, result.tags[0].new) == ("ok", 2, 7)
     originals = [t for t in body["data"] if not t["text"].startswith("RT @")]
-    rows = store.db.execute("SELECT id, created_at, url, text FROM posts ORDER BY id DESC").fetchall()
+    rows = store.db.execute(
+        "SELECT id, created_at, url, text FROM posts ORDER BY id DESC"
+    ).fetchall()
     assert [r[0] for r in rows] == [t["id"] for t in originals]
-    assert rows[0][1:3] == ("2021-04-13T03:31:18Z", "https://x.com/i/web/status/1381812208733204482")
+    assert rows[0][1:3] == (
+        "2021-04-13T03:31:18Z",
+        "https://x.com/i/web/status/1381812208733204482",
+    )
     assert rows[0][3] == originals[0]["text"]
-    tags = {t for (t,) in store.db.execute(
-        "SELECT tag FROM post_tags JOIN posts USING (post_id) WHERE id = '1381812208733204482'")}
-    assert tags == {"coronavirus", "python", "tweepy", "丸亀製麺さんうどん弁当食べたいです",
-                    "サクレ白桃が食べたい"}
+    tags = {
+        t
+        for (t,) in store.db.execute(
+            "SELECT tag FROM post_tags JOIN posts USING (post_id) WHERE id = '1381812208733204482'"
+        )
+    }
+    assert tags == {
+        "coronavirus",
+        "python",
+        "tweepy",
+        "丸亀製麺さんうどん弁当食べたいです",
+        "サクレ白桃が食べたい",
+    }
     first, second = (r for r, _ in httpserver.log)
     assert first.args["query"] == "#coronavirus -is:retweet"
     assert first.args["expansions"] == "author_id" and "start_time" in first.args
@@ -125,7 +162,9 @@ def test_x_collects_the_recorded_search_skipping_retweets(store, config, httpser
     assert all(r.headers["Authorization"] == f"Bearer {X_TOKEN}" for r, _ in httpserver.log)
     assert X_TOKEN not in caplog.text
     assert store.cursor("x", config.sources["x"].base_url, "coronavirus") == {
-        "newest": 1381812333773733891, "walk": None}
+        "newest": 1381812333773733891,
+        "walk": None,
+    }
 
     (again,) = collect(store, config, ["x"], env={"X_BEARER_TOKEN": X_TOKEN})
     assert httpserver.log[-1][0].args["since_id"] == "1381812333773733891"
@@ -140,8 +179,7 @@ def test_x_full_tweet_objects_give_authors_metrics_and_hashtags():
     assert (post.id, post.author, post.lang) == ("1388424788171841537", "manavjivan", "en")
     assert post.url == "https://x.com/manavjivan/status/1388424788171841537"
     assert post.created_at.isoformat() == "2021-05-01T09:27:19+00:00"
-    assert post.metrics == {"retweet_count": 0, "reply_count": 0, "like_count": 0,
-                            "quote_count": 0}
+    assert post.metrics == {"retweet_count": 0, "reply_count": 0, "like_count": 0, "quote_count": 0}
     partial = parse_page(bodies[2], "x", "lookup")  # data beside a partial errors array
     assert len(partial.posts) == 1 and partial.rejected == []
 
@@ -153,11 +191,13 @@ def test_snowflake_time():
 def test_one_source_failing_leaves_the_others_running(store, config, httpserver):
     serve_x(httpserver)
     httpserver.expect_request("/api/v1/access_token").respond_with_json(
-        {"message": "Unauthorized", "error": 401}, status=401)
-    results = collect(store, config, ["reddit", "x"],
-                      env={**REDDIT_ENV, "X_BEARER_TOKEN": X_TOKEN})
+        {"message": "Unauthorized", "error": 401}, status=401
+    )
+    results = collect(store, config, ["reddit", "x"], env={**REDDIT_ENV, "X_BEARER_TOKEN": X_TOKEN})
     assert [(r.source, r.status) for r in results] == [("reddit", "error"), ("x", "ok")]
     assert "reddit token: HTTP 401" in results[0].message
     assert store.db.execute("SELECT count(*) FROM posts").fetchone() == (7,)
     assert {(r["source"], r["status"]) for r in store.runs("collect")} == {
-        ("reddit", "error"), ("x", "ok")}
+        ("reddit", "error"),
+        ("x", "ok"),
+    }

@@ -53,7 +53,11 @@ def test_tags_accept_hash_and_case_and_are_deduplicated(tmp_path):
         ("[collect]\nmax_pages = true", "collect.max_pages: expected an integer, got True"),
         ("[collect]\nbackfill_days = 0", "collect.backfill_days: expected 1 to 10000, got 0"),
         ("labels = 3", "labels: expected a table, got 3"),
-        ("sources = { x = 1 }", "sources.x: unknown source (expected one of: bluesky, mastodon, reddit, x)"),
+        ("sources = { x = 1 }", "sources.x: expected a table, got 1"),
+        (
+            "[sources.tiktok]",
+            "sources.tiktok: unknown source (expected one of: bluesky, mastodon, reddit, x)",
+        ),
         ("[sources.mastodon]\nenabled = 1", "sources.mastodon.enabled: expected true or false"),
         ("[sources.mastodon]\ntoken = 1", "sources.mastodon.token: unknown key"),
         ("tags = [", "not valid TOML"),
