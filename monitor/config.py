@@ -142,12 +142,16 @@ def load_config(path: Path | None = None) -> Config:
 
 def prepare_parent_dir(path: Path, key: str, config: Config) -> None:
     """A configured file must go in a folder that exists (a typo should not create a tree);
-    the built-in default folders are created on first use."""
+    the default folders (``data/``, ``reports/``) are created on first use."""
     if path.parent.is_dir():
         return
-    if config.path is None and key in ("database", "reports_dir"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return
+    if key in ("database", "reports_dir"):
+        default = getattr(Config(), key)
+        if config.path is not None:
+            default = config.path.resolve().parent / default
+        if path.parent == (default if key == "database" else default / "x").parent:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return
     where = f"{config.path}: {key}" if config.path and not key.startswith("-") else key
     raise ConfigError(f"{where}: folder {str(path.parent)!r} does not exist")
 

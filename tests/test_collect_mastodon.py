@@ -1,10 +1,14 @@
 """Mastodon against a real local server replaying recorded responses at the real paths."""
 
+import json
 import logging
+import zlib
+from pathlib import Path
 
 import pytest
 
 from monitor.collect import collect
+from monitor.store import Store
 from tests.conftest import config_file, recorded
 
 TAG_PATH = "/api/v1/timelines/tag/ichbinhanna"
@@ -144,3 +148,56 @@ def test_429_with_retry_after_is_honoured_then_succeeds(store, config, httpserve
     assert result.status == "ok"
     assert result.tags[0].waited == pytest.approx(1.0)
     assert len(httpserver.log) == 2
+
+
+def test_two_instances_store_a_post_once_and_keep_its_raw_payload(store, tmp_path, httpserver):
+    body, headers = recorded("mastodon", "tchncs_tag_ichbinhanna_limit5.json")
+    for prefix in ("/one", "/two"):
+        httpserver.expect_request(prefix + TAG_PATH).respond_with_json(body)
+    base = httpserver.url_for("/").rstrip("/")
+    config = config_file(
+        tmp_path,
+        f"""
+tags = ["ichbinhanna"]
+[collect]
+backfill_days = 10000
+[sources.mastodon]
+instances = ["{base}/one", "{base}/two"]
+""",
+    )
+    (result,) = collect(store, config, ["mastodon"])
+    assert [(t.instance.rsplit("/", 1)[1], t.new, t.duplicate) for t in result.tags] == [
+        ("one", 5, 0),
+        ("two", 0, 5),
+    ]
+    assert store.db.execute("SELECT count(*) FROM posts").fetchone() == (5,)
+    raw = store.db.execute(
+        "SELECT raw FROM raw_posts JOIN posts USING (post_id) WHERE posts.id LIKE '%amreibahr%'"
+    ).fetchone()[0]
+    assert json.loads(zlib.decompress(raw)) == body[0]  # re-parsable without re-collecting
+
+
+def test_cli_collect_prints_each_source_and_tag(run, tmp_path, httpserver):
+    serve_recorded_walk(httpserver)
+    Path("monitor.toml").write_text(f"""
+tags = ["IchBinHanna"]
+[collect]
+backfill_days = 10000
+[sources.mastodon]
+instances = ["{httpserver.url_for("/").rstrip("/")}"]
+""")
+    dry = run("collect", "--source", "mastodon", "--source", "x", "--dry-run")
+    instance = httpserver.url_for("/").rstrip("/")
+    assert dry.stdout == (
+        f"mastodon  {instance}  #ichbinhanna: 3 pages, 10 new, 0 duplicates, 0 rejected, "
+        "waited 0 s\n"
+        "x         skipped: set X_BEARER_TOKEN (an app bearer token) to search X\n"
+    )
+    with Store(Path("data/monitor.db")) as store:  # the dry run stored nothing
+        assert store.db.execute("SELECT count(*) FROM posts").fetchone() == (0,)
+        assert store.cursor("mastodon", instance, "ichbinhanna") is None
+    real = run("collect", "--source", "mastodon")
+    assert real.stdout == (
+        f"mastodon  {instance}  #ichbinhanna: 3 pages, 10 new, 0 duplicates, 0 rejected, "
+        "waited 0 s\n"
+    )

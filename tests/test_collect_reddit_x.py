@@ -201,3 +201,38 @@ def test_one_source_failing_leaves_the_others_running(store, config, httpserver)
         ("reddit", "error"),
         ("x", "ok"),
     }
+
+
+def test_reddit_searches_only_the_configured_subreddits(store, tmp_path, httpserver):
+    listing, _ = recorded("reddit", "goreddit_subreddit_search_posts_2results.json")
+    empty, _ = recorded("reddit", "r_all_search_empty_listing.json")
+    httpserver.expect_request("/api/v1/access_token", method="POST").respond_with_json(
+        {"access_token": "t", "expires_in": 3600}
+    )
+    httpserver.expect_request(
+        "/r/worldnews+golang/search",
+        query_string={
+            "q": "bolsonaro",
+            "sort": "new",
+            "limit": "100",
+            "raw_json": "1",
+            "type": "link",
+            "restrict_sr": "1",
+        },
+    ).respond_with_json(listing)
+    httpserver.expect_request("/r/worldnews+golang/search").respond_with_json(empty)
+    base = httpserver.url_for("/").rstrip("/")
+    config = config_file(
+        tmp_path,
+        f"""
+tags = ["bolsonaro"]
+[collect]
+backfill_days = 10000
+[sources.reddit]
+base_url = "{base}"
+auth_url = "{base}/api/v1/access_token"
+subreddits = ["worldnews", "golang"]
+""",
+    )
+    (result,) = collect(store, config, ["reddit"], env=REDDIT_ENV)
+    assert (result.status, result.tags[0].new) == ("ok", 2)
