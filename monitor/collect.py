@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -80,13 +81,15 @@ def collect_tag(
     horizon: datetime,
     threshold: float = 0.05,
     dry_run: bool = False,
+    stop: threading.Event | None = None,
 ) -> TagResult:
-    """Walk one (source, instance, tag) for up to ``max_pages`` pages, storing as it goes."""
+    """Walk one (source, instance, tag) for up to ``max_pages`` pages, storing as it goes;
+    ``stop`` ends the walk between pages (each page is stored whole or not at all)."""
     result = TagResult(source.name, instance, tag)
     waited_before = source.http.waited
     state = store.cursor(source.name, instance, tag) or {"newest": None, "walk": None}
     fresh_walk = False
-    while result.pages < max_pages:
+    while result.pages < max_pages and not (stop and stop.is_set()):
         walk = state["walk"]
         if walk is None:
             if fresh_walk:  # this run already walked to the top; nothing newer is expected
@@ -137,9 +140,11 @@ def collect(
     dry_run: bool = False,
     env: Mapping[str, str] | None = None,
     http: Http | None = None,
+    stop: threading.Event | None = None,
 ) -> list[SourceResult]:
     """Collect new posts for every tag from every enabled source; one source failing never
-    stops the others. Each source's run is recorded in the runs table."""
+    stops the others. Each source's run is recorded in the runs table. Setting ``stop`` ends
+    the run after the page in flight (and cuts short any rate-limit wait)."""
     env = os.environ if env is None else env
     names = list(sources) if sources else sorted(SOURCES)
     unknown = [n for n in names if n not in SOURCES]
@@ -152,7 +157,7 @@ def collect(
     max_pages = max_pages or config.collect.max_pages
     horizon = datetime.now(UTC) - timedelta(days=config.collect.backfill_days)
     own_http = http is None
-    http = http or Http()
+    http = http or Http(stop=stop)
     results = []
     try:
         for name in names:
@@ -175,6 +180,9 @@ def collect(
             try:
                 for instance in source.instances():
                     for tag in tags:
+                        if stop and stop.is_set():
+                            result.status, result.message = "error", "stopped by a signal"
+                            break
                         result.tags.append(
                             collect_tag(
                                 store,

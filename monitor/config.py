@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -38,6 +39,44 @@ class Collect:
     max_pages: int = field(default=10, metadata=_check(lambda v: 1 <= v <= 10_000, "1 to 10000"))
 
 
+_DURATION = re.compile(r"^(?:\d+[smhd])+$")
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> float:
+    """'90s', '15m', '1h30m', '1d' → seconds."""
+    if not _DURATION.match(text.strip()):
+        raise ValueError(f"not a duration: {text!r}")
+    return float(sum(int(n) * _UNIT_SECONDS[u] for n, u in re.findall(r"(\d+)([smhd])", text)))
+
+
+def _is_duration(text: str) -> bool:
+    return bool(_DURATION.match(text.strip())) and parse_duration(text) > 0
+
+
+@dataclass(frozen=True)
+class Schedule:
+    collect_every: str = field(
+        default="15m", metadata=_check(_is_duration, "a duration such as '15m', '1h' or '90s'")
+    )
+    report_at: str = field(
+        default="07:00", metadata=_check(_CLOCK.match, "a time of day such as '07:00'")
+    )
+    housekeeping_at: str = field(
+        default="03:30", metadata=_check(_CLOCK.match, "a time of day such as '03:30'")
+    )
+    # Empty: the top-level timezone.
+    timezone: str = ""
+    # How long a collect waits for another one to finish before it skips its turn.
+    lock_wait: str = field(
+        default="2m", metadata=_check(lambda v: v == "0s" or _is_duration(v), "a duration")
+    )
+    report_days: int = field(default=14, metadata=_check(lambda v: 1 <= v <= 366, "1 to 366"))
+    # Raw payloads older than this many days are deleted by housekeeping; 0 keeps them.
+    raw_retention_days: int = field(default=0, metadata=_check(lambda v: v >= 0, "0 or more"))
+
+
 @dataclass(frozen=True)
 class Config:
     tags: tuple[str, ...] = DEFAULT_TAGS
@@ -50,8 +89,7 @@ class Config:
     sources: dict[str, Any] = field(
         default_factory=lambda: {name: cls.Settings() for name, cls in SOURCES.items()}
     )
-    # Filled in by the scheduler, which validates its own keys.
-    schedule: dict[str, Any] = field(default_factory=dict)
+    schedule: Schedule = Schedule()
     # The file this came from (None: built-in defaults), for messages and relative paths.
     path: Path | None = field(default=None, metadata={"internal": True})
 
@@ -59,12 +97,16 @@ class Config:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def schedule_timezone(self) -> str:
+        return self.schedule.timezone or self.timezone
+
     def public_dict(self) -> dict[str, Any]:
         """The config as plain data for manifests; it holds names of secrets, never values."""
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, Labels | Collect):
+            if isinstance(value, Labels | Collect | Schedule):
                 value = asdict(value)
             elif f.name == "sources":
                 value = {name: asdict(settings) for name, settings in value.items()}
@@ -76,6 +118,15 @@ class Config:
         return out
 
 
+def _check_zone(name: str, where: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{where}: expected an IANA time zone such as 'Europe/Berlin', got {name!r}"
+        ) from None
+
+
 def _validate(config: Config, file: str) -> Config:
     if not config.tags:
         raise ConfigError(f"{file}: tags: expected at least one hashtag, got []")
@@ -84,13 +135,9 @@ def _validate(config: Config, file: str) -> Config:
             raise ConfigError(
                 f"{file}: tags[{i}]: expected a hashtag of letters, digits and '_', got {tag!r}"
             )
-    try:
-        ZoneInfo(config.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"{file}: timezone: expected an IANA time zone such as 'Europe/Berlin', "
-            f"got {config.timezone!r}"
-        ) from None
+    _check_zone(config.timezone, f"{file}: timezone")
+    if config.schedule.timezone:
+        _check_zone(config.schedule.timezone, f"{file}: schedule.timezone")
     unknown = sorted(set(config.sources) - set(SOURCES))
     if unknown:
         raise ConfigError(
@@ -184,4 +231,16 @@ positive = "supportive"
 backfill_days = 7
 # ...and fetches at most this many pages per source and tag in one run.
 max_pages = 10
+
+[schedule]
+# 'monitor schedule' collects this often, and writes yesterday's report at report_at.
+collect_every = "15m"
+report_at = "07:00"
+housekeeping_at = "03:30"
+# timezone = "UTC"            # defaults to the top-level timezone
+# A collect that finds another one running waits this long, then skips its turn.
+lock_wait = "2m"
+report_days = 14
+# Delete raw platform payloads older than this many days (0 keeps them).
+raw_retention_days = 0
 """

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -65,7 +66,7 @@ class Http:
         retry: Retry | None = None,
         timeout: float = 30.0,
         user_agent: str = USER_AGENT,
-        sleep: Callable[[float], None] = time.sleep,
+        stop: threading.Event | None = None,
     ) -> None:
         self.retry = retry or Retry()
         self.client = httpx.Client(
@@ -73,7 +74,8 @@ class Http:
             headers={"User-Agent": user_agent, "Accept": "application/json"},
             follow_redirects=True,
         )
-        self.sleep = sleep
+        # Waits end early when ``stop`` is set, so a signal never waits out a rate limit.
+        self.sleep: Callable[[float], object] = stop.wait if stop else time.sleep
         self.secrets: set[str] = set()
         self.waited = 0.0  # seconds spent waiting, for the run's summary
         self.requests = 0
