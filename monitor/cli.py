@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import sys
 from dataclasses import replace
-from datetime import date
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -14,25 +18,34 @@ from monitor.config import DEFAULT_CONFIG_TEXT, Config, load_config, prepare_par
 from monitor.errors import ConfigError, MonitorError
 from monitor.store import Store
 
+if TYPE_CHECKING:
+    from jobs.tasks import CollectOutcome
+
 SHOWN_REJECTIONS = 20
 
 
 class _Context:
     """What every command needs: the config (with --db applied) and a way to the store."""
 
-    def __init__(self, config_path: Path | None, db: Path | None) -> None:
-        self.config_path, self.db = config_path, db
+    def __init__(self, config_path: Path | None, db: Path | None, verbose: int) -> None:
+        self.config_path, self.db, self.verbose = config_path, db, verbose
 
     @property
     def config(self) -> Config:
         config = load_config(self.config_path)
         if self.db is not None:
+            prepare_parent_dir(self.db, "--db", config)
             config = replace(config, database=self.db)
         return config
 
     def store(self, config: Config) -> Store:
-        prepare_parent_dir(config.database, "--db" if self.db else "database", config)
-        return Store(config.database)
+        from jobs.tasks import open_store
+
+        return open_store(config)
+
+    def chatty(self) -> bool:
+        """Cron one-shots are quiet on success unless -v, or run at a terminal."""
+        return self.verbose > 0 or sys.stdout.isatty()
 
 
 pass_context = click.make_pass_decorator(_Context)
@@ -78,7 +91,7 @@ def cli(ctx: click.Context, config_path: Path | None, db: Path | None, verbose: 
     """Social-media sentiment monitor: tracked hashtags in, daily trend reports out."""
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    ctx.obj = _Context(config_path, db)
+    ctx.obj = _Context(config_path, db, verbose)
 
 
 @cli.command()
@@ -130,29 +143,8 @@ def rescore(obj: _Context) -> None:
         click.echo(f"{rescore_posts(store)} posts re-scored")
 
 
-@cli.command("collect")
-@click.option("--source", "sources", multiple=True, help="Only this source (repeatable).")
-@click.option("--tag", "tags", multiple=True, help="Only this tag (repeatable).")
-@click.option("--max-pages", type=click.IntRange(1), help="Pages per source and tag this run.")
-@click.option("--dry-run", is_flag=True, help="Fetch and count, but store nothing.")
-@pass_context
-def collect_(
-    obj: _Context,
-    sources: tuple[str, ...],
-    tags: tuple[str, ...],
-    max_pages: int | None,
-    dry_run: bool,
-) -> None:
-    """Collect new posts for the tracked tags from every configured source.
-
-    Exit status: 0 every source ran or was skipped, 3 some sources failed, 1 all failed."""
-    from monitor.collect import collect, exit_status
-    from monitor.text import fold_tag
-
-    config = obj.config
-    with obj.store(config) as store:
-        results = collect(store, config, sources, [fold_tag(t) for t in tags], max_pages, dry_run)
-    for result in results:
+def _print_collect(outcome: CollectOutcome) -> None:
+    for result in outcome.results:
         if result.message:
             click.echo(f"{result.source:<9} {result.status}: {result.message}")
         for t in result.tags:
@@ -160,9 +152,129 @@ def collect_(
                 f"{t.source:<9} {t.instance}  #{t.tag}: {t.pages} pages, {t.new} new, "
                 f"{t.duplicate} duplicates, {t.rejected} rejected, waited {t.waited:.0f} s"
             )
-    status = exit_status(results)
-    if status:
-        raise SystemExit(status)
+
+
+def _finish(outcome: CollectOutcome, summary: str | None) -> None:
+    """Print as cron wants it: nothing on success unless asked; one line on failure; exit
+    with the documented status."""
+    if summary:
+        click.echo(summary)
+    if outcome.status:
+        click.echo(outcome.summary(), err=True)
+        raise SystemExit(outcome.status)
+
+
+summary_option = click.option("--summary", is_flag=True, help="Print one summary line.")
+
+
+@cli.command("collect")
+@click.option("--source", "sources", multiple=True, help="Only this source (repeatable).")
+@click.option("--tag", "tags", multiple=True, help="Only this tag (repeatable).")
+@click.option("--max-pages", type=click.IntRange(1), help="Pages per source and tag this run.")
+@click.option("--dry-run", is_flag=True, help="Fetch and count, but store nothing.")
+@summary_option
+@pass_context
+def collect_(
+    obj: _Context,
+    sources: tuple[str, ...],
+    tags: tuple[str, ...],
+    max_pages: int | None,
+    dry_run: bool,
+    summary: bool,
+) -> None:
+    """Collect new posts for the tracked tags from every configured source.
+
+    Exit status: 0 ok, 1 all sources failed, 3 some failed, 4 skipped (another collect runs)."""
+    from jobs.tasks import collect_job
+    from monitor.text import fold_tag
+
+    outcome = collect_job(obj.config, sources, [fold_tag(t) for t in tags], max_pages, dry_run)
+    if obj.chatty():
+        _print_collect(outcome)
+    _finish(outcome, outcome.summary() if summary else None)
+
+
+@cli.command()
+@summary_option
+@pass_context
+def daily(obj: _Context, summary: bool) -> None:
+    """Collect, then write yesterday's report (written even when a source failed).
+
+    Exit status as for collect; the report is written in every case."""
+    from jobs.tasks import daily_job
+
+    outcome, path = daily_job(obj.config)
+    if obj.chatty():
+        _print_collect(outcome)
+        click.echo(path)
+    _finish(outcome, f"{outcome.summary()}; report: {path}" if summary else None)
+
+
+@cli.command()
+@click.option("--list", "list_only", is_flag=True, help="Print the jobs and their next runs.")
+@pass_context
+def schedule(obj: _Context, list_only: bool) -> None:
+    """Run the collect, report and housekeeping jobs on the [schedule] until stopped."""
+    from jobs.scheduler import next_runs, run_scheduler
+
+    config = obj.config
+    if list_only:
+        for name, when in next_runs(config).items():
+            zone = config.schedule_timezone
+            click.echo(
+                f"{name:<13} next {when.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M:%S} "
+                f"{zone}  ({_describe(config, name)})"
+            )
+        return
+    if obj.verbose == 0:
+        logging.getLogger().setLevel(logging.INFO)  # a daemon's log is its output
+    run_scheduler(config)
+
+
+def _describe(config: Config, job: str) -> str:
+    return {
+        "collect": f"every {config.schedule.collect_every}, and at start-up",
+        "report": f"daily at {config.schedule.report_at}",
+        "housekeeping": f"daily at {config.schedule.housekeeping_at}",
+    }[job]
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_context
+def status(obj: _Context, as_json: bool) -> None:
+    """Collection health per source and tag, and the next scheduled runs."""
+    from jobs.scheduler import next_runs
+    from monitor.health import collection_health
+
+    config = obj.config
+    with obj.store(config) as store:
+        health = collection_health(store, config)
+    runs = {name: when.isoformat(timespec="seconds") for name, when in next_runs(config).items()}
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"sources": [h.as_dict() for h in health], "next_runs": runs}, indent=2, default=str
+            )
+        )
+        return
+    click.echo(f"{'source':<9} {'tag':<20} {'state':<9} {'last success':<21} {'24h':>5}  note")
+    for h in health:
+        click.echo(
+            f"{h.source:<9} #{h.tag:<19} {h.state:<9} {h.last_success or '-':<21} "
+            f"{h.posts_24h:>5}  {h.warning or ''}"
+        )
+        if h.last_error:
+            click.echo(f"{'':<9} last error {h.last_error_at}: {h.last_error}")
+        for instance, cursor in h.cursors.items():
+            click.echo(
+                f"{'':<9} cursor {instance}: newest {cursor.get('newest')}"
+                f"{' (walk in progress)' if cursor.get('walk') else ''}"
+            )
+    click.echo(
+        "next runs (if 'monitor schedule' is running): "
+        + ", ".join(f"{name} {when}" for name, when in runs.items())
+    )
 
 
 @cli.command()
@@ -174,20 +286,18 @@ def collect_(
 )
 @click.option(
     "--days",
-    default=14,
-    show_default=True,
     type=click.IntRange(1, 366),
-    help="Days covered by the charts.",
+    help="Days the charts cover [default: 14, or schedule.report_days].",
 )
+@summary_option
 @pass_context
-def report(obj: _Context, day: date | None, days: int) -> None:
-    """Write the daily report and print where it is."""
-    from monitor.report import write_report
+def report(obj: _Context, day: datetime | None, days: int | None, summary: bool) -> None:
+    """Write the daily report; print where it is (at a terminal, with -v or --summary)."""
+    from jobs.tasks import report_job
 
-    config = obj.config
-    prepare_parent_dir(config.reports_dir / "x", "reports_dir", config)
-    with obj.store(config) as store:
-        click.echo(write_report(store, config, day.date() if day else None, days))
+    path = report_job(obj.config, day.date() if day else None, days)
+    if summary or obj.chatty():
+        click.echo(f"report: {path}" if summary else path)
 
 
 @cli.command()

@@ -171,7 +171,7 @@ def collect(
             missing = source.missing_credentials()
             if missing:
                 result.status, result.message = "skipped", missing
-                log.warning("%s: skipped: %s", name, missing)
+                log.info("%s: skipped: %s", name, missing)
                 if not dry_run:
                     run_id = store.start_run("collect", name)
                     store.finish_run(run_id, "skipped", {}, missing)

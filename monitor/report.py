@@ -19,6 +19,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from monitor import __version__, charts, trends
 from monitor.config import Config
+from monitor.health import collection_health
 from monitor.sentiment import scorer_version
 from monitor.store import Store
 
@@ -196,6 +197,7 @@ def write_report(
         "generated_at": generated_at,
         "threshold": threshold,
         "timezone": tz,
+        "health": collection_health(store, config),
     }
     env = _environment()
     (out / "index.html").write_text(env.get_template("report.html").render(context))

@@ -281,11 +281,50 @@ class Store:
                 (_now(), status, _json(counts), error, run_id),
             )
 
-    def runs(self, job: str | None = None, limit: int = 50) -> list[dict]:
-        where, params = ("WHERE job = ?", [job]) if job else ("", [])
+    def runs(
+        self, job: str | None = None, limit: int = 50, source: str | None = None
+    ) -> list[dict]:
+        """Runs newest first, of one job and source if given."""
+        conditions = [(c, v) for c, v in (("job = ?", job), ("source = ?", source)) if v]
+        where = ("WHERE " + " AND ".join(c for c, _ in conditions)) if conditions else ""
         return self._rows(
-            f"SELECT * FROM runs {where} ORDER BY run_id DESC LIMIT ?", [*params, limit]
+            f"SELECT * FROM runs {where} ORDER BY run_id DESC LIMIT ?",
+            [*(v for _, v in conditions), limit],
         )
+
+    def cursors(self, source: str) -> list[dict]:
+        rows = self._rows("SELECT * FROM cursors WHERE source = ? ORDER BY instance, tag", [source])
+        for row in rows:
+            row["value"] = json.loads(row["value"])
+        return rows
+
+    def collected_since(self, platform: str, tag: str, since: str) -> int:
+        """Posts of a platform and tag stored at or after ``since`` (a stored timestamp)."""
+        return self.db.execute(
+            "SELECT count(*) FROM post_tags t JOIN posts p ON p.post_id = t.post_id"
+            " WHERE t.tag = ? AND p.platform = ? AND p.collected_at >= ?",
+            (tag, platform, since),
+        ).fetchone()[0]
+
+    def housekeeping(self, raw_before_ts: int | None = None) -> dict[str, int]:
+        """Delete raw payloads of posts created before ``raw_before_ts`` (if given), then let
+        SQLite refresh its statistics and fold the WAL back into the database file."""
+        deleted = 0
+        if raw_before_ts is not None:
+            with self.db.atomic():
+                deleted = self.db.execute(
+                    "DELETE FROM raw_posts WHERE post_id IN"
+                    " (SELECT post_id FROM posts WHERE created_ts < ?)",
+                    (raw_before_ts,),
+                ).rowcount
+        self.db.execute("PRAGMA optimize")
+        busy, wal_pages, moved = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return {
+            "raw_deleted": deleted,
+            "wal_pages": wal_pages,
+            "checkpointed": moved,
+            "checkpoint_busy": busy,
+        }
 
     # --- rescoring -----------------------------------------------------------------------
 

@@ -186,7 +186,7 @@ backfill_days = 10000
 [sources.mastodon]
 instances = ["{httpserver.url_for("/").rstrip("/")}"]
 """)
-    dry = run("collect", "--source", "mastodon", "--source", "x", "--dry-run")
+    dry = run("-v", "collect", "--source", "mastodon", "--source", "x", "--dry-run")
     instance = httpserver.url_for("/").rstrip("/")
     assert dry.stdout == (
         f"mastodon  {instance}  #ichbinhanna: 3 pages, 10 new, 0 duplicates, 0 rejected, "
@@ -196,7 +196,7 @@ instances = ["{httpserver.url_for("/").rstrip("/")}"]
     with Store(Path("data/monitor.db")) as store:  # the dry run stored nothing
         assert store.db.execute("SELECT count(*) FROM posts").fetchone() == (0,)
         assert store.cursor("mastodon", instance, "ichbinhanna") is None
-    real = run("collect", "--source", "mastodon")
+    real = run("-v", "collect", "--source", "mastodon")
     assert real.stdout == (
         f"mastodon  {instance}  #ichbinhanna: 3 pages, 10 new, 0 duplicates, 0 rejected, "
         "waited 0 s\n"

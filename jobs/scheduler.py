@@ -1,0 +1,137 @@
+"""``monitor schedule``: an APScheduler BlockingScheduler running the jobs from ``[schedule]``.
+
+Coalescing and ``max_instances = 1`` keep a slow job from piling up; a first collect runs at
+start-up. SIGTERM or SIGINT stops it cleanly: no new job starts, and a collect in flight stops
+after the page it is storing (committed whole); a second signal exits at once, and SQLite rolls
+back whatever transaction was open.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from jobs.tasks import collect_job, housekeeping_job, report_job
+from monitor.config import Config, parse_duration
+
+log = logging.getLogger("jobs.scheduler")
+
+
+def _triggers(config: Config) -> dict[str, Any]:
+    zone = config.schedule_timezone
+    every = parse_duration(config.schedule.collect_every)
+    report_h, report_m = map(int, config.schedule.report_at.split(":"))
+    house_h, house_m = map(int, config.schedule.housekeeping_at.split(":"))
+    return {
+        "collect": IntervalTrigger(seconds=every, timezone=zone),
+        "report": CronTrigger(hour=report_h, minute=report_m, timezone=zone),
+        "housekeeping": CronTrigger(hour=house_h, minute=house_m, timezone=zone),
+    }
+
+
+def next_runs(config: Config, now: datetime | None = None) -> dict[str, datetime]:
+    """When each scheduled job would next run if the scheduler started now."""
+    now = now or datetime.now(UTC)
+    runs = {}
+    for name, trigger in _triggers(config).items():
+        runs[name] = now if name == "collect" else trigger.get_next_fire_time(None, now)
+    return runs
+
+
+class Runner:
+    """Runs jobs one at a time per kind and knows when none is in flight."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self._idle = threading.Condition()
+        self._active = 0
+
+    def wrap(self, name: str, job: Callable[[], Any]) -> Callable[[], None]:
+        def run() -> None:
+            if self.stop.is_set():
+                return
+            with self._idle:
+                self._active += 1
+            started = datetime.now(UTC)
+            log.info("%s: started", name)
+            try:
+                job()
+                log.info(
+                    "%s: finished in %.1f s", name, (datetime.now(UTC) - started).total_seconds()
+                )
+            except Exception:  # a failing job must not stop the scheduler
+                log.exception("%s: failed", name)
+            finally:
+                with self._idle:
+                    self._active -= 1
+                    self._idle.notify_all()
+
+        return run
+
+    def wait_idle(self) -> None:
+        with self._idle:
+            self._idle.wait_for(lambda: self._active == 0)
+
+
+def build_scheduler(config: Config, runner: Runner) -> BlockingScheduler:
+    every = parse_duration(config.schedule.collect_every)
+    scheduler = BlockingScheduler(
+        timezone=config.schedule_timezone,
+        job_defaults={
+            "coalesce": True,  # missed runs collapse into one
+            "max_instances": 1,
+            # A run may start this late (after a suspend, a long job) and still be worth it.
+            "misfire_grace_time": int(max(60, min(every, 3600))),
+        },
+    )
+    jobs = {
+        "collect": lambda: collect_job(config, stop=runner.stop),
+        "report": lambda: report_job(config),
+        "housekeeping": lambda: housekeeping_job(config),
+    }
+    for name, trigger in _triggers(config).items():
+        first = datetime.now(UTC) if name == "collect" else None
+        scheduler.add_job(
+            runner.wrap(name, jobs[name]),
+            trigger,
+            id=name,
+            name=name,
+            **({"next_run_time": first} if first else {}),
+        )
+    return scheduler
+
+
+def run_scheduler(config: Config) -> None:
+    """Run until SIGTERM or SIGINT; the first signal stops cleanly, the second at once."""
+    runner = Runner()
+    scheduler = build_scheduler(config, runner)
+
+    def on_signal(signum: int, frame: object) -> None:
+        if runner.stop.is_set():
+            log.warning("second signal: exiting now")
+            os._exit(128 + signum)
+        log.warning(
+            "%s: stopping after the work in flight (send again to exit at once)",
+            signal.Signals(signum).name,
+        )
+        runner.stop.set()
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    log.info(
+        "scheduler: started; next runs: %s",
+        {name: when.isoformat(timespec="seconds") for name, when in next_runs(config).items()},
+    )
+    scheduler.start()
+    runner.wait_idle()
+    log.info("scheduler: stopped cleanly")

@@ -1,0 +1,115 @@
+"""The jobs as plain functions over ``monitor``: what cron one-shots and the scheduler run.
+
+Each returns an outcome and records itself in the runs table, so ``monitor status`` and the
+daily report show what ran, when, and how it went.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from jobs.lock import LockBusy, collect_lock
+from monitor.collect import SourceResult, collect, exit_status
+from monitor.config import Config, parse_duration, prepare_parent_dir
+from monitor.report import write_report
+from monitor.store import Store
+
+log = logging.getLogger("jobs")
+
+# Exit statuses of the one-shot commands (documented in the README).
+OK, FAILED, USAGE, PARTIAL, SKIPPED = 0, 1, 2, 3, 4
+
+
+@dataclass
+class CollectOutcome:
+    """A collect job's result: per-source results, or the reason it was skipped."""
+
+    results: list[SourceResult] = field(default_factory=list)
+    skipped: str | None = None
+
+    @property
+    def status(self) -> int:
+        return SKIPPED if self.skipped else exit_status(self.results)
+
+    def summary(self) -> str:
+        """One line: what a cron mail or a log reader needs."""
+        if self.skipped:
+            return f"collect skipped: {self.skipped}"
+        new = sum(t.new for r in self.results for t in r.tags)
+        dup = sum(t.duplicate for r in self.results for t in r.tags)
+        rejected = sum(t.rejected for r in self.results for t in r.tags)
+        parts = [f"{new} new, {dup} duplicates, {rejected} rejected"]
+        for r in self.results:
+            if r.status != "ok":
+                parts.append(f"{r.source} {r.status}: {r.message}")
+        return "collect: " + "; ".join(parts)
+
+
+def open_store(config: Config) -> Store:
+    prepare_parent_dir(config.database, "database", config)
+    return Store(config.database)
+
+
+def collect_job(
+    config: Config,
+    sources: Sequence[str] | None = None,
+    tags: Sequence[str] | None = None,
+    max_pages: int | None = None,
+    dry_run: bool = False,
+    lock_wait: float | None = None,
+    stop: threading.Event | None = None,
+) -> CollectOutcome:
+    """Collect (and score, which happens as posts are stored) under the collect lock; a run
+    that cannot get the lock within ``lock_wait`` is recorded as skipped."""
+    wait = parse_duration(config.schedule.lock_wait) if lock_wait is None else lock_wait
+    with open_store(config) as store:
+        try:
+            with collect_lock(config.database, wait):
+                log.info("collect: start")
+                outcome = CollectOutcome(
+                    collect(store, config, sources, tags, max_pages, dry_run, stop=stop)
+                )
+        except LockBusy as busy:
+            outcome = CollectOutcome(skipped=str(busy))
+            run_id = store.start_run("collect")
+            store.finish_run(run_id, "skipped", {}, str(busy))
+    log.info("%s", outcome.summary())
+    return outcome
+
+
+def report_job(config: Config, day: date | None = None, days: int | None = None) -> Path:
+    """Write the daily report (yesterday's by default, in the configured time zone)."""
+    prepare_parent_dir(config.reports_dir / "index.html", "reports_dir", config)
+    with open_store(config) as store:
+        run_id = store.start_run("report")
+        try:
+            path = write_report(store, config, day, days or config.schedule.report_days)
+        except Exception as exc:
+            store.finish_run(run_id, "error", None, f"{type(exc).__name__}: {exc}")
+            raise
+        store.finish_run(run_id, "ok", {"path": str(path)})
+    log.info("report: %s", path)
+    return path
+
+
+def housekeeping_job(config: Config) -> dict[str, int]:
+    """SQLite upkeep, and deletion of raw payloads past the retention, if one is set."""
+    days = config.schedule.raw_retention_days
+    before = int((datetime.now(UTC) - timedelta(days=days)).timestamp()) if days else None
+    with open_store(config) as store:
+        run_id = store.start_run("housekeeping")
+        counts = store.housekeeping(before)
+        store.finish_run(run_id, "ok", counts)
+    log.info("housekeeping: %s", counts)
+    return counts
+
+
+def daily_job(config: Config, day: date | None = None) -> tuple[CollectOutcome, Path]:
+    """Collect, then write the report whatever the collect's outcome (its health shows)."""
+    outcome = collect_job(config)
+    return outcome, report_job(config, day)

@@ -1,0 +1,94 @@
+"""Collection health: per source and tag, when it last worked, its last error, what it brought
+in the last 24 hours and where its cursor stands. Shown by ``monitor status`` and in the daily
+report, so a source that silently stopped yielding posts is seen the next morning."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from monitor.config import Config
+from monitor.store import Store
+from monitor.text import format_timestamp
+
+RUNS_LOOKED_AT = 500
+
+
+@dataclass
+class TagHealth:
+    source: str
+    tag: str
+    state: str  # ok, error, skipped, disabled, never
+    last_success: str | None
+    last_error: str | None
+    last_error_at: str | None
+    posts_24h: int
+    cursors: dict[str, Any]  # instance → cursor value
+    warning: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def collection_health(store: Store, config: Config, now: datetime | None = None) -> list[TagHealth]:
+    """One row per (enabled or previously run source, tracked tag)."""
+    now = now or datetime.now(UTC)
+    since = format_timestamp(now - timedelta(hours=24))
+    rows = []
+    for source, settings in sorted(config.sources.items()):
+        runs = store.runs("collect", limit=RUNS_LOOKED_AT, source=source)
+        if not settings.enabled and not runs:
+            continue
+        cursors = store.cursors(source)
+        for tag in config.tags:
+            rows.append(_tag_health(store, source, tag, settings.enabled, runs, cursors, since))
+    return rows
+
+
+def _tag_health(
+    store: Store,
+    source: str,
+    tag: str,
+    enabled: bool,
+    runs: list[dict],
+    cursors: list[dict],
+    since: str,
+) -> TagHealth:
+    def covers(run: dict) -> bool:
+        counts = json.loads(run["counts"] or "{}")
+        return any(t.get("tag") == tag for t in counts.get("tags", []))
+
+    latest = runs[0] if runs else None
+    success = next((r for r in runs if covers(r)), None)
+    error = next((r for r in runs if r["status"] == "error"), None)
+    posts = store.collected_since(source, tag, since)
+    if not enabled:
+        state = "disabled"
+    elif latest is None:
+        state = "never"
+    elif latest["status"] == "skipped":
+        state = "skipped"
+    elif latest["status"] == "error" and not covers(latest):
+        state = "error"
+    else:
+        state = "ok"
+    warning = None
+    if state == "skipped":
+        warning = latest["error"]
+    elif state in ("error", "never"):
+        warning = "not collecting" if state == "error" else "never collected"
+    elif state == "ok" and posts == 0:
+        warning = "no new posts in 24 h"
+    return TagHealth(
+        source=source,
+        tag=tag,
+        state=state,
+        last_success=success["finished_at"] if success else None,
+        last_error=error["error"] if error else None,
+        last_error_at=error["finished_at"] if error else None,
+        posts_24h=posts,
+        cursors={c["instance"]: c["value"] for c in cursors if c["tag"] == tag},
+        warning=warning,
+    )
