@@ -29,12 +29,15 @@ log = logging.getLogger("jobs.scheduler")
 def _triggers(config: Config) -> dict[str, Any]:
     zone = config.schedule_timezone
     every = parse_duration(config.schedule.collect_every)
-    report_h, report_m = map(int, config.schedule.report_at.split(":"))
-    house_h, house_m = map(int, config.schedule.housekeeping_at.split(":"))
+
+    def daily_at(clock: str) -> CronTrigger:
+        hour, minute, second = ([*map(int, clock.split(":")), 0])[:3]
+        return CronTrigger(hour=hour, minute=minute, second=second, timezone=zone)
+
     return {
         "collect": IntervalTrigger(seconds=every, timezone=zone),
-        "report": CronTrigger(hour=report_h, minute=report_m, timezone=zone),
-        "housekeeping": CronTrigger(hour=house_h, minute=house_m, timezone=zone),
+        "report": daily_at(config.schedule.report_at),
+        "housekeeping": daily_at(config.schedule.housekeeping_at),
     }
 
 

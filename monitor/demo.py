@@ -121,6 +121,8 @@ def run_demo(config: Config, data_dir: Path, reports_dir: Path, days: int = 14) 
         tags=tuple(t.lower() for t in DEMO_TAGS),
         database=data_dir / "demo.db",
         reports_dir=reports_dir,
+        # Nothing is collected for the demo: its report has no collection health to show.
+        sources={name: replace(s, enabled=False) for name, s in config.sources.items()},
     )
     data_dir.mkdir(parents=True, exist_ok=True)
     reports_dir.mkdir(parents=True, exist_ok=True)
