@@ -45,7 +45,7 @@ class CollectOutcome:
         rejected = sum(t.rejected for r in self.results for t in r.tags)
         parts = [f"{new} new, {dup} duplicates, {rejected} rejected"]
         for r in self.results:
-            if r.status != "ok":
+            if r.status in ("error", "skipped"):
                 parts.append(f"{r.source} {r.status}: {r.message}")
         return "collect: " + "; ".join(parts)
 
@@ -70,6 +70,11 @@ def collect_job(
     with open_store(config) as store:
         try:
             with collect_lock(config.database, wait):
+                if store.mark_interrupted("collect"):
+                    log.warning(
+                        "collect: an earlier collect was killed; its run is marked "
+                        "interrupted and this one resumes from its cursors"
+                    )
                 log.info("collect: start")
                 outcome = CollectOutcome(
                     collect(store, config, sources, tags, max_pages, dry_run, stop=stop)

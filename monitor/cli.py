@@ -91,6 +91,9 @@ def cli(ctx: click.Context, config_path: Path | None, db: Path | None, verbose: 
     """Social-media sentiment monitor: tracked hashtags in, daily trend reports out."""
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Library chatter (each job added, each HTTP request) only at -vv.
+    for noisy in ("apscheduler", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(level if verbose >= 2 else logging.WARNING)
     ctx.obj = _Context(config_path, db, verbose)
 
 

@@ -55,7 +55,7 @@ class TagResult:
 
 @dataclass
 class SourceResult:
-    """One source's run: ok, skipped (no credentials, disabled) or error, and its tags."""
+    """One source's run: ok, error, skipped (no credentials) or disabled, and its tags."""
 
     source: str
     status: str = "ok"
@@ -165,7 +165,7 @@ def collect(
             result = SourceResult(name)
             results.append(result)
             if not settings.enabled:
-                result.status, result.message = "skipped", "disabled in the config"
+                result.status = "disabled"
                 continue
             source = SOURCES[name](settings, http, env)
             missing = source.missing_credentials()

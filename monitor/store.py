@@ -127,9 +127,23 @@ class Store:
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA foreign_keys = ON")
-            migrations.apply(self.db)
+            self._migrate()
         except sqlite3.DatabaseError as exc:
             raise MonitorError(f"{self.path}: cannot open the database: {exc}") from None
+
+    def _migrate(self) -> None:
+        """Apply pending migrations under a write lock: when several processes open a new
+        database at once, one migrates and the others then find nothing pending."""
+        if not migrations.pending(self.db):
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            migrations.apply(self.db)  # each migration runs in a savepoint of this transaction
+            self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.conn.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
 
     def __enter__(self) -> Store:
         return self
@@ -280,6 +294,17 @@ class Store:
                 " WHERE run_id = ?",
                 (_now(), status, _json(counts), error, run_id),
             )
+
+    def mark_interrupted(self, job: str) -> int:
+        """Runs of ``job`` still marked running belong to a process that died (the caller
+        holds the job's lock); mark them so. Returns how many."""
+        with self.db.atomic():
+            return self.db.execute(
+                "UPDATE runs SET status = 'interrupted', finished_at = ?,"
+                " error = coalesce(error, 'the process ended before the run finished')"
+                " WHERE job = ? AND status = 'running'",
+                (_now(), job),
+            ).rowcount
 
     def runs(
         self, job: str | None = None, limit: int = 50, source: str | None = None

@@ -1,0 +1,211 @@
+"""Unattended running: the scheduler daemon, cron one-shots, the collect lock, exit statuses."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from werkzeug import Request, Response
+
+from jobs.lock import lock_path
+from tests.conftest import REPO, recorded
+
+TAG_PATH = "/api/v1/timelines/tag/ichbinhanna"
+
+
+@pytest.fixture
+def mastodon(httpserver):
+    """A Mastodon instance serving the recorded tag page once; ``delay`` slows each answer."""
+    body, _ = recorded("mastodon", "tchncs_tag_ichbinhanna_limit5.json")
+    state = {"delay": 0.0}
+
+    def handler(request: Request) -> Response:
+        time.sleep(state["delay"])
+        newer_or_older = "since_id" in request.args or "max_id" in request.args
+        return Response(
+            "[]" if newer_or_older else json.dumps(body), content_type="application/json"
+        )
+
+    httpserver.expect_request(TAG_PATH).respond_with_handler(handler)
+    return state
+
+
+def write_config(tmp_path: Path, httpserver, schedule: str = "", x: bool = False) -> Path:
+    path = tmp_path / "monitor.toml"
+    path.write_text(f"""
+tags = ["ichbinhanna"]
+database = "m.db"
+reports_dir = "reports"
+[collect]
+backfill_days = 10000
+[sources.mastodon]
+instances = ["{httpserver.url_for("/").rstrip("/")}"]
+[sources.bluesky]
+enabled = false
+[sources.reddit]
+enabled = false
+[sources.x]
+enabled = {str(x).lower()}
+base_url = "{httpserver.url_for("/").rstrip("/")}"
+[schedule]
+lock_wait = "0s"
+{schedule}
+""")
+    return path
+
+
+def monitor(config: Path, *args: str, **popen) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_TOKEN")}
+    env["PYTHONPATH"] = str(REPO)
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor", "--config", str(config), *args],
+        cwd=config.parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **popen,
+    )
+
+
+def query(db: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def wait_for(condition, timeout: float = 60, step: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError("timed out waiting")
+
+
+def test_scheduler_collects_reports_and_stops_cleanly_on_sigterm(tmp_path, httpserver, mastodon):
+    now = datetime.now(UTC)
+    if now.strftime("%H:%M") >= "23:59":  # keep the report time on today's clock
+        time.sleep(70)
+        now = datetime.now(UTC)
+    report_at = (now + timedelta(seconds=6)).strftime("%H:%M:%S")
+    config = write_config(
+        tmp_path, httpserver, f'collect_every = "2s"\nreport_at = "{report_at}"\ntimezone = "UTC"'
+    )
+    daemon = monitor(config, "schedule")
+    db = tmp_path / "m.db"
+    try:
+        wait_for(
+            lambda: (
+                db.exists()
+                and len(query(db, "SELECT 1 FROM runs WHERE job = 'collect' AND status = 'ok'"))
+                >= 2
+            )
+        )
+        wait_for(lambda: query(db, "SELECT 1 FROM runs WHERE job = 'report' AND status = 'ok'"))
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        out, err = daemon.communicate(timeout=60)
+    assert daemon.returncode == 0, err
+    assert "stopping after the work in flight" in err and "scheduler: stopped cleanly" in err
+    assert "collect: started" in err and "report: finished" in err
+    assert query(db, "PRAGMA integrity_check") == [("ok",)]
+    assert query(db, "SELECT count(*), count(DISTINCT id) FROM posts") == [(5, 5)]
+    assert query(db, "SELECT count(*) FROM runs WHERE status = 'running'") == [(0,)]
+    yesterday = (now - timedelta(days=1)).date().isoformat()
+    assert (tmp_path / "reports" / yesterday / "index.html").is_file()
+
+
+def test_two_collects_started_together_never_both_collect(tmp_path, httpserver, mastodon):
+    mastodon["delay"] = 3.0
+    config = write_config(tmp_path, httpserver)
+    first, second = monitor(config, "collect"), monitor(config, "collect")
+    outcomes = sorted((p.wait(timeout=60), p.stderr.read()) for p in (first, second))
+    assert [code for code, _ in outcomes] == [0, 4], outcomes
+    assert "another collect is running" in outcomes[1][1]
+    db = tmp_path / "m.db"
+    assert query(db, "SELECT count(*), count(DISTINCT id) FROM posts") == [(5, 5)]
+    assert query(db, "SELECT source, status FROM runs WHERE job = 'collect' ORDER BY status") == [
+        ("mastodon", "ok"),
+        (None, "skipped"),
+    ]
+    assert len(httpserver.log) == 1  # only one of them asked the server
+
+
+def test_a_collect_killed_with_sigkill_leaves_a_lock_the_next_run_takes(
+    tmp_path, httpserver, mastodon
+):
+    mastodon["delay"] = 5.0
+    config = write_config(tmp_path, httpserver)
+    victim = monitor(config, "collect")
+    lock = lock_path(tmp_path / "m.db")
+    wait_for(lambda: lock.exists() and lock.read_text() == str(victim.pid))
+    time.sleep(0.5)  # let it reach the server
+    victim.kill()
+    victim.wait(timeout=10)
+    mastodon["delay"] = 0.0
+    rerun = monitor(config, "collect", "--summary")
+    out, err = rerun.communicate(timeout=60)
+    assert rerun.returncode == 0, err
+    assert out == "collect: 5 new, 0 duplicates, 0 rejected\n"
+    assert query(tmp_path / "m.db", "SELECT status FROM runs ORDER BY run_id") == [
+        ("interrupted",),
+        ("ok",),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("mastodon_ok", "x_enabled", "status"),
+    [(True, False, 0), (True, True, 3), (False, False, 1)],
+    ids=["success", "partial-failure", "total-failure"],
+)
+def test_daily_exit_status_and_the_report_is_always_written(
+    run, tmp_path, httpserver, monkeypatch, mastodon_ok, x_enabled, status
+):
+    if mastodon_ok:
+        body, _ = recorded("mastodon", "tchncs_tag_ichbinhanna_limit5.json")
+        httpserver.expect_request(TAG_PATH).respond_with_json(body)
+    else:
+        httpserver.expect_request(TAG_PATH).respond_with_json({"error": "no"}, status=401)
+    httpserver.expect_request("/2/tweets/search/recent").respond_with_json(
+        {"title": "Unauthorized", "status": 401}, status=401
+    )
+    monkeypatch.setenv("X_BEARER_TOKEN", "x-token-for-daily-test")
+    config = write_config(tmp_path, httpserver, x=x_enabled)
+    result = run("--config", config, "daily", ok=False)
+    assert result.exit_code == status
+    assert result.stdout == ""  # quiet: cron mails only when something is wrong
+    if status:
+        assert len(result.stderr.splitlines()) == 1 and "HTTP 401" in result.stderr
+    reports = list((tmp_path / "reports").glob("*/index.html"))
+    assert len(reports) == 1
+    assert "Collection health" in reports[0].read_text()
+
+
+def test_status_shows_health_cursor_and_next_runs(run, tmp_path, httpserver, mastodon):
+    config = write_config(tmp_path, httpserver)
+    run("--config", config, "collect")
+    text = run("--config", config, "status").stdout
+    assert "mastodon  #ichbinhanna         ok" in text
+    assert "cursor " + httpserver.url_for("/").rstrip("/") in text
+    as_json = json.loads(run("--config", config, "status", "--json").stdout)
+    (row,) = [r for r in as_json["sources"] if r["source"] == "mastodon"]
+    assert (row["state"], row["posts_24h"], row["warning"]) == ("ok", 5, None)
+    assert set(as_json["next_runs"]) == {"collect", "report", "housekeeping"}
+
+
+def test_housekeeping_deletes_raw_payloads_past_retention(run, tmp_path, httpserver, mastodon):
+    config = write_config(tmp_path, httpserver, "raw_retention_days = 30")
+    run("--config", config, "collect")
+    from jobs.tasks import housekeeping_job
+    from monitor.config import load_config
+
+    counts = housekeeping_job(load_config(config))
+    assert counts["raw_deleted"] == 5  # the recorded posts are from 2022
+    assert query(tmp_path / "m.db", "SELECT count(*) FROM raw_posts") == [(0,)]
