@@ -89,7 +89,8 @@ class _Group(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path | None, db: Path | None, verbose: int) -> None:
     """Social-media sentiment monitor: tracked hashtags in, daily trend reports out."""
-    level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    # Quiet by default (cron mails only failures, which the commands print themselves).
+    level = (logging.ERROR, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Library chatter (each job added, each HTTP request) only at -vv.
     for noisy in ("apscheduler", "httpx", "httpcore"):

@@ -197,7 +197,7 @@ def collect(
                         )
             except SourceError as exc:
                 result.status, result.message = "error", http.redact(str(exc))
-                log.error("%s: %s", name, result.message)
+                log.warning("%s: %s", name, result.message)
             if run_id is not None:
                 store.finish_run(
                     run_id,
