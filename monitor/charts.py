@@ -48,14 +48,14 @@ def split_chart(frame: pd.DataFrame, tag: str, labels: Labels = DEFAULT_LABELS) 
     """Stacked daily shares of the three labels for one tag, with n above each bar.
 
     ``frame`` is ``trends.daily`` output; rows of other tags are ignored."""
-    rows = frame[frame["tag"] == tag].sort_values("day")
+    rows = frame[frame["tag"] == tag].sort_values("period")
     fig = Figure(figsize=(10, 4.8), layout="constrained")
     ax = fig.add_subplot()
     bottom = pd.Series(0.0, index=rows.index)
     for label in ("negative", "neutral", "positive"):
         share = rows[f"share_{label}"].fillna(0) * 100
         ax.bar(
-            rows["day"],
+            rows["period"],
             share,
             bottom=bottom,
             width=0.8,
@@ -65,7 +65,7 @@ def split_chart(frame: pd.DataFrame, tag: str, labels: Labels = DEFAULT_LABELS) 
             linewidth=0.5,
         )
         bottom += share
-    for day, n in zip(rows["day"], rows["n"], strict=True):
+    for day, n in zip(rows["period"], rows["n"], strict=True):
         ax.annotate(f"n={n}", (day, 101), ha="center", va="bottom", fontsize=8, color="#333333")
     ax.set_ylim(0, 110)
     ax.set_yticks(range(0, 101, 25))
@@ -75,7 +75,7 @@ def split_chart(frame: pd.DataFrame, tag: str, labels: Labels = DEFAULT_LABELS) 
         f"#{tag}: {labels.negative} vs {labels.positive}, share of posts per day", loc="left"
     )
     ax.legend(ncols=3, loc="upper left", bbox_to_anchor=(0, -0.28), frameon=False)
-    _date_axis(ax, rows["day"])
+    _date_axis(ax, rows["period"])
     return fig
 
 
@@ -85,14 +85,14 @@ def volume_chart(frame: pd.DataFrame, tags: Sequence[str] | None = None) -> Figu
     fig = Figure(figsize=(10, 4.2), layout="constrained")
     ax = fig.add_subplot()
     for colour, tag in zip(SERIES_COLOURS, tags, strict=False):
-        rows = frame[frame["tag"] == tag].sort_values("day")
-        ax.plot(rows["day"], rows["n"], marker="o", markersize=4, color=colour, label=f"#{tag}")
+        rows = frame[frame["tag"] == tag].sort_values("period")
+        ax.plot(rows["period"], rows["n"], marker="o", markersize=4, color=colour, label=f"#{tag}")
     ax.set_ylim(bottom=0)
     ax.set_ylabel("posts per day")
     ax.set_xlabel("day")
     ax.set_title("Volume: posts per day by hashtag", loc="left")
     ax.legend(frameon=False)
-    _date_axis(ax, frame["day"])
+    _date_axis(ax, frame["period"])
     return fig
 
 
@@ -104,9 +104,9 @@ def sentiment_chart(
     fig = Figure(figsize=(10, 4.2), layout="constrained")
     ax = fig.add_subplot()
     for colour, tag in zip(SERIES_COLOURS, tags, strict=False):
-        rows = frame[frame["tag"] == tag].sort_values("day")
+        rows = frame[frame["tag"] == tag].sort_values("period")
         ax.plot(
-            rows["day"],
+            rows["period"],
             rows["mean_compound"],
             marker="o",
             markersize=4,
@@ -114,7 +114,7 @@ def sentiment_chart(
             label=f"#{tag}",
         )
         ax.fill_between(
-            rows["day"],
+            rows["period"],
             rows["mean_compound_lo"],
             rows["mean_compound_hi"],
             color=colour,
@@ -129,5 +129,5 @@ def sentiment_chart(
     ax.set_xlabel("day")
     ax.set_title("Mean sentiment per day, with 95% interval (dashed: label thresholds)", loc="left")
     ax.legend(frameon=False)
-    _date_axis(ax, frame["day"])
+    _date_axis(ax, frame["period"])
     return fig

@@ -94,7 +94,7 @@ def _summary(
     frame: pd.DataFrame,
     by_platform: pd.DataFrame,
 ) -> TagSummary:
-    rows = frame[frame["tag"] == tag].set_index("day")
+    rows = frame[frame["tag"] == tag].set_index("period")
     today = rows.loc[pd.Timestamp(day)]
     baseline = rows.loc[
         pd.Timestamp(day - timedelta(days=HEADLINE_BASELINE_DAYS)) : pd.Timestamp(
@@ -106,7 +106,7 @@ def _summary(
     start_ts, end_ts = _day_span(day, config.timezone)
     threshold = config.labels.threshold
     platform_rows = by_platform[
-        (by_platform["tag"] == tag) & (by_platform["day"] == pd.Timestamp(day))
+        (by_platform["tag"] == tag) & (by_platform["period"] == pd.Timestamp(day))
     ]
     return TagSummary(
         tag=tag,
@@ -138,9 +138,9 @@ def write_report(
     # The headline compares with the 7 days before: fetch them even for a shorter window.
     fetch_start = min(start, day - timedelta(days=HEADLINE_BASELINE_DAYS))
     tags, tz, threshold = config.tags, config.timezone, config.labels.threshold
-    full = trends.daily(store, tags, fetch_start, day, tz, threshold)
-    frame = full[full["day"] >= pd.Timestamp(start)].reset_index(drop=True)
-    by_platform = trends.daily(store, tags, start, day, tz, threshold, by_platform=True)
+    full = trends.series(store, tags, fetch_start, day, tz, threshold)
+    frame = full[full["period"] >= pd.Timestamp(start)].reset_index(drop=True)
+    by_platform = trends.series(store, tags, start, day, tz, threshold, by_platform=True)
 
     out = config.reports_dir / day.isoformat()
     out.mkdir(parents=True, exist_ok=True)

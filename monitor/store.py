@@ -381,6 +381,7 @@ class Store:
         tags: Sequence[str],
         threshold: float,
         by_platform: bool = False,
+        platforms: Sequence[str] | None = None,
     ) -> list[dict]:
         """Per bucket and tag (and platform): n, label counts, and compound sums for the mean
         and its spread. Buckets and tags with no posts are absent; the caller fills zeros."""
@@ -388,6 +389,9 @@ class Store:
             return []
         platform = ", p.platform" if by_platform else ""
         marks = ",".join("?" * len(tags))
+        only = ""
+        if platforms:
+            only = f"AND p.platform IN ({','.join('?' * len(platforms))})"
         spans = json.dumps([[b.label, b.start_ts, b.end_ts] for b in buckets])
         return self._rows(
             f"""
@@ -405,10 +409,10 @@ class Store:
                    sum(p.compound * p.compound) AS sum_compound_sq
             FROM b
             JOIN post_tags t ON t.tag IN ({marks}) AND t.created_ts >= b.lo AND t.created_ts < b.hi
-            JOIN posts p ON p.post_id = t.post_id
+            JOIN posts p ON p.post_id = t.post_id {only}
             GROUP BY b.bucket, t.tag{platform}
             """,
-            [spans, threshold, threshold, *tags],
+            [spans, threshold, threshold, *tags, *(platforms or [])],
         )
 
     def extreme_posts(

@@ -1,8 +1,8 @@
-"""Daily trends as small pandas DataFrames, computed from SQL aggregates (never from every post).
+"""Trends as small pandas DataFrames, computed from SQL aggregates (never from every post).
 
-One row per local day (in the configured time zone) x tag (x platform): n, the count and share
-of each label with a 95% Wilson interval, and the mean compound with a 95% interval. Days with
-no posts are zero rows, not gaps, so a quiet day is visible as quiet.
+One row per period (a local day, or an hour, in the configured time zone) x tag (x platform):
+n, the count and share of each label with a 95% Wilson interval, and the mean compound with a
+95% interval. Periods with no posts are zero rows, not gaps, so a quiet day shows as quiet.
 """
 
 from __future__ import annotations
@@ -18,21 +18,31 @@ from monitor.models import LABELS
 from monitor.store import Bucket, Store
 
 Z95 = 1.959963984540054
+FREQS = ("D", "H")
 
 
 def day_buckets(start: date, end: date, timezone: str = "UTC") -> list[Bucket]:
     """One bucket per local day from ``start`` to ``end`` inclusive; a day across a DST change
     is 23 or 25 hours long, as the calendar says."""
+    return buckets(start, end, timezone, "D")
+
+
+def buckets(start: date, end: date, timezone: str = "UTC", freq: str = "D") -> list[Bucket]:
+    """Local days ("D") or hours ("H") covering ``start`` to ``end`` inclusive."""
+    if freq not in FREQS:
+        raise ValueError(f"freq must be one of {FREQS}, got {freq!r}")
     zone = ZoneInfo(timezone)
-    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    return [
-        Bucket(
-            d.isoformat(),
-            int(datetime.combine(d, time(), zone).timestamp()),
-            int(datetime.combine(d + timedelta(days=1), time(), zone).timestamp()),
-        )
-        for d in days
-    ]
+    first = int(datetime.combine(start, time(), zone).timestamp())
+    last = int(datetime.combine(end + timedelta(days=1), time(), zone).timestamp())
+    if freq == "H":
+        edges = list(range(first, last + 1, 3600))
+    else:
+        days = (end - start).days + 1
+        edges = [
+            int(datetime.combine(start + timedelta(days=i), time(), zone).timestamp())
+            for i in range(days + 1)
+        ]
+    return [Bucket(str(lo), lo, hi) for lo, hi in zip(edges, edges[1:], strict=False)]
 
 
 def wilson_interval(k: np.ndarray, n: np.ndarray, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
@@ -46,26 +56,36 @@ def wilson_interval(k: np.ndarray, n: np.ndarray, z: float = Z95) -> tuple[np.nd
     return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
 
 
-def daily(
+def _period(start_ts: pd.Series, timezone: str, freq: str) -> pd.Series:
+    """Period labels as naive local wall-clock times (a day's midnight, or an hour)."""
+    local = pd.to_datetime(start_ts, unit="s", utc=True).dt.tz_convert(timezone)
+    local = local.dt.tz_localize(None)
+    return local.dt.normalize() if freq == "D" else local
+
+
+def series(
     store: Store,
     tags: Sequence[str],
     start: date,
     end: date,
     timezone: str = "UTC",
     threshold: float = 0.05,
+    freq: str = "D",
     by_platform: bool = False,
     platforms: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Per local day and tag (and platform, with ``by_platform``): counts, shares with
-    Wilson intervals, and mean compound with its interval. Missing days are zero rows."""
-    keys = ["day", "tag", *(["platform"] if by_platform else [])]
-    rows = store.aggregate(day_buckets(start, end, timezone), tags, threshold, by_platform)
+    """Per period and tag (and platform, with ``by_platform``): counts, shares with Wilson
+    intervals, mean compound with its interval. ``platforms`` limits the posts counted.
+    Periods with no posts are zero rows; the ``period`` column is local wall-clock time."""
+    spans = buckets(start, end, timezone, freq)
+    rows = store.aggregate(spans, tags, threshold, by_platform, platforms)
+    extra = ["platform"] if by_platform else []
     found = pd.DataFrame(
         rows,
         columns=[
             "bucket",
             "tag",
-            *keys[2:],
+            *extra,
             "n",
             "n_negative",
             "n_positive",
@@ -73,17 +93,21 @@ def daily(
             "sum_compound_sq",
         ],
     )
-    found = found.rename(columns={"bucket": "day"})
-    found["day"] = pd.to_datetime(found["day"])
-    levels = [pd.date_range(start, end, freq="D", name="day"), pd.Index(list(tags), name="tag")]
+    found["bucket"] = found["bucket"].astype("int64")
+    levels = [
+        pd.Index([b.start_ts for b in spans], name="bucket"),
+        pd.Index(list(tags), name="tag"),
+    ]
     if by_platform:
         names = platforms if platforms is not None else sorted(found["platform"].unique())
         levels.append(pd.Index(list(names), name="platform"))
+    keys = ["bucket", "tag", *extra]
     frame = (
         found.set_index(keys)
         .reindex(pd.MultiIndex.from_product(levels), fill_value=0)
         .reset_index()
     )
+    frame.insert(0, "period", _period(frame["bucket"], timezone, freq))
     for column in ("n", "n_negative", "n_positive"):
         frame[column] = frame[column].astype("int64")
     frame["n_neutral"] = frame["n"] - frame["n_negative"] - frame["n_positive"]
@@ -101,8 +125,8 @@ def daily(
     frame["mean_compound"] = mean
     frame["mean_compound_lo"] = np.where(n > 1, mean - half, np.nan)
     frame["mean_compound_hi"] = np.where(n > 1, mean + half, np.nan)
-    columns = [*keys, "n", *(f"n_{label}" for label in LABELS)]
+    columns = ["period", "tag", *extra, "n", *(f"n_{label}" for label in LABELS)]
     for label in LABELS:
         columns += [f"share_{label}", f"share_{label}_lo", f"share_{label}_hi"]
     columns += ["mean_compound", "mean_compound_lo", "mean_compound_hi"]
-    return frame[columns].sort_values(keys, ignore_index=True)
+    return frame.sort_values(["bucket", "tag", *extra], ignore_index=True)[columns]

@@ -8,7 +8,7 @@ import pytest
 
 from monitor.pipeline import import_files
 from monitor.sentiment import score_texts
-from monitor.trends import daily, day_buckets, wilson_interval
+from monitor.trends import buckets, day_buckets, series, wilson_interval
 from tests.conftest import post
 
 POSITIVE = "Great talks, I love it"
@@ -32,8 +32,8 @@ def loaded(store, write_jsonl):
 
 
 def test_days_follow_the_configured_timezone_and_empty_days_are_zero_rows(loaded):
-    frame = daily(loaded, TAG, date(2025, 11, 19), date(2025, 11, 22), "America/New_York")
-    assert list(frame["day"]) == list(pd.date_range("2025-11-19", "2025-11-22"))
+    frame = series(loaded, TAG, date(2025, 11, 19), date(2025, 11, 22), "America/New_York")
+    assert list(frame["period"]) == list(pd.date_range("2025-11-19", "2025-11-22"))
     assert frame[["n", "n_negative", "n_neutral", "n_positive"]].values.tolist() == [
         [1, 0, 0, 1],
         [3, 1, 0, 2],
@@ -64,12 +64,12 @@ def test_days_follow_the_configured_timezone_and_empty_days_are_zero_rows(loaded
 
 
 def test_the_same_posts_in_utc_fall_on_other_days(loaded):
-    frame = daily(loaded, TAG, date(2025, 11, 19), date(2025, 11, 21), "UTC")
+    frame = series(loaded, TAG, date(2025, 11, 19), date(2025, 11, 21), "UTC")
     assert frame["n"].tolist() == [0, 3, 2]
 
 
 def test_by_platform_splits_and_fills_every_platform(loaded):
-    frame = daily(
+    frame = series(
         loaded, TAG, date(2025, 11, 20), date(2025, 11, 21), "America/New_York", by_platform=True
     )
     assert frame[["platform", "n"]].values.tolist() == [
@@ -81,7 +81,7 @@ def test_by_platform_splits_and_fills_every_platform(loaded):
 
 
 def test_threshold_moves_posts_between_labels(loaded):
-    frame = daily(loaded, TAG, date(2025, 11, 20), date(2025, 11, 20), "UTC", threshold=0.9)
+    frame = series(loaded, TAG, date(2025, 11, 20), date(2025, 11, 20), "UTC", threshold=0.9)
     assert frame[["n_negative", "n_neutral", "n_positive"]].values.tolist() == [[0, 3, 0]]
 
 
@@ -95,3 +95,23 @@ def test_wilson_interval_matches_published_values():
     assert np.round(lo[:2], 4).tolist() == [0.0, 0.2366]
     assert np.round(hi[:2], 4).tolist() == [0.7935, 0.7634]
     assert np.isnan(lo[2]) and np.isnan(hi[2])
+
+
+def test_hourly_periods_are_local_hours_and_filter_by_platform(loaded):
+    frame = series(
+        loaded,
+        TAG,
+        date(2025, 11, 20),
+        date(2025, 11, 20),
+        "America/New_York",
+        freq="H",
+        platforms=["mastodon"],
+    )
+    assert len(frame) == 24
+    busy = frame[frame["n"] > 0][["period", "n"]].values.tolist()
+    assert busy == [[pd.Timestamp("2025-11-20 00:00"), 1], [pd.Timestamp("2025-11-20 15:00"), 1]]
+
+
+def test_hour_buckets_across_dst_are_each_an_hour():
+    spans = buckets(date(2025, 11, 2), date(2025, 11, 2), "America/New_York", "H")
+    assert len(spans) == 25 and {b.end_ts - b.start_ts for b in spans} == {3600}
