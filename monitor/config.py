@@ -39,6 +39,22 @@ class Collect:
     max_pages: int = field(default=10, metadata=_check(lambda v: 1 <= v <= 10_000, "1 to 10000"))
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """The published rules for alerts and comparisons (shown in every report)."""
+
+    # Volume and share alerts compare a period with the previous this-many days.
+    baseline_days: int = field(default=7, metadata=_check(lambda v: 2 <= v <= 90, "2 to 90"))
+    # Volume alert: robust z = (n - median) / max(1.4826 MAD, sqrt(median), 1) at least this.
+    volume_z: float = field(default=3.5, metadata=_check(lambda v: v > 0, "a positive number"))
+    # Share alert: |share - baseline share| beyond this many binomial standard errors.
+    share_z: float = field(default=2.58, metadata=_check(lambda v: v > 0, "a positive number"))
+    # Periods with fewer posts show "n too small" instead of shares and raise no alerts.
+    min_posts: int = field(default=10, metadata=_check(lambda v: v >= 1, "1 or more"))
+    # Family-wise significance level for platform and tag comparisons (Bonferroni).
+    alpha: float = field(default=0.05, metadata=_check(lambda v: 0 < v < 1, "between 0 and 1"))
+
+
 _DURATION = re.compile(r"^(?:\d+[smhd])+$")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -89,6 +105,7 @@ class Config:
     sources: dict[str, Any] = field(
         default_factory=lambda: {name: cls.Settings() for name, cls in SOURCES.items()}
     )
+    analysis: Analysis = Analysis()
     schedule: Schedule = Schedule()
     # The file this came from (None: built-in defaults), for messages and relative paths.
     path: Path | None = field(default=None, metadata={"internal": True})
@@ -106,7 +123,7 @@ class Config:
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, Labels | Collect | Schedule):
+            if isinstance(value, Labels | Collect | Analysis | Schedule):
                 value = asdict(value)
             elif f.name == "sources":
                 value = {name: asdict(settings) for name, settings in value.items()}
@@ -231,6 +248,18 @@ positive = "supportive"
 backfill_days = 7
 # ...and fetches at most this many pages per source and tag in one run.
 max_pages = 10
+
+[analysis]
+# Alerts compare each day (or hour) with the previous baseline_days days.
+baseline_days = 7
+# Volume alert when (n - median) / max(1.4826 * MAD, sqrt(median), 1) >= volume_z.
+volume_z = 3.5
+# Share alert when a label's share is more than share_z standard errors from its baseline.
+share_z = 2.58
+# Fewer posts than this in a period: "n too small" instead of a share, and no alerts.
+min_posts = 10
+# Significance level for "differs beyond chance" between platforms or tags (Bonferroni).
+alpha = 0.05
 
 [schedule]
 # 'monitor schedule' collects this often, and writes yesterday's report at report_at.

@@ -1,0 +1,232 @@
+"""Judgements on trend frames: unusual volume, share shifts, differences beyond chance, and
+gaps in collection. Pure functions over small DataFrames and run records; the rules and their
+parameters are published in the config (``[analysis]``) and in every report."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from monitor.config import Analysis
+from monitor.text import parse_timestamp
+
+MAD_SCALE = 1.4826  # makes the MAD estimate a standard deviation for normal data
+
+
+@dataclass(frozen=True)
+class Alert:
+    """Something moved: what, by how much, against what baseline."""
+
+    kind: str  # "volume" or "share"
+    tag: str
+    period: pd.Timestamp
+    value: float  # posts, or a share
+    baseline: float  # median posts, or the baseline share
+    z: float
+    n: int
+    label: str | None = None  # for share alerts
+
+    def describe(self, display: dict[str, str], baseline_days: int) -> str:
+        when = self.period.strftime("%a %d %b" if self.period.hour == 0 else "%a %d %b %H:00")
+        if self.kind == "volume":
+            ratio = f"{self.value / self.baseline:.1f}x" if self.baseline else "from zero"
+            return (
+                f"#{self.tag} volume spike on {when}: {self.value:.0f} posts against a median "
+                f"of {self.baseline:.0f} over the previous {baseline_days} days ({ratio}, "
+                f"robust z = {self.z:.1f})"
+            )
+        direction = "up" if self.value > self.baseline else "down"
+        return (
+            f"#{self.tag} {display[self.label]} share {direction} on {when}: "
+            f"{self.value:.0%} of {self.n} posts against {self.baseline:.0%} over the previous "
+            f"{baseline_days} days ({(self.value - self.baseline) * 100:+.0f} points, "
+            f"z = {self.z:.1f})"
+        )
+
+
+def _periods_per_day(frame: pd.DataFrame) -> int:
+    periods = frame["period"].sort_values().drop_duplicates()
+    if len(periods) < 2:
+        return 1
+    return 24 if (periods.iloc[1] - periods.iloc[0]) <= pd.Timedelta(hours=1) else 1
+
+
+def volume_spikes(frame: pd.DataFrame, rules: Analysis) -> list[Alert]:
+    """Periods whose post count is far above the median of the previous ``baseline_days``
+    (robust z with a Poisson floor, so a flat series raises nothing)."""
+    alerts = []
+    window = rules.baseline_days * _periods_per_day(frame)
+    for tag, rows in frame.groupby("tag", sort=False):
+        rows = rows.sort_values("period")
+        counts = rows["n"].to_numpy(dtype=float)
+        for t in range(len(counts)):
+            base = counts[max(0, t - window) : t]
+            if len(base) < min(3, window) or counts[t] < rules.min_posts:
+                continue
+            median = float(np.median(base))
+            scale = max(MAD_SCALE * float(np.median(np.abs(base - median))), math.sqrt(median), 1.0)
+            z = (counts[t] - median) / scale
+            if z >= rules.volume_z:
+                alerts.append(
+                    Alert(
+                        "volume", tag, rows["period"].iloc[t], counts[t], median, z, int(counts[t])
+                    )
+                )
+    return alerts
+
+
+def share_shifts(
+    frame: pd.DataFrame, rules: Analysis, labels: Sequence[str] = ("negative", "positive")
+) -> list[Alert]:
+    """Periods whose share of a label lies beyond ``share_z`` binomial standard errors of the
+    share pooled over the previous ``baseline_days``."""
+    alerts = []
+    window = rules.baseline_days * _periods_per_day(frame)
+    for tag, rows in frame.groupby("tag", sort=False):
+        rows = rows.sort_values("period")
+        n = rows["n"].to_numpy(dtype=float)
+        for label in labels:
+            k = rows[f"n_{label}"].to_numpy(dtype=float)
+            for t in range(len(n)):
+                base_n = n[max(0, t - window) : t].sum()
+                if n[t] < rules.min_posts or base_n < rules.min_posts:
+                    continue
+                p0 = k[max(0, t - window) : t].sum() / base_n
+                floor = 0.5 / base_n  # a baseline of exactly 0% or 100% still has some doubt
+                p0_safe = min(max(p0, floor), 1 - floor)
+                z = (k[t] / n[t] - p0) / math.sqrt(p0_safe * (1 - p0_safe) / n[t])
+                if abs(z) >= rules.share_z:
+                    alerts.append(
+                        Alert(
+                            "share",
+                            tag,
+                            rows["period"].iloc[t],
+                            k[t] / n[t],
+                            p0,
+                            z,
+                            int(n[t]),
+                            label,
+                        )
+                    )
+    return alerts
+
+
+@dataclass(frozen=True)
+class Difference:
+    """Two groups (platforms or tags) whose share of a label differs beyond chance."""
+
+    label: str
+    a: str
+    b: str
+    share_a: float
+    share_b: float
+    n_a: int
+    n_b: int
+    z: float
+    p: float
+
+    def describe(self, display: dict[str, str]) -> str:
+        more = "more" if self.share_a > self.share_b else "less"
+        return (
+            f"{self.a} is {more} {display[self.label]} than {self.b}: {self.share_a:.0%} vs "
+            f"{self.share_b:.0%} (n = {self.n_a} vs {self.n_b}; two-proportion z = "
+            f"{self.z:.1f}, p = {self.p:.2g})"
+        )
+
+
+def two_proportion_test(k1: float, n1: float, k2: float, n2: float) -> tuple[float, float]:
+    """z and two-sided p of the pooled two-proportion z-test."""
+    pooled = (k1 + k2) / (n1 + n2)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if se == 0:
+        return 0.0, 1.0
+    z = (k1 / n1 - k2 / n2) / se
+    return z, math.erfc(abs(z) / math.sqrt(2))
+
+
+def compare_groups(
+    frame: pd.DataFrame, key: str, rules: Analysis, labels: Sequence[str] = ("negative", "positive")
+) -> list[Difference]:
+    """Pairs of ``key`` groups (platforms or tags), summed over the rows given, whose label
+    shares differ at the family-wise ``alpha`` (Bonferroni over all pairs and labels).
+    Groups with fewer than ``min_posts`` posts are not compared."""
+    totals = frame.groupby(key)[["n", *(f"n_{label}" for label in labels)]].sum()
+    totals = totals[totals["n"] >= rules.min_posts]
+    pairs = list(itertools.combinations(totals.index, 2))
+    tests = len(pairs) * len(labels)
+    found = []
+    for label in labels:
+        for a, b in pairs:
+            ra, rb = totals.loc[a], totals.loc[b]
+            z, p = two_proportion_test(ra[f"n_{label}"], ra["n"], rb[f"n_{label}"], rb["n"])
+            if p * tests < rules.alpha:
+                found.append(
+                    Difference(
+                        label,
+                        a,
+                        b,
+                        ra[f"n_{label}"] / ra["n"],
+                        rb[f"n_{label}"] / rb["n"],
+                        int(ra["n"]),
+                        int(rb["n"]),
+                        z,
+                        p,
+                    )
+                )
+    return found
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A stretch of time in which a source collected nothing."""
+
+    source: str
+    start: datetime
+    end: datetime
+    reason: str
+
+    @property
+    def hours(self) -> float:
+        return (self.end - self.start).total_seconds() / 3600
+
+
+def collection_gaps(
+    runs: Iterable[dict],
+    expected_every: timedelta,
+    now: datetime,
+) -> list[Gap]:
+    """Gaps per source from its collect runs: from a failed run until the next good one, and
+    any stretch between good runs longer than three collect intervals. A source that never
+    collected has no gaps (nothing was expected of it)."""
+    allowed = 3 * expected_every
+    by_source: dict[str, list[dict]] = {}
+    for run in runs:
+        if run.get("source"):
+            by_source.setdefault(run["source"], []).append(run)
+    gaps = []
+    for source, rows in sorted(by_source.items()):
+        rows.sort(key=lambda r: r["started_at"])
+        last_ok: datetime | None = None
+        failing: tuple[datetime, str] | None = None
+        for run in rows:
+            started = parse_timestamp(run["started_at"])
+            if run["status"] == "ok":
+                if failing:
+                    gaps.append(Gap(source, failing[0], started, failing[1]))
+                elif last_ok and started - last_ok > allowed:
+                    gaps.append(Gap(source, last_ok, started, "no collect ran"))
+                failing = None
+                last_ok = parse_timestamp(run["finished_at"] or run["started_at"])
+            elif run["status"] in ("error", "interrupted", "skipped") and last_ok and not failing:
+                failing = (last_ok, run["error"] or run["status"])
+        if failing:
+            gaps.append(Gap(source, failing[0], now, failing[1]))
+        elif last_ok and now - last_ok > allowed:
+            gaps.append(Gap(source, last_ok, now, "no collect ran"))
+    return gaps

@@ -1,0 +1,125 @@
+"""Spike, shift, comparison and gap rules on hand-made series with known answers."""
+
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from monitor.analysis import (
+    collection_gaps,
+    compare_groups,
+    share_shifts,
+    two_proportion_test,
+    volume_spikes,
+)
+from monitor.config import Analysis
+
+RULES = Analysis()
+
+
+def days(counts, negative=None, positive=None, tag="t", start="2025-11-01"):
+    n = len(counts)
+    return pd.DataFrame(
+        {
+            "period": pd.date_range(start, periods=n, freq="D"),
+            "tag": [tag] * n,
+            "n": counts,
+            "n_negative": negative if negative is not None else [0] * n,
+            "n_positive": positive if positive is not None else [0] * n,
+        }
+    )
+
+
+def test_a_flat_series_raises_nothing():
+    frame = days([100] * 14, negative=[30] * 14, positive=[40] * 14)
+    assert volume_spikes(frame, RULES) == [] and share_shifts(frame, RULES) == []
+
+
+def test_volume_spike_against_a_flat_baseline_uses_the_poisson_floor():
+    (alert,) = volume_spikes(days([100] * 7 + [400]), RULES)
+    assert (alert.period, alert.value, alert.baseline, alert.z) == (
+        pd.Timestamp("2025-11-08"),
+        400,
+        100,
+        30.0,
+    )
+    assert alert.describe({}, 7) == (
+        "#t volume spike on Sat 08 Nov: 400 posts against a median of 100 over the previous "
+        "7 days (4.0x, robust z = 30.0)"
+    )
+
+
+def test_volume_spike_against_a_noisy_baseline():
+    baseline = [90, 110, 100, 95, 105, 100, 98]  # median 100, MAD 5 → scale max(7.4, 10, 1)
+    alerts = volume_spikes(days(baseline + [130, 200]), RULES)
+    assert [(a.period.day, a.z) for a in alerts] == [(9, 10.0)]  # 130 has z = 3.0 < 3.5
+
+
+def test_small_counts_raise_nothing_until_min_posts():
+    alerts = volume_spikes(days([0] * 7 + [8, 20]), RULES)
+    assert [(a.period.day, a.value, a.z) for a in alerts] == [(9, 20, 20.0)]
+
+
+def test_share_shift_beyond_its_interval_and_not_within():
+    frame = days([100] * 9, negative=[30] * 7 + [50, 36], positive=[40] * 9)
+    (alert,) = share_shifts(frame, RULES)
+    assert (alert.label, alert.period.day, alert.value, alert.baseline) == ("negative", 8, 0.5, 0.3)
+    assert alert.z == pytest.approx(0.2 / (0.21 / 100) ** 0.5)
+    assert alert.describe({"negative": "skeptical"}, 7) == (
+        "#t skeptical share up on Sat 08 Nov: 50% of 100 posts against 30% over the previous "
+        "7 days (+20 points, z = 4.4)"
+    )
+
+
+def test_known_platform_difference_is_found_and_equal_shares_are_not():
+    frame = pd.DataFrame(
+        {
+            "platform": ["reddit", "mastodon", "bluesky"],
+            "n": [100, 100, 5],
+            "n_negative": [60, 30, 5],  # bluesky has too few posts to compare
+            "n_positive": [20, 20, 0],
+        }
+    )
+    (difference,) = compare_groups(frame, "platform", RULES)
+    assert (difference.label, difference.a, difference.b) == ("negative", "mastodon", "reddit")
+    assert round(difference.z, 3) == -4.264 and difference.p < 0.001
+    assert difference.describe({"negative": "skeptical"}).startswith(
+        "mastodon is less skeptical than reddit: 30% vs 60% (n = 100 vs 100; two-proportion z = "
+        "-4.3"
+    )
+
+
+def test_two_proportion_test_known_value():
+    z, p = two_proportion_test(60, 100, 30, 100)
+    assert round(z, 3) == 4.264 and round(p, 7) == 0.0000201
+
+
+def test_gaps_from_a_runs_table_with_a_known_outage():
+    def run(start, minutes, status, error=None):
+        started = datetime(2025, 11, 20, tzinfo=UTC) + timedelta(minutes=start)
+        fmt = "%Y-%m-%dT%H:%M:%SZ"
+        return {
+            "source": "mastodon",
+            "status": status,
+            "error": error,
+            "started_at": started.strftime(fmt),
+            "finished_at": (started + timedelta(minutes=minutes)).strftime(fmt),
+        }
+
+    runs = [
+        run(0, 1, "ok"),
+        run(15, 1, "ok"),
+        run(30, 1, "error", "HTTP 503"),
+        run(45, 1, "error", "HTTP 503"),
+        run(60, 1, "ok"),
+        run(300, 1, "ok"),
+        {"source": None, "status": "skipped", "started_at": "2025-11-20T02:00:00Z"},
+    ]
+    gaps = collection_gaps(runs, timedelta(minutes=15), datetime(2025, 11, 20, 5, 10, tzinfo=UTC))
+    assert [
+        (g.source, g.start.strftime("%H:%M"), g.end.strftime("%H:%M"), g.reason) for g in gaps
+    ] == [
+        ("mastodon", "00:16", "01:00", "HTTP 503"),
+        ("mastodon", "01:01", "05:00", "no collect ran"),
+    ]
+    assert gaps[1].hours == pytest.approx(3 + 59 / 60)
