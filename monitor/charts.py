@@ -2,7 +2,8 @@
 
 Figures are built with ``matplotlib.figure.Figure`` (no pyplot state), so they are safe in a
 scheduler thread and in a notebook alike. Colours are the Okabe-Ito palette, which readers with
-the common colour-vision deficiencies can tell apart.
+the common colour-vision deficiencies can tell apart. Each period is drawn across its own span
+(a day's bar covers the day), so shaded collection gaps line up with the periods they hit.
 """
 
 from __future__ import annotations
@@ -17,117 +18,285 @@ import matplotlib.dates as mdates  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
+from monitor.analysis import Gap  # noqa: E402
 from monitor.config import Labels  # noqa: E402
 
 # Okabe & Ito (2008), "Color Universal Design".
 LABEL_COLOURS = {"negative": "#D55E00", "neutral": "#BBBBBB", "positive": "#0072B2"}
 DEFAULT_LABELS = Labels()
 SERIES_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000"]
+GAP_COLOUR = "#999999"
+KINDS = ("split", "volume", "sentiment")
 
 
-def _date_axis(ax: Axes, days: pd.Series) -> None:
-    span_days = (days.max() - days.min()).days if len(days) else 0
-    if span_days <= 21:
+def _step(periods: pd.Series) -> pd.Timedelta:
+    unique = periods.drop_duplicates().sort_values()
+    if len(unique) > 1 and unique.iloc[1] - unique.iloc[0] <= pd.Timedelta(hours=1):
+        return pd.Timedelta(hours=1)
+    return pd.Timedelta(days=1)
+
+
+def _centres(periods: pd.Series) -> pd.Series:
+    return periods + _step(periods) / 2
+
+
+def _unit(periods: pd.Series) -> str:
+    return "hour" if _step(periods) == pd.Timedelta(hours=1) else "day"
+
+
+def _time_axis(ax: Axes, periods: pd.Series) -> None:
+    step = _step(periods)
+    span = (periods.max() - periods.min()) if len(periods) else pd.Timedelta(0)
+    if step == pd.Timedelta(days=1) and span <= pd.Timedelta(days=21):
         ax.xaxis.set_major_locator(mdates.DayLocator())
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%a %d %b"))
     else:
         ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=4, maxticks=12))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%a %d %b"))
+        fmt = "%d %b %H:%M" if step < pd.Timedelta(days=1) else "%d %b %Y"
+        ax.xaxis.set_major_formatter(mdates.DateFormatter(fmt))
     ax.tick_params(axis="x", labelrotation=30)
     for label in ax.get_xticklabels():
         label.set_horizontalalignment("right")
-    if len(days):
-        ax.set_xlim(days.min() - pd.Timedelta(hours=14), days.max() + pd.Timedelta(hours=14))
+    if len(periods):
+        ax.set_xlim(periods.min(), periods.max() + step)
     ax.grid(axis="y", color="#dddddd", linewidth=0.8)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
 
 
-def split_chart(frame: pd.DataFrame, tag: str, labels: Labels = DEFAULT_LABELS) -> Figure:
-    """Stacked daily shares of the three labels for one tag, with n above each bar.
+def _shade_gaps(ax: Axes, gaps: Sequence[Gap], timezone: str) -> bool:
+    """Grey hatched spans where a source collected nothing; True if any was drawn."""
+    for gap in gaps:
+        start, end = (
+            pd.Timestamp(t).tz_convert(timezone).tz_localize(None) for t in (gap.start, gap.end)
+        )
+        ax.axvspan(
+            start,
+            end,
+            facecolor=GAP_COLOUR,
+            alpha=0.25,
+            hatch="//",
+            edgecolor=GAP_COLOUR,
+            linewidth=0,
+            zorder=0,
+        )
+    return bool(gaps)
 
-    ``frame`` is ``trends.daily`` output; rows of other tags are ignored."""
-    rows = frame[frame["tag"] == tag].sort_values("period")
-    fig = Figure(figsize=(10, 4.8), layout="constrained")
-    ax = fig.add_subplot()
+
+def _gap_handle() -> Patch:
+    return Patch(
+        facecolor=GAP_COLOUR, alpha=0.25, hatch="//", edgecolor=GAP_COLOUR, label="collection gap"
+    )
+
+
+def _stacked_shares(ax: Axes, rows: pd.DataFrame, labels: Labels, min_posts: int) -> None:
+    """Stacked label shares per period with n above; periods under ``min_posts`` get an empty
+    hatched bar marked "n too small" instead of shares nobody should repeat."""
+    rows = rows.sort_values("period")
+    x = _centres(rows["period"])
+    width = _step(rows["period"]) * 0.8
+    small = rows["n"] < min_posts
     bottom = pd.Series(0.0, index=rows.index)
     for label in ("negative", "neutral", "positive"):
-        share = rows[f"share_{label}"].fillna(0) * 100
+        share = rows[f"share_{label}"].fillna(0).where(~small, 0) * 100
         ax.bar(
-            rows["period"],
+            x,
             share,
             bottom=bottom,
-            width=0.8,
+            width=width,
             color=LABEL_COLOURS[label],
             label=labels.display(label),
             edgecolor="white",
             linewidth=0.5,
         )
         bottom += share
-    for day, n in zip(rows["period"], rows["n"], strict=True):
-        ax.annotate(f"n={n}", (day, 101), ha="center", va="bottom", fontsize=8, color="#333333")
-    ax.set_ylim(0, 110)
+    if small.any():
+        ax.bar(
+            x[small],
+            [100] * int(small.sum()),
+            width=width,
+            fill=False,
+            hatch="..",
+            edgecolor="#BBBBBB",
+            linewidth=0.5,
+            label=f"n too small (< {min_posts})",
+        )
+    dense = len(rows) > 21
+    for centre, n, too_small in zip(x, rows["n"], small, strict=True):
+        text = f"{n}" if dense else f"n={n}"
+        ax.annotate(
+            text + ("*" if too_small and n else ""),
+            (centre, 101),
+            ha="center",
+            va="bottom",
+            fontsize=7 if dense else 8,
+            color="#333333",
+            rotation=90 if dense else 0,
+        )
+    ax.set_ylim(0, 115 if dense else 110)
     ax.set_yticks(range(0, 101, 25))
-    ax.set_ylabel("share of the day's posts (%)")
-    ax.set_xlabel("day")
+
+
+def split_chart(
+    frame: pd.DataFrame,
+    tag: str,
+    labels: Labels = DEFAULT_LABELS,
+    min_posts: int = 1,
+    gaps: Sequence[Gap] = (),
+    timezone: str = "UTC",
+) -> Figure:
+    """Stacked shares of the three labels per period for one tag, with n above each bar.
+
+    ``frame`` is ``trends.series`` output; rows of other tags are ignored."""
+    rows = frame[frame["tag"] == tag]
+    fig = Figure(figsize=(10, 4.8), layout="constrained")
+    ax = fig.add_subplot()
+    _stacked_shares(ax, rows, labels, min_posts)
+    shaded = _shade_gaps(ax, gaps, timezone)
+    unit = _unit(rows["period"])
+    ax.set_ylabel(f"share of the {unit}'s posts (%)")
+    ax.set_xlabel(unit)
     ax.set_title(
-        f"#{tag}: {labels.negative} vs {labels.positive}, share of posts per day", loc="left"
+        f"#{tag}: {labels.negative} vs {labels.positive}, share of posts per {unit}", loc="left"
     )
-    ax.legend(ncols=3, loc="upper left", bbox_to_anchor=(0, -0.28), frameon=False)
-    _date_axis(ax, rows["period"])
+    handles, names = ax.get_legend_handles_labels()
+    if shaded:
+        handles.append(_gap_handle())
+    ax.legend(handles=handles, ncols=5, loc="upper left", bbox_to_anchor=(0, -0.28), frameon=False)
+    _time_axis(ax, rows["period"])
     return fig
 
 
-def volume_chart(frame: pd.DataFrame, tags: Sequence[str] | None = None) -> Figure:
-    """Posts per day, one line per tag."""
-    tags = list(tags) if tags is not None else list(dict.fromkeys(frame["tag"]))
+def split_grid(
+    frame: pd.DataFrame,
+    facet: str,
+    labels: Labels = DEFAULT_LABELS,
+    min_posts: int = 1,
+    gaps: Sequence[Gap] = (),
+    timezone: str = "UTC",
+    title: str = "",
+) -> Figure:
+    """One stacked-share panel per ``facet`` value (platform, or tag), on shared scales."""
+    values = list(dict.fromkeys(frame[facet]))
+    fig = Figure(figsize=(10, 1.0 + 2.3 * len(values)), layout="constrained")
+    axes = fig.subplots(len(values), 1, sharex=True, sharey=True, squeeze=False)[:, 0]
+    for ax, value in zip(axes, values, strict=True):
+        rows = frame[frame[facet] == value]
+        _stacked_shares(ax, rows, labels, min_posts)
+        _shade_gaps(ax, [g for g in gaps if facet != "platform" or g.source == value], timezone)
+        name = f"#{value}" if facet == "tag" else value
+        ax.set_title(f"{name}  ({int(rows['n'].sum())} posts)", loc="left", fontsize=10)
+        ax.set_ylabel("share (%)")
+        _time_axis(ax, rows["period"])
+    for ax in axes[:-1]:
+        ax.tick_params(axis="x", labelbottom=False)
+    axes[-1].set_xlabel(_unit(frame["period"]))
+    handles, _ = axes[0].get_legend_handles_labels()
+    for ax in axes[1:]:  # the "n too small" entry may only exist on some panels
+        for handle, name in zip(*ax.get_legend_handles_labels(), strict=True):
+            if name not in [h.get_label() for h in handles]:
+                handles.append(handle)
+    if gaps:
+        handles.append(_gap_handle())
+    fig.legend(handles=handles, loc="outside lower left", ncols=5, frameon=False)
+    fig.suptitle(
+        title or f"{labels.negative} vs {labels.positive} by {facet} (shared scales)",
+        x=0.01,
+        ha="left",
+    )
+    return fig
+
+
+def _lines(frame: pd.DataFrame, series_key: str) -> list[tuple[str, pd.DataFrame]]:
+    return [
+        (f"#{v}" if series_key == "tag" else v, frame[frame[series_key] == v].sort_values("period"))
+        for v in dict.fromkeys(frame[series_key])
+    ]
+
+
+def volume_chart(
+    frame: pd.DataFrame, series_key: str = "tag", gaps: Sequence[Gap] = (), timezone: str = "UTC"
+) -> Figure:
+    """Posts per period, one line per tag (or platform)."""
     fig = Figure(figsize=(10, 4.2), layout="constrained")
     ax = fig.add_subplot()
-    for colour, tag in zip(SERIES_COLOURS, tags, strict=False):
-        rows = frame[frame["tag"] == tag].sort_values("period")
-        ax.plot(rows["period"], rows["n"], marker="o", markersize=4, color=colour, label=f"#{tag}")
+    for colour, (name, rows) in zip(SERIES_COLOURS, _lines(frame, series_key), strict=False):
+        ax.plot(
+            _centres(rows["period"]), rows["n"], marker="o", markersize=3, color=colour, label=name
+        )
+    if _shade_gaps(ax, gaps, timezone):
+        ax.add_artist(ax.legend(handles=[_gap_handle()], loc="upper left", frameon=False))
+    unit = _unit(frame["period"])
     ax.set_ylim(bottom=0)
-    ax.set_ylabel("posts per day")
-    ax.set_xlabel("day")
-    ax.set_title("Volume: posts per day by hashtag", loc="left")
-    ax.legend(frameon=False)
-    _date_axis(ax, frame["period"])
+    ax.set_ylabel(f"posts per {unit}")
+    ax.set_xlabel(unit)
+    ax.set_title(
+        f"Volume: posts per {unit} by {'hashtag' if series_key == 'tag' else series_key}",
+        loc="left",
+    )
+    ax.legend(frameon=False, loc="upper right")
+    _time_axis(ax, frame["period"])
     return fig
 
 
 def sentiment_chart(
-    frame: pd.DataFrame, tags: Sequence[str] | None = None, labels: Labels = DEFAULT_LABELS
+    frame: pd.DataFrame,
+    series_key: str = "tag",
+    labels: Labels = DEFAULT_LABELS,
+    gaps: Sequence[Gap] = (),
+    timezone: str = "UTC",
 ) -> Figure:
-    """Mean VADER compound per day with its 95% interval as a band, one line per tag."""
-    tags = list(tags) if tags is not None else list(dict.fromkeys(frame["tag"]))
+    """Mean VADER compound per period with its 95% interval as a band, one line per series."""
     fig = Figure(figsize=(10, 4.2), layout="constrained")
     ax = fig.add_subplot()
-    for colour, tag in zip(SERIES_COLOURS, tags, strict=False):
-        rows = frame[frame["tag"] == tag].sort_values("period")
-        ax.plot(
-            rows["period"],
-            rows["mean_compound"],
-            marker="o",
-            markersize=4,
-            color=colour,
-            label=f"#{tag}",
-        )
+    for colour, (name, rows) in zip(SERIES_COLOURS, _lines(frame, series_key), strict=False):
+        x = _centres(rows["period"])
+        ax.plot(x, rows["mean_compound"], marker="o", markersize=3, color=colour, label=name)
         ax.fill_between(
-            rows["period"],
+            x,
             rows["mean_compound_lo"],
             rows["mean_compound_hi"],
             color=colour,
             alpha=0.2,
             linewidth=0,
         )
+    if _shade_gaps(ax, gaps, timezone):
+        ax.add_artist(ax.legend(handles=[_gap_handle()], loc="lower left", frameon=False))
     ax.axhline(0, color="#555555", linewidth=0.8)
     for edge in (-labels.threshold, labels.threshold):
         ax.axhline(edge, color="#999999", linewidth=0.8, linestyle="--")
+    unit = _unit(frame["period"])
     ax.set_ylim(-1, 1)
     ax.set_ylabel(f"mean compound (−1 {labels.negative} … +1 {labels.positive})")
-    ax.set_xlabel("day")
-    ax.set_title("Mean sentiment per day, with 95% interval (dashed: label thresholds)", loc="left")
-    ax.legend(frameon=False)
-    _date_axis(ax, frame["period"])
+    ax.set_xlabel(unit)
+    ax.set_title(
+        f"Mean sentiment per {unit}, with 95% interval (dashed: label thresholds)", loc="left"
+    )
+    ax.legend(frameon=False, loc="upper right")
+    _time_axis(ax, frame["period"])
     return fig
+
+
+def chart(
+    frame: pd.DataFrame,
+    kind: str,
+    by: str = "tag",
+    labels: Labels = DEFAULT_LABELS,
+    min_posts: int = 1,
+    gaps: Sequence[Gap] = (),
+    timezone: str = "UTC",
+) -> Figure:
+    """The figure ``monitor plot`` draws: ``kind`` split, volume or sentiment, one series or
+    panel per ``by`` value (tag or platform)."""
+    if kind == "split":
+        if frame[by].nunique() == 1 and by == "tag":
+            return split_chart(frame, frame["tag"].iloc[0], labels, min_posts, gaps, timezone)
+        return split_grid(frame, by, labels, min_posts, gaps, timezone)
+    if kind == "volume":
+        return volume_chart(frame, by, gaps, timezone)
+    if kind == "sentiment":
+        return sentiment_chart(frame, by, labels, gaps, timezone)
+    raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,14 +17,15 @@ from urllib.parse import urlsplit
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from monitor import __version__, charts, trends
-from monitor.config import Config
+from monitor import __version__, analysis, charts, trends
+from monitor.config import Config, parse_duration
 from monitor.health import collection_health
 from monitor.sentiment import scorer_version
 from monitor.store import Store
 
 HEADLINE_BASELINE_DAYS = 7
 TOP_POSTS = 3
+RUNS_FOR_GAPS = 20_000
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
 
 
@@ -62,18 +63,32 @@ def _environment() -> Environment:
 
 
 @dataclass
+class AlertView:
+    """An alert as the report shows it: the sentence, and the posts behind it."""
+
+    text: str
+    kind: str
+    posts: list[dict[str, Any]]
+
+
+@dataclass
 class TagSummary:
-    """The headline numbers of one tag on the report day."""
+    """The headline numbers of one tag on the report day, and its comparisons."""
 
     tag: str
     n: int
+    too_small: bool  # fewer posts than [analysis] min_posts: no shares shown
     baseline_mean: float
     change: float | None  # relative to the baseline mean; None when the baseline is 0
     shares: dict[str, tuple[float, float, float]]  # label → (share, lo, hi)
     platforms: list[dict[str, Any]]
+    differences_day: list[str]
+    differences_window: list[str]
     most_negative: list[dict[str, Any]]
     most_positive: list[dict[str, Any]]
     split_chart: str
+    platform_chart: str | None
+    platform_rows: pd.DataFrame  # the window by platform, platforms with posts only
 
 
 def default_report_day(config: Config) -> date:
@@ -81,9 +96,9 @@ def default_report_day(config: Config) -> date:
     return datetime.now(config.zone).date() - timedelta(days=1)
 
 
-def _day_span(day: date, timezone: str) -> tuple[int, int]:
-    bucket = trends.day_buckets(day, day, timezone)[0]
-    return bucket.start_ts, bucket.end_ts
+def _span(start: date, end: date, timezone: str) -> tuple[int, int]:
+    spans = trends.day_buckets(start, end, timezone)
+    return spans[0].start_ts, spans[-1].end_ts
 
 
 def _summary(
@@ -94,6 +109,7 @@ def _summary(
     frame: pd.DataFrame,
     by_platform: pd.DataFrame,
 ) -> TagSummary:
+    rules, display = config.analysis, _display(config)
     rows = frame[frame["tag"] == tag].set_index("period")
     today = rows.loc[pd.Timestamp(day)]
     baseline = rows.loc[
@@ -103,25 +119,94 @@ def _summary(
         "n",
     ]
     mean = float(baseline.mean()) if len(baseline) else 0.0
-    start_ts, end_ts = _day_span(day, config.timezone)
+    start_ts, end_ts = _span(day, day, config.timezone)
     threshold = config.labels.threshold
-    platform_rows = by_platform[
-        (by_platform["tag"] == tag) & (by_platform["period"] == pd.Timestamp(day))
-    ]
+    tag_rows = by_platform[by_platform["tag"] == tag]
+    active = tag_rows.groupby("platform")["n"].sum()
+    tag_rows = tag_rows[tag_rows["platform"].isin(active[active > 0].index)]
+    day_rows = tag_rows[tag_rows["period"] == pd.Timestamp(day)]
+    platforms = day_rows[day_rows["n"] > 0].to_dict("records")
+    for row in platforms:
+        row["too_small"] = row["n"] < rules.min_posts
     return TagSummary(
         tag=tag,
         n=int(today["n"]),
+        too_small=bool(today["n"] < rules.min_posts),
         baseline_mean=mean,
         change=(today["n"] - mean) / mean if mean else None,
         shares={
             label: (today[f"share_{label}"], today[f"share_{label}_lo"], today[f"share_{label}_hi"])
             for label in ("negative", "neutral", "positive")
         },
-        platforms=platform_rows[platform_rows["n"] > 0].to_dict("records"),
-        most_negative=store.extreme_posts(tag, start_ts, end_ts, "negative", threshold, TOP_POSTS),
-        most_positive=store.extreme_posts(tag, start_ts, end_ts, "positive", threshold, TOP_POSTS),
+        platforms=platforms,
+        differences_day=[
+            d.describe(display) for d in analysis.compare_groups(day_rows, "platform", rules)
+        ],
+        differences_window=[
+            d.describe(display) for d in analysis.compare_groups(tag_rows, "platform", rules)
+        ],
+        most_negative=store.top_posts(tag, start_ts, end_ts, "negative", threshold, TOP_POSTS),
+        most_positive=store.top_posts(tag, start_ts, end_ts, "positive", threshold, TOP_POSTS),
         split_chart=f"split-{tag}.png",
+        platform_chart=f"platforms-{tag}.png" if len(active[active > 0]) > 1 else None,
+        platform_rows=tag_rows,
     )
+
+
+def _display(config: Config) -> dict[str, str]:
+    return {label: config.labels.display(label) for label in ("negative", "neutral", "positive")}
+
+
+def _alerts(
+    store: Store,
+    config: Config,
+    day: date,
+    start: date,
+    frame: pd.DataFrame,
+) -> tuple[list[AlertView], list[str]]:
+    """Alerts on the report day (daily and hourly), each with the posts behind it, and the
+    daily alerts earlier in the window as sentences."""
+    rules, threshold, tz = config.analysis, config.labels.threshold, config.timezone
+    daily = analysis.volume_spikes(frame, rules) + analysis.share_shifts(frame, rules)
+    hourly_frame = trends.series(
+        store, config.tags, day - timedelta(days=rules.baseline_days), day, tz, threshold, freq="H"
+    )
+    hourly = [a for a in analysis.volume_spikes(hourly_frame, rules) if a.period.date() == day]
+    today, earlier = [], []
+    for alert in sorted(daily + hourly, key=lambda a: (a.period, a.tag)):
+        text = alert.describe(_display(config), rules.baseline_days)
+        if alert.period.date() == day:
+            hours = 1 if alert.period.hour or alert in hourly else 24
+            lo = int(
+                alert.period.tz_localize(
+                    tz, ambiguous=True, nonexistent="shift_forward"
+                ).timestamp()
+            )
+            if alert.kind == "volume":
+                by = "engagement"
+            elif alert.value > alert.baseline:
+                by = alert.label
+            else:  # a label's share fell: show what the day leaned towards instead
+                by = "positive" if alert.label == "negative" else "negative"
+            posts = store.top_posts(alert.tag, lo, lo + hours * 3600, by, threshold, TOP_POSTS)
+            today.append(AlertView(text, alert.kind, posts))
+        elif alert.period.date() >= start and alert not in hourly:
+            earlier.append(text)
+    return today, earlier
+
+
+def _gaps(store: Store, config: Config, start: date, day: date) -> list[analysis.Gap]:
+    """Collection gaps that overlap the report window, clipped to it."""
+    lo, hi = (datetime.fromtimestamp(t, UTC) for t in _span(start, day, config.timezone))
+    every = timedelta(seconds=parse_duration(config.schedule.collect_every))
+    gaps = analysis.collection_gaps(
+        store.runs("collect", limit=RUNS_FOR_GAPS), every, datetime.now(UTC)
+    )
+    return [
+        replace(g, start=max(g.start, lo), end=min(g.end, hi))
+        for g in gaps
+        if g.end > lo and g.start < hi
+    ]
 
 
 def write_report(
@@ -135,19 +220,39 @@ def write_report(
     day's ``index.html``. ``banner`` is shown at the top of the page (the demo uses it)."""
     day = day or default_report_day(config)
     start = day - timedelta(days=days - 1)
-    # The headline compares with the 7 days before: fetch them even for a shorter window.
-    fetch_start = min(start, day - timedelta(days=HEADLINE_BASELINE_DAYS))
+    rules = config.analysis
+    # The headline and the alerts compare with the days before: fetch those too.
+    fetch_start = start - timedelta(days=max(HEADLINE_BASELINE_DAYS, rules.baseline_days))
     tags, tz, threshold = config.tags, config.timezone, config.labels.threshold
     full = trends.series(store, tags, fetch_start, day, tz, threshold)
     frame = full[full["period"] >= pd.Timestamp(start)].reset_index(drop=True)
     by_platform = trends.series(store, tags, start, day, tz, threshold, by_platform=True)
+    gaps = _gaps(store, config, start, day)
+    alerts, earlier_alerts = _alerts(store, config, day, start, full)
 
     out = config.reports_dir / day.isoformat()
     out.mkdir(parents=True, exist_ok=True)
     summaries = [_summary(store, config, tag, day, full, by_platform) for tag in tags]
-    figures = {s.split_chart: charts.split_chart(frame, s.tag, config.labels) for s in summaries}
-    figures["volume.png"] = charts.volume_chart(frame, tags)
-    figures["sentiment.png"] = charts.sentiment_chart(frame, tags, config.labels)
+    figures = {
+        s.split_chart: charts.split_chart(frame, s.tag, config.labels, rules.min_posts, gaps, tz)
+        for s in summaries
+    }
+    for s in summaries:
+        if s.platform_chart:
+            figures[s.platform_chart] = charts.split_grid(
+                s.platform_rows,
+                "platform",
+                config.labels,
+                rules.min_posts,
+                gaps,
+                tz,
+                title=f"#{s.tag} by platform: {config.labels.negative} vs "
+                f"{config.labels.positive} per day (shared scales)",
+            )
+    figures["volume.png"] = charts.volume_chart(frame, gaps=gaps, timezone=tz)
+    figures["sentiment.png"] = charts.sentiment_chart(
+        frame, labels=config.labels, gaps=gaps, timezone=tz
+    )
     for name, figure in figures.items():
         figure.savefig(out / name, dpi=110)
 
@@ -171,6 +276,8 @@ def write_report(
             "posts_on_day": {s.tag: s.n for s in summaries},
             "daily_csv_rows": len(frame),
             "daily_by_platform_csv_rows": len(by_platform),
+            "alerts_on_day": len(alerts),
+            "collection_gaps": len(gaps),
         },
         "files": sorted(
             [
@@ -197,6 +304,10 @@ def write_report(
         "generated_at": generated_at,
         "threshold": threshold,
         "timezone": tz,
+        "rules": rules,
+        "alerts": alerts,
+        "earlier_alerts": earlier_alerts,
+        "gaps": gaps,
         "health": collection_health(store, config),
     }
     env = _environment()

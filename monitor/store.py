@@ -415,18 +415,25 @@ class Store:
             [spans, threshold, threshold, *tags, *(platforms or [])],
         )
 
-    def extreme_posts(
-        self, tag: str, start_ts: int, end_ts: int, most: str, threshold: float, limit: int = 3
+    def top_posts(
+        self, tag: str, start_ts: int, end_ts: int, by: str, threshold: float, limit: int = 3
     ) -> list[dict]:
-        """Up to ``limit`` posts of a tag in a time range that carry the label ``most``
-        ('negative' or 'positive'), the most extreme first."""
-        if most == "negative":
-            where, order = "p.compound <= -?", "p.compound ASC"
-        else:
-            where, order = "p.compound >= ?", "p.compound DESC"
+        """Up to ``limit`` posts of a tag in a time range: the most negative or most positive
+        of those carrying that label (``by`` 'negative' / 'positive'), or the most engaged
+        (``by`` 'engagement': the sum of the platform's counts, likes, reposts, replies)."""
+        engagement = (
+            "(SELECT coalesce(sum(value), 0) FROM json_each(coalesce(p.metrics, '{}'))"
+            " WHERE type IN ('integer', 'real'))"
+        )
+        where, order = {
+            "negative": ("p.compound <= -?", "p.compound ASC"),
+            "positive": ("p.compound >= ?", "p.compound DESC"),
+            "engagement": ("? IS NOT NULL", "engagement DESC"),
+        }[by]
         return self._rows(
             f"""
-            SELECT p.platform, p.id, p.created_at, p.text, p.author, p.url, p.compound
+            SELECT p.platform, p.id, p.created_at, p.text, p.author, p.url, p.compound,
+                   {engagement} AS engagement
             FROM post_tags t JOIN posts p ON p.post_id = t.post_id
             WHERE t.tag = ? AND t.created_ts >= ? AND t.created_ts < ? AND {where}
             ORDER BY {order}, p.created_ts DESC LIMIT ?
