@@ -50,7 +50,7 @@ def _time_axis(ax: Axes, periods: pd.Series) -> None:
     step = _step(periods)
     span = (periods.max() - periods.min()) if len(periods) else pd.Timedelta(0)
     if step == pd.Timedelta(days=1) and span <= pd.Timedelta(days=21):
-        ax.xaxis.set_major_locator(mdates.DayLocator())
+        ax.xaxis.set_major_locator(mdates.HourLocator(byhour=12))  # under each day's bar
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%a %d %b"))
     else:
         ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=4, maxticks=12))

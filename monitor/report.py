@@ -191,8 +191,35 @@ def _alerts(
             posts = store.top_posts(alert.tag, lo, lo + hours * 3600, by, threshold, TOP_POSTS)
             today.append(AlertView(text, alert.kind, posts))
         elif alert.period.date() >= start and alert not in hourly:
-            earlier.append(text)
-    return today, earlier
+            earlier.append(alert)
+    return today, _collapse_runs(earlier, _display(config), rules.baseline_days)
+
+
+def _collapse_runs(
+    alerts: list[analysis.Alert], display: dict[str, str], baseline_days: int
+) -> list[str]:
+    """One sentence per run of the same alert on consecutive days: a sustained shift keeps
+    firing until the baseline catches up, and one line says so."""
+    runs: list[list[analysis.Alert]] = []
+    for alert in sorted(alerts, key=lambda a: (a.tag, a.kind, a.label or "", a.period)):
+        last = runs[-1][-1] if runs else None
+        same = (
+            last is not None
+            and (last.tag, last.kind, last.label) == (alert.tag, alert.kind, alert.label)
+            and (last.value > last.baseline) == (alert.value > alert.baseline)
+            and alert.period - last.period == pd.Timedelta(days=1)
+        )
+        if same:
+            runs[-1].append(alert)
+        else:
+            runs.append([alert])
+    lines = []
+    for run in sorted(runs, key=lambda r: r[0].period):
+        text = run[0].describe(display, baseline_days)
+        if len(run) > 1:
+            text += f"; again on each of the next {len(run) - 1} days"
+        lines.append(text)
+    return lines
 
 
 def _gaps(store: Store, config: Config, start: date, day: date) -> list[analysis.Gap]:

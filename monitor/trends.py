@@ -129,4 +129,5 @@ def series(
     for label in LABELS:
         columns += [f"share_{label}", f"share_{label}_lo", f"share_{label}_hi"]
     columns += ["mean_compound", "mean_compound_lo", "mean_compound_hi"]
-    return frame.sort_values(["bucket", "tag", *extra], ignore_index=True)[columns]
+    frame["tag_order"] = frame["tag"].map({tag: i for i, tag in enumerate(tags)})
+    return frame.sort_values(["bucket", "tag_order", *extra], ignore_index=True)[columns]
