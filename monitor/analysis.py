@@ -17,6 +17,7 @@ from monitor.config import Analysis
 from monitor.text import parse_timestamp
 
 MAD_SCALE = 1.4826  # makes the MAD estimate a standard deviation for normal data
+MIN_HISTORY = 3  # periods of history (since the tag's first post) before alerts can fire
 
 
 @dataclass(frozen=True)
@@ -59,15 +60,18 @@ def _periods_per_day(frame: pd.DataFrame) -> int:
 
 def volume_spikes(frame: pd.DataFrame, rules: Analysis) -> list[Alert]:
     """Periods whose post count is far above the median of the previous ``baseline_days``
-    (robust z with a Poisson floor, so a flat series raises nothing)."""
+    (robust z with a Poisson floor, so a flat series raises nothing). The baseline starts at
+    the tag's first post and needs three periods before anything is flagged."""
     alerts = []
     window = rules.baseline_days * _periods_per_day(frame)
     for tag, rows in frame.groupby("tag", sort=False):
         rows = rows.sort_values("period")
         counts = rows["n"].to_numpy(dtype=float)
+        # Periods before the tag's first post are no baseline (collection had not started).
+        first = int(np.argmax(counts > 0)) if counts.any() else len(counts)
         for t in range(len(counts)):
-            base = counts[max(0, t - window) : t]
-            if len(base) < min(3, window) or counts[t] < rules.min_posts:
+            base = counts[max(first, t - window) : t]
+            if len(base) < MIN_HISTORY or counts[t] < rules.min_posts:
                 continue
             median = float(np.median(base))
             scale = max(MAD_SCALE * float(np.median(np.abs(base - median))), math.sqrt(median), 1.0)

@@ -217,7 +217,11 @@ def _collapse_runs(
     for run in sorted(runs, key=lambda r: r[0].period):
         text = run[0].describe(display, baseline_days)
         if len(run) > 1:
-            text += f"; again on each of the next {len(run) - 1} days"
+            text += (
+                "; again the next day"
+                if len(run) == 2
+                else f"; again on each of the next {len(run) - 1} days"
+            )
         lines.append(text)
     return lines
 

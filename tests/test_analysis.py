@@ -56,8 +56,14 @@ def test_volume_spike_against_a_noisy_baseline():
 
 
 def test_small_counts_raise_nothing_until_min_posts():
-    alerts = volume_spikes(days([0] * 7 + [8, 20]), RULES)
-    assert [(a.period.day, a.value, a.z) for a in alerts] == [(9, 20, 20.0)]
+    alerts = volume_spikes(days([1] * 7 + [8, 20]), RULES)
+    assert [(a.period.day, a.value, a.z) for a in alerts] == [(9, 20, 19.0)]
+
+
+def test_days_before_the_first_post_are_no_baseline():
+    # Data that starts on day 4: no "spike from zero"; day 8 compares with days 4 to 7 only.
+    alerts = volume_spikes(days([0, 0, 0, 100, 100, 100, 100, 100, 400]), RULES)
+    assert [(a.period.day, a.baseline) for a in alerts] == [(9, 100)]
 
 
 def test_share_shift_beyond_its_interval_and_not_within():
