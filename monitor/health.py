@@ -5,15 +5,19 @@ report, so a source that silently stopped yielding posts is seen the next mornin
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from monitor.config import Config
+from monitor.analysis import Gap, collection_gaps
+from monitor.config import Config, parse_duration
 from monitor.store import Store
 from monitor.text import format_timestamp
+from monitor.trends import day_buckets
 
 RUNS_LOOKED_AT = 500
+RUNS_FOR_GAPS = 20_000
 
 
 @dataclass
@@ -92,3 +96,18 @@ def _tag_health(
         cursors={c["instance"]: c["value"] for c in cursors if c["tag"] == tag},
         warning=warning,
     )
+
+
+def gaps_between(
+    store: Store, config: Config, start: date, end: date, sources: Sequence[str] | None = None
+) -> list[Gap]:
+    """Collection gaps overlapping the local days ``start`` to ``end``, clipped to them."""
+    spans = day_buckets(start, end, config.timezone)
+    lo, hi = (datetime.fromtimestamp(t, UTC) for t in (spans[0].start_ts, spans[-1].end_ts))
+    every = timedelta(seconds=parse_duration(config.schedule.collect_every))
+    gaps = collection_gaps(store.runs("collect", limit=RUNS_FOR_GAPS), every, datetime.now(UTC))
+    return [
+        replace(g, start=max(g.start, lo), end=min(g.end, hi))
+        for g in gaps
+        if g.end > lo and g.start < hi and (not sources or g.source in sources)
+    ]

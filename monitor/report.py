@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,14 +18,13 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from monitor import __version__, analysis, charts, trends
-from monitor.config import Config, parse_duration
-from monitor.health import collection_health
+from monitor.config import Config
+from monitor.health import collection_health, gaps_between
 from monitor.sentiment import scorer_version
 from monitor.store import Store
 
 HEADLINE_BASELINE_DAYS = 7
 TOP_POSTS = 3
-RUNS_FOR_GAPS = 20_000
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
 
 
@@ -226,20 +225,6 @@ def _collapse_runs(
     return lines
 
 
-def _gaps(store: Store, config: Config, start: date, day: date) -> list[analysis.Gap]:
-    """Collection gaps that overlap the report window, clipped to it."""
-    lo, hi = (datetime.fromtimestamp(t, UTC) for t in _span(start, day, config.timezone))
-    every = timedelta(seconds=parse_duration(config.schedule.collect_every))
-    gaps = analysis.collection_gaps(
-        store.runs("collect", limit=RUNS_FOR_GAPS), every, datetime.now(UTC)
-    )
-    return [
-        replace(g, start=max(g.start, lo), end=min(g.end, hi))
-        for g in gaps
-        if g.end > lo and g.start < hi
-    ]
-
-
 def write_report(
     store: Store,
     config: Config,
@@ -258,7 +243,7 @@ def write_report(
     full = trends.series(store, tags, fetch_start, day, tz, threshold)
     frame = full[full["period"] >= pd.Timestamp(start)].reset_index(drop=True)
     by_platform = trends.series(store, tags, start, day, tz, threshold, by_platform=True)
-    gaps = _gaps(store, config, start, day)
+    gaps = gaps_between(store, config, start, day)
     alerts, earlier_alerts = _alerts(store, config, day, start, full)
 
     out = config.reports_dir / day.isoformat()

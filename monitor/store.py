@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -124,12 +125,26 @@ class Store:
         try:
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             self.db = Database(conn, execute_plugins=False)
-            self.db.execute("PRAGMA journal_mode = WAL")
+            self._use_wal()
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise MonitorError(f"{self.path}: cannot open the database: {exc}") from None
+
+    def _use_wal(self) -> None:
+        """WAL mode is kept in the file, so only the first opener switches it; that switch
+        does not wait on the busy timeout, so when two processes create the database at
+        once, the loser retries for a while."""
+        for attempt in range(100):
+            try:
+                if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    self.db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError:
+                if attempt == 99:
+                    raise
+                time.sleep(0.1)
 
     def _migrate(self) -> None:
         """Apply pending migrations under a write lock: when several processes open a new
@@ -440,6 +455,32 @@ class Store:
             """,
             [tag, start_ts, end_ts, threshold, limit],
         )
+
+    def search(
+        self, query: str, tag: str | None = None, since_ts: int | None = None, limit: int = 20
+    ) -> list[dict]:
+        """Posts matching a full-text query (SQLite FTS5 syntax), newest first."""
+        joins, where, params = "", ["posts_fts MATCH ?"], [query]
+        if tag:
+            joins = "JOIN post_tags t ON t.post_id = p.post_id AND t.tag = ?"
+            params.insert(0, tag)
+        if since_ts is not None:
+            where.append("p.created_ts >= ?")
+            params.append(since_ts)
+        try:
+            return self._rows(
+                f"""
+                SELECT p.platform, p.id, p.created_at, p.author, p.url, p.text, p.compound
+                FROM posts_fts JOIN posts p ON p.post_id = posts_fts.rowid {joins}
+                WHERE {" AND ".join(where)}
+                ORDER BY p.created_ts DESC LIMIT ?
+                """,
+                [*params, limit],
+            )
+        except sqlite3.OperationalError as exc:
+            raise MonitorError(
+                f"search: {query!r} is not a valid full-text query ({exc})"
+            ) from None
 
     def count_posts(self, tag: str | None = None, start_ts: int = 0, end_ts: int = 2**62) -> int:
         if tag is None:

@@ -82,7 +82,10 @@ def query(db: Path, sql: str) -> list[tuple]:
 def wait_for(condition, timeout: float = 60, step: float = 0.2):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        value = condition()
+        try:
+            value = condition()
+        except sqlite3.OperationalError:  # the daemon has not created its tables yet
+            value = None
         if value:
             return value
         time.sleep(step)
