@@ -48,6 +48,8 @@ def _unit(periods: pd.Series) -> str:
 
 def _time_axis(ax: Axes, periods: pd.Series) -> None:
     step = _step(periods)
+    if len(periods):  # before any tick is computed: reference lines span all of time
+        ax.set_xlim(periods.min(), periods.max() + step)
     span = (periods.max() - periods.min()) if len(periods) else pd.Timedelta(0)
     if step == pd.Timedelta(days=1) and span <= pd.Timedelta(days=21):
         ax.xaxis.set_major_locator(mdates.HourLocator(byhour=12))  # under each day's bar
@@ -59,8 +61,6 @@ def _time_axis(ax: Axes, periods: pd.Series) -> None:
     ax.tick_params(axis="x", labelrotation=30)
     for label in ax.get_xticklabels():
         label.set_horizontalalignment("right")
-    if len(periods):
-        ax.set_xlim(periods.min(), periods.max() + step)
     ax.grid(axis="y", color="#dddddd", linewidth=0.8)
     ax.set_axisbelow(True)
     for side in ("top", "right"):

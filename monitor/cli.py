@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -302,6 +302,131 @@ def report(obj: _Context, day: datetime | None, days: int | None, summary: bool)
     path = report_job(obj.config, day.date() if day else None, days)
     if summary or obj.chatty():
         click.echo(f"report: {path}" if summary else path)
+
+
+def _local_date(value: datetime | None, default: date) -> date:
+    return value.date() if value else default
+
+
+@cli.command()
+@click.option(
+    "--tag", "tags", multiple=True, help="Tag to plot (repeatable) [default: all tracked]."
+)
+@click.option("--platform", help="Only posts from this platform.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="First day [default: until - 13].")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last day [default: today].")
+@click.option(
+    "--freq",
+    type=click.Choice(["D", "H"]),
+    default="D",
+    show_default=True,
+    help="Days or hours (in the configured time zone).",
+)
+@click.option(
+    "--by",
+    type=click.Choice(["tag", "platform"]),
+    default="tag",
+    show_default=True,
+    help="One series or panel per tag, or per platform (for one tag).",
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["split", "volume", "sentiment"]),
+    default="split",
+    show_default=True,
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="Image file: .png or .svg (by extension).",
+)
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write the numbers behind the chart.",
+)
+@pass_context
+def plot(
+    obj: _Context,
+    tags: tuple[str, ...],
+    platform: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    freq: str,
+    by: str,
+    kind: str,
+    out: Path,
+    csv_path: Path | None,
+) -> None:
+    """Draw an ad-hoc trend chart (and its numbers) for any tags, platform and dates."""
+    from monitor import charts, trends
+    from monitor.health import gaps_between
+    from monitor.text import fold_tag
+
+    config = obj.config
+    if out.suffix.lower() not in (".png", ".svg"):
+        raise click.BadParameter("the file must end in .png or .svg", param_hint="--out")
+    tags = tuple(fold_tag(t) for t in tags) or config.tags
+    if by == "platform" and len(tags) != 1:
+        raise click.BadParameter(
+            "--by platform compares platforms for one --tag", param_hint="--by"
+        )
+    end = _local_date(until, datetime.now(config.zone).date())
+    start = _local_date(since, end - timedelta(days=13))
+    platforms = [platform.lower()] if platform else None
+    with obj.store(config) as store:
+        frame = trends.series(
+            store,
+            tags,
+            start,
+            end,
+            config.timezone,
+            config.labels.threshold,
+            freq,
+            by_platform=by == "platform",
+            platforms=platforms,
+        )
+        gaps = gaps_between(store, config, start, end, platforms)
+    figure = charts.chart(
+        frame, kind, by, config.labels, config.analysis.min_posts, gaps, config.timezone
+    )
+    figure.savefig(out, dpi=110)
+    if csv_path:
+        frame.to_csv(csv_path, index=False, float_format="%.6g")
+    if obj.chatty():
+        click.echo(f"wrote {out}" + (f" and {csv_path}" if csv_path else ""))
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--tag", help="Only posts with this tag.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only posts from this day on.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000))
+@pass_context
+def search(obj: _Context, query: str, tag: str | None, since: datetime | None, limit: int) -> None:
+    """Full-text search of stored posts (SQLite FTS5 syntax: words, "phrases", OR, NOT, pre*)."""
+    from monitor.sentiment import label_for
+    from monitor.text import fold_tag
+
+    config = obj.config
+    since_ts = None
+    if since:
+        since_ts = int(datetime.combine(since.date(), datetime.min.time(), config.zone).timestamp())
+    with obj.store(config) as store:
+        rows = store.search(query, fold_tag(tag) if tag else None, since_ts, limit)
+    for row in rows:
+        label = config.labels.display(label_for(row["compound"], config.labels.threshold))
+        text = " ".join(row["text"].split())
+        click.echo(
+            f"{row['created_at']}  {row['platform']:<8} {row['compound']:+.3f} "
+            f"{label:<10} {text[:120]}{'…' if len(text) > 120 else ''}"
+        )
+        if row["url"]:
+            click.echo(f"{'':>31}{row['url']}")
+    if not rows:
+        click.echo("no matching posts", err=True)
 
 
 @cli.command()

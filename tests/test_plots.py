@@ -1,0 +1,219 @@
+"""Ad-hoc plots and search from the CLI, comparisons with a known platform difference, and
+collection gaps from a runs table with a known outage."""
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from monitor import charts, trends
+from monitor.config import Config, load_config
+from monitor.demo import generate, write_jsonl
+from monitor.health import gaps_between
+from monitor.pipeline import import_files
+from monitor.report import write_report
+from monitor.store import Store
+from tests.conftest import post
+
+END = date(2025, 11, 23)
+
+
+@pytest.fixture
+def demo_db(tmp_path):
+    source = write_jsonl(generate(END, 14), tmp_path / "demo.jsonl")
+    with Store(tmp_path / "demo.db") as store:
+        import_files(store, [source])
+    return tmp_path / "demo.db"
+
+
+@pytest.mark.parametrize("kind", ["split", "volume", "sentiment"])
+@pytest.mark.parametrize(("by", "tags"), [("tag", ()), ("platform", ("witkoffukraine",))])
+def test_plot_writes_png_svg_and_the_numbers_behind_them(run, demo_db, tmp_path, kind, by, tags):
+    args = [
+        "--db",
+        demo_db,
+        "plot",
+        "--kind",
+        kind,
+        "--by",
+        by,
+        "--since",
+        "2025-11-10",
+        "--until",
+        "2025-11-23",
+    ]
+    for tag in tags:
+        args += ["--tag", tag]
+    run(*args, "--out", "chart.png", "--csv", "numbers.csv")
+    run(*args, "--out", "chart.svg")
+    png, svg = Path("chart.png").read_bytes(), Path("chart.svg").read_text()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg and len(svg) > 20_000
+    numbers = pd.read_csv("numbers.csv", parse_dates=["period"])
+    with Store(demo_db) as store:
+        expected = trends.series(
+            store,
+            list(tags) or list(Config().tags),
+            date(2025, 11, 10),
+            END,
+            by_platform=by == "platform",
+        )
+    pd.testing.assert_frame_equal(
+        numbers, expected, check_exact=False, rtol=1e-5, check_dtype=False
+    )
+
+
+def test_hourly_plot_for_one_platform(run, demo_db):
+    run(
+        "--db",
+        demo_db,
+        "plot",
+        "--freq",
+        "H",
+        "--platform",
+        "reddit",
+        "--kind",
+        "volume",
+        "--since",
+        "2025-11-17",
+        "--until",
+        "2025-11-17",
+        "--out",
+        "h.png",
+        "--csv",
+        "h.csv",
+    )
+    numbers = pd.read_csv("h.csv")
+    assert len(numbers) == 48  # 24 hours x 2 tags
+    with Store(demo_db) as store:
+        reddit_day = trends.series(
+            store, ["witkoffukraine"], date(2025, 11, 17), date(2025, 11, 17), platforms=["reddit"]
+        )
+    assert numbers[numbers["tag"] == "witkoffukraine"]["n"].sum() == reddit_day["n"].sum()
+
+
+def test_plot_by_platform_needs_one_tag_and_an_image_name(run, demo_db):
+    many = run("--db", demo_db, "plot", "--by", "platform", "--out", "x.png", ok=False)
+    assert many.exit_code == 2 and "--by platform compares platforms for one --tag" in many.stderr
+    bad = run("--db", demo_db, "plot", "--out", "x.jpg", ok=False)
+    assert bad.exit_code == 2 and "must end in .png or .svg" in bad.stderr
+
+
+def test_search_lists_matching_posts_with_scores(run, store, write_jsonl):
+    import_files(
+        store,
+        [
+            write_jsonl(
+                [
+                    post(
+                        "1",
+                        "2025-11-20T10:00:00Z",
+                        "Diplomacy isn't a game for realtors. What a mess.",
+                        tags=["witkoffukraine"],
+                        url="https://example.org/1",
+                    ),
+                    post(
+                        "2",
+                        "2025-11-21T10:00:00Z",
+                        "Realtors at the table? Great news",
+                        tags=["diplomacydebacle"],
+                    ),
+                    post("3", "2025-11-21T11:00:00Z", "Talks in Geneva", tags=["witkoffukraine"]),
+                ]
+            )
+        ],
+    )
+    db = store.path
+    found = run("--db", db, "search", "realtors").stdout.splitlines()
+    assert found == [
+        "2025-11-21T10:00:00Z  mastodon +0.625 supportive Realtors at the table? Great news",
+        "2025-11-20T10:00:00Z  mastodon -0.361 skeptical  Diplomacy isn't a game for realtors. "
+        "What a mess.",
+        "                               https://example.org/1",
+    ]
+    tagged = run("--db", db, "search", "realtors", "--tag", "#WitkoffUkraine").stdout
+    assert tagged.count("realtors") == 1
+    assert run("--db", db, "search", "realtors", "--since", "2025-11-21").stdout.count("\n") == 1
+    broken = run("--db", db, "search", "AND OR", ok=False)
+    assert broken.exit_code == 1 and "is not a valid full-text query" in broken.stderr
+
+
+def test_report_names_a_known_platform_difference(store, write_jsonl, tmp_path):
+    negative, positive = "A terrible disaster", "Great talks, I love it"
+    records = [
+        post(
+            f"r{i}",
+            "2025-11-20T12:00:00Z",
+            negative if i < 20 else positive,
+            platform="reddit",
+            tags=["witkoffukraine"],
+        )
+        for i in range(30)
+    ]
+    records += [
+        post(
+            f"m{i}",
+            "2025-11-20T12:00:00Z",
+            negative if i < 5 else positive,
+            platform="mastodon",
+            tags=["witkoffukraine"],
+        )
+        for i in range(30)
+    ]
+    records += [
+        post("b1", "2025-11-20T12:00:00Z", negative, platform="bluesky", tags=["witkoffukraine"])
+    ]  # one post: n too small to compare
+    import_files(store, [write_jsonl(records)])
+    config = replace(Config(), tags=("witkoffukraine",), reports_dir=tmp_path / "reports")
+    html = write_report(store, config, date(2025, 11, 20), days=7).read_text()
+    assert (
+        "On 2025-11-20: mastodon is less skeptical than reddit: 17% vs 67% (n = 30 vs 30; "
+        "two-proportion z = -3.9, p = 8.6e-05)"
+    ) in html
+    assert "mastodon is more supportive than reddit: 83% vs 33%" in html
+    assert "bluesky" in html and html.count("n too small") >= 1
+    assert (tmp_path / "reports" / "2025-11-20" / "platforms-witkoffukraine.png").is_file()
+
+
+def test_gaps_from_a_runs_table_with_a_known_outage_are_shaded(store, tmp_path):
+    def add(started, finished, status, error=None, source="mastodon"):
+        store.db.execute(
+            "INSERT INTO runs (job, source, started_at, finished_at, status, error)"
+            " VALUES ('collect', ?, ?, ?, ?, ?)",
+            (source, started, finished, status, error),
+        )
+
+    add("2025-11-20T00:00:00Z", "2025-11-20T00:01:00Z", "ok")
+    add("2025-11-20T00:15:00Z", "2025-11-20T00:16:00Z", "error", "HTTP 503")
+    add("2025-11-20T06:00:00Z", "2025-11-20T06:01:00Z", "ok")
+    add("2025-11-20T06:15:00Z", "2025-11-21T23:59:00Z", "ok")
+    add("2025-11-20T00:00:00Z", "2025-11-20T00:01:00Z", "ok", source="x")
+    path = tmp_path / "monitor.toml"
+    path.write_text('[schedule]\ncollect_every = "1d"\n')
+    config = replace(load_config(path), database=store.path)
+    gaps = gaps_between(store, config, date(2025, 11, 20), date(2025, 11, 20), ["mastodon"])
+    assert [(g.source, g.start, g.end, g.reason) for g in gaps] == [
+        (
+            "mastodon",
+            datetime(2025, 11, 20, 0, 1, tzinfo=UTC),
+            datetime(2025, 11, 20, 6, 0, tzinfo=UTC),
+            "HTTP 503",
+        )
+    ]
+    frame = trends.series(store, ["t"], date(2025, 11, 19), date(2025, 11, 21))
+    figure = charts.volume_chart(frame, gaps=gaps)
+    (ax,) = figure.axes
+    spans = [p for p in ax.patches if p.get_hatch() == "//"]
+    assert len(spans) == 1
+    x0, x1 = spans[0].get_x(), spans[0].get_x() + spans[0].get_width()
+    assert (pd.Timestamp(x0, unit="D").round("s"), pd.Timestamp(x1, unit="D").round("s")) == (
+        pd.Timestamp("2025-11-20 00:01"),
+        pd.Timestamp("2025-11-20 06:00"),
+    )
+    assert "collection gap" in [
+        t.get_text()
+        for legend in ax.findobj(lambda o: hasattr(o, "get_texts"))
+        for t in legend.get_texts()
+    ]
