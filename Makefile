@@ -38,5 +38,9 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check monitor jobs tests
 	$(BIN)/ruff format --check monitor jobs tests
 
+# Throughput and memory; BENCH_ARGS="--posts 1000000 --runs 1 --steps report,rescore" for the big run.
+bench: $(VENV)/.installed
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) data/*.db data/*.db-* data/demo.jsonl reports/demo
