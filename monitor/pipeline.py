@@ -7,13 +7,14 @@ the input and an interrupted run leaves whole batches only.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from monitor.files import read_posts
 from monitor.models import Post, Rejection, Score, ScoredPost
-from monitor.sentiment import label_for, score_texts, scorer_version
+from monitor.sentiment import Numbers, Scorer, label_for, score_numbers, scorer_version
 from monitor.store import Cursor, Store
 from monitor.text import fold_tag, hashtags, text_key
 
@@ -61,6 +62,72 @@ def normalise(post: Post) -> Post:
     return post if tags == post.tags else replace(post, tags=tags)
 
 
+@dataclass
+class _Prepared:
+    """A batch between its database look-ups and its write: what is new, what must be scored."""
+
+    posts: int
+    merged: dict[tuple[str, str], Post]
+    fresh: list[Post]
+    seen: list[tuple[int, Post]]
+    keys: list[str]
+    scores: dict[str, Score]
+    to_score: dict[str, str]  # text key → text, for VADER
+    waiting: set[str]  # keys the batch before this one is still scoring
+
+
+def _prepare(
+    store: Store,
+    posts: Sequence[Post],
+    version: str,
+    threshold: float,
+    in_flight: set[str] = frozenset(),
+) -> _Prepared:
+    merged: dict[tuple[str, str], Post] = {}
+    for post in map(normalise, posts):
+        earlier = merged.get(post.key)
+        if earlier is not None:  # the same post twice in one batch: keep one, all its tags
+            post = replace(post, tags=tuple(dict.fromkeys(earlier.tags + post.tags)))
+        merged[post.key] = post
+    existing = store.existing_ids(merged)
+    fresh = [p for k, p in merged.items() if k not in existing]
+    seen = [(existing[k], p) for k, p in merged.items() if k in existing]
+    keys = [text_key(p.text) for p in fresh]
+    scores = {
+        k: Score(*v, label=label_for(v[0], threshold))
+        for k, v in store.known_scores(set(keys) - in_flight, version).items()
+    }
+    waiting = {k for k in keys if k in in_flight and k not in scores}
+    to_score = {
+        k: p.text for k, p in zip(keys, fresh, strict=True) if k not in scores and k not in waiting
+    }
+    return _Prepared(len(posts), merged, fresh, seen, keys, scores, to_score, waiting)
+
+
+def _commit(
+    store: Store,
+    batch: _Prepared,
+    numbers: list[Numbers],
+    cursors: Sequence[Cursor],
+    version: str,
+    threshold: float,
+    recent: dict[str, Score],
+) -> IngestResult:
+    new_scores = {
+        k: Score(*n, label=label_for(n[0], threshold))
+        for k, n in zip(batch.to_score, numbers, strict=True)
+    }
+    batch.scores.update(new_scores)
+    batch.scores.update({k: recent[k] for k in batch.waiting})
+    recent.clear()
+    recent.update(new_scores)
+    new = [ScoredPost(p, k, batch.scores[k]) for k, p in zip(batch.keys, batch.fresh, strict=True)]
+    inserted, present = store.write_batch(new, batch.seen, cursors, scorer_version=version)
+    return IngestResult(
+        new=inserted, duplicate=present + batch.posts - len(batch.merged), scored=len(new_scores)
+    )
+
+
 def ingest_batch(
     store: Store,
     posts: Sequence[Post],
@@ -71,30 +138,10 @@ def ingest_batch(
 
     Posts already stored gain any new tags and fresh engagement counts but are not scored
     again; each distinct text is scored once, reusing scores already in the database."""
-    merged: dict[tuple[str, str], Post] = {}
-    for post in map(normalise, posts):
-        earlier = merged.get(post.key)
-        if earlier is not None:  # the same post twice in one batch: keep one, all its tags
-            post = replace(post, tags=tuple(dict.fromkeys(earlier.tags + post.tags)))
-        merged[post.key] = post
-    existing = store.existing_ids(merged)
-    fresh = [p for k, p in merged.items() if k not in existing]
-    seen = [(existing[k], p) for k, p in merged.items() if k in existing]
-
     version = scorer_version()
-    keys = [text_key(p.text) for p in fresh]
-    scores: dict[str, Score] = {
-        k: Score(*v, label=label_for(v[0], threshold))
-        for k, v in store.known_scores(set(keys), version).items()
-    }
-    to_score = {k: p.text for k, p in zip(keys, fresh, strict=True) if k not in scores}
-    scores.update(zip(to_score, score_texts(to_score.values(), threshold), strict=True))
-
-    new = [ScoredPost(p, k, scores[k]) for k, p in zip(keys, fresh, strict=True)]
-    inserted, present = store.write_batch(new, seen, cursors, scorer_version=version)
-    return IngestResult(
-        new=inserted, duplicate=present + len(posts) - len(merged), scored=len(to_score)
-    )
+    batch = _prepare(store, posts, version, threshold)
+    numbers = score_numbers(list(batch.to_score.values()))
+    return _commit(store, batch, numbers, cursors, version, threshold, {})
 
 
 def ingest(
@@ -102,21 +149,44 @@ def ingest(
     items: Iterable[Post | Rejection],
     threshold: float = 0.05,
     batch_size: int = BATCH_SIZE,
+    scorer: Scorer | None = None,
 ) -> IngestResult:
-    """Ingest a stream of Posts (and Rejections, which are counted and reported)."""
-    result = IngestResult()
+    """Ingest a stream of Posts (and Rejections, which are counted and reported).
+
+    One batch is in flight at a time: while the scorer (a process pool, once the input is
+    large) scores batch k, this process reads batch k+1 and stores batch k-1. A text that the
+    batch in flight is already scoring is not scored again."""
+    version, result = scorer_version(), IngestResult()
+    recent: dict[str, Score] = {}  # the last stored batch's new scores
+    pending: tuple[_Prepared, Callable[[], list[Numbers]]] | None = None
+    with Scorer() if scorer is None else nullcontext(scorer) as active:
+        for posts in _batches(items, batch_size, result):
+            in_flight = set(pending[0].to_score) if pending else set()
+            batch = _prepare(store, posts, version, threshold, in_flight)
+            wait = active.submit(list(batch.to_score.values()))
+            if pending:
+                result.add(_commit(store, pending[0], pending[1](), (), version, threshold, recent))
+            pending = (batch, wait)
+        if pending:
+            result.add(_commit(store, pending[0], pending[1](), (), version, threshold, recent))
+    return result
+
+
+def _batches(
+    items: Iterable[Post | Rejection], size: int, result: IngestResult
+) -> Iterator[list[Post]]:
+    """Posts in lists of ``size``; Rejections go straight to ``result``."""
     batch: list[Post] = []
     for item in items:
         if isinstance(item, Rejection):
             result.reject(item)
             continue
         batch.append(item)
-        if len(batch) >= batch_size:
-            result.add(ingest_batch(store, batch, threshold=threshold))
+        if len(batch) >= size:
+            yield batch
             batch = []
     if batch:
-        result.add(ingest_batch(store, batch, threshold=threshold))
-    return result
+        yield batch
 
 
 def import_files(
@@ -139,16 +209,23 @@ def import_files(
     return result
 
 
-def rescore(store: Store, batch_size: int = 5000) -> int:
-    """Re-score every post a different scorer version scored; returns posts updated."""
-    version = scorer_version()
-    updated, after = 0, 0
-    while rows := store.stale_texts(version, after, batch_size):
-        after = rows[-1][0]
-        texts = {key: text for _, key, text in rows}
-        scored = score_texts(texts.values())
-        updated += store.update_scores(
-            version,
-            [(k, s.compound, s.pos, s.neu, s.neg) for k, s in zip(texts, scored, strict=True)],
-        )
-    return updated
+def rescore(store: Store, batch_size: int = 5000, scorer: Scorer | None = None) -> int:
+    """Re-score every post a different scorer version scored; returns posts updated. Each
+    distinct text is scored once and its score set on every post that has it."""
+    version, updated, after = scorer_version(), 0, 0
+    pending: tuple[list[str], Callable[[], list[Numbers]]] | None = None
+    with Scorer() if scorer is None else nullcontext(scorer) as active:
+        while True:
+            rows = store.stale_texts(version, after, batch_size)
+            if rows:
+                after = rows[-1][0]
+                texts = {key: text for _, key, text in rows}
+                submitted = (list(texts), active.submit(list(texts.values())))
+            if pending:
+                keys, wait = pending
+                updated += store.update_scores(
+                    version, [(k, *n) for k, n in zip(keys, wait(), strict=True)]
+                )
+            if not rows:
+                return updated
+            pending = submitted

@@ -94,6 +94,18 @@ def m001_initial(db: Database) -> None:
     db["posts"].enable_fts(["text"], create_triggers=True, tokenize="unicode61")
 
 
+@migrations()
+def m002_fts_reindex_on_text_only(db: Database) -> None:
+    """sqlite-utils' update trigger re-indexes a post on any change (a rescore, fresh
+    engagement counts); only a change of text needs it."""
+    db.execute("DROP TRIGGER IF EXISTS posts_au")
+    db.execute(
+        "CREATE TRIGGER posts_au AFTER UPDATE OF text ON posts BEGIN"
+        " INSERT INTO posts_fts (posts_fts, rowid, text) VALUES ('delete', old.rowid, old.text);"
+        " INSERT INTO posts_fts (rowid, text) VALUES (new.rowid, new.text); END"
+    )
+
+
 def _now() -> str:
     return format_timestamp(datetime.now(UTC))
 

@@ -15,7 +15,7 @@ def test_schema_is_migrated_once_and_reopening_upgrades_nothing(tmp_path):
     Store(path).close()
     with Store(path) as store:
         names = [r[0] for r in store.db.execute("SELECT name FROM _sqlite_migrations")]
-        assert names == ["m001_initial"]
+        assert names == ["m001_initial", "m002_fts_reindex_on_text_only"]
         assert store.db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert {"posts", "post_tags", "raw_posts", "cursors", "runs", "posts_fts"} <= set(
             store.db.table_names()
@@ -80,3 +80,27 @@ def test_cursor_is_written_with_its_batch_or_not_at_all(store):
         ingest_batch(store, [record_to_post(bad)], [later])
     assert store.db.execute("SELECT count(*) FROM posts").fetchone() == (0,)
     assert store.cursor("mastodon", "https://m.example", "a") == {"min_id": "5"}
+
+
+def test_an_older_database_upgrades_in_place_keeping_its_posts(tmp_path, write_jsonl):
+    from sqlite_utils import Database
+
+    from monitor.store import migrations
+
+    path = tmp_path / "old.db"
+    old = Database(path)
+    migrations.apply(
+        old, stop_before="m002_fts_reindex_on_text_only"
+    )  # as an older release left it
+    old.close()
+    with Store(path) as store:  # opening applies what is pending
+        import_files(
+            store, [write_jsonl([post("1", "2025-11-20T10:00:00Z", "I love it", tags=["a"])])]
+        )
+        trigger = store.db.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'posts_au'"
+        ).fetchone()
+        assert "AFTER UPDATE OF text ON posts" in trigger[0]
+        store.db.execute("UPDATE posts SET compound = 0")  # no re-index for a score change
+        store.db.execute("UPDATE posts SET text = 'I hate realtors' WHERE id = '1'")
+        assert store.search("realtors") and not store.search("love")

@@ -1,0 +1,146 @@
+"""What the fast paths must keep exact: parallel scoring, score reuse, SQL aggregates."""
+
+import random
+from datetime import UTC, date, datetime, timedelta
+
+import pandas as pd
+import pytest
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from monitor.files import record_to_post
+from monitor.pipeline import ingest, rescore
+from monitor.sentiment import Scorer
+from monitor.store import Store
+from monitor.trends import series
+from tests.conftest import shared_path
+
+
+def ground_truth_posts() -> list:
+    path = shared_path("data", "vader-icwsm2014", "tweets_GroundTruth.txt")
+    rows = [line.split("\t", 2) for line in path.read_text(encoding="utf-8").splitlines()]
+    return [
+        record_to_post(
+            {
+                "platform": "x",
+                "id": ident,
+                "created_at": "2025-11-20T10:00:00Z",
+                "text": text,
+                "tags": ["t"],
+            }
+        )
+        for ident, _, text in rows
+    ]
+
+
+def stored_scores(store: Store) -> dict:
+    return {
+        row[0]: row[1:] for row in store.db.execute("SELECT id, compound, pos, neu, neg FROM posts")
+    }
+
+
+def test_parallel_scoring_stores_exactly_what_one_process_stores(tmp_path):
+    posts = ground_truth_posts()
+    with Store(tmp_path / "one.db") as one, Scorer(processes=1) as single:
+        ingest(one, posts, scorer=single, batch_size=500)
+        expected = stored_scores(one)
+    with Store(tmp_path / "two.db") as two, Scorer(processes=2, pool_after=0) as pool:
+        result = ingest(two, posts, scorer=pool, batch_size=500)
+        assert pool.parallel  # the pool really scored
+        assert result.new == 4200
+        assert stored_scores(two) == expected
+    reference = SentimentIntensityAnalyzer()
+    for post in posts[:300]:
+        s = reference.polarity_scores(post.text)
+        assert expected[post.id] == (s["compound"], s["pos"], s["neu"], s["neg"])
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_identical_texts_are_scored_once_across_batches(store, processes):
+    texts = ["Great talks, I love it", "A terrible disaster", "The delegation arrived"]
+    posts = [
+        record_to_post(
+            {
+                "platform": "mastodon",
+                "id": str(i),
+                "text": texts[i % 3],
+                "created_at": "2025-11-20T10:00:00Z",
+                "tags": ["t"],
+            }
+        )
+        for i in range(90)
+    ]
+    with Scorer(processes=processes, pool_after=0) as scorer:
+        result = ingest(store, posts, batch_size=10, scorer=scorer)  # nine batches
+    assert (result.new, result.scored) == (90, 3)
+    assert result.counts() == {"new": 90, "duplicate": 0, "rejected": 0, "scored": 3}
+
+
+def test_parallel_rescore_matches(store):
+    posts = ground_truth_posts()[:1200]
+    ingest(store, posts)
+    expected = stored_scores(store)
+    store.db.execute("UPDATE posts SET scorer_version = 'old', compound = 9")
+    with Scorer(processes=2, pool_after=0) as pool:
+        assert rescore(store, batch_size=300, scorer=pool) == 1200
+    assert stored_scores(store) == expected
+
+
+def test_sql_aggregates_equal_a_pandas_reference_on_a_random_set(store):
+    rng = random.Random(7)
+    words = ["love", "hate", "great", "awful", "talks", "envoy", "peace", "mess", "fine", "sad"]
+    start = datetime(2025, 10, 25, tzinfo=UTC)
+    records = []
+    for i in range(3000):
+        moment = start + timedelta(seconds=rng.randrange(20 * 86400))
+        records.append(
+            {
+                "platform": rng.choice(["mastodon", "bluesky", "reddit"]),
+                "id": str(i),
+                "created_at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "text": " ".join(rng.choices(words, k=rng.randrange(1, 8))),
+                "tags": rng.sample(["a", "b", "c"], rng.randrange(1, 3)),
+            }
+        )
+    ingest(store, [record_to_post(r) for r in records])
+    zone, threshold = "Europe/Berlin", 0.05  # includes the end of summer time on 26 Oct
+    got = series(
+        store,
+        ["a", "b", "c"],
+        date(2025, 10, 25),
+        date(2025, 11, 13),
+        zone,
+        threshold,
+        by_platform=True,
+    )
+
+    posts = pd.DataFrame(
+        store.db.execute(
+            "SELECT p.platform, t.tag, p.created_at, p.compound FROM posts p"
+            " JOIN post_tags t USING (post_id)"
+        ).fetchall(),
+        columns=["platform", "tag", "created_at", "compound"],
+    )
+    local = pd.to_datetime(posts["created_at"], utc=True).dt.tz_convert(zone)
+    posts["period"] = local.dt.tz_localize(None).dt.normalize()
+    posts = posts[posts["period"] <= "2025-11-13"]  # late UTC hours of the 13th are the 14th here
+    posts["negative"] = posts["compound"] <= -threshold
+    posts["positive"] = posts["compound"] >= threshold
+    reference = (
+        posts.groupby(["period", "tag", "platform"])
+        .agg(
+            n=("compound", "size"),
+            n_negative=("negative", "sum"),
+            n_positive=("positive", "sum"),
+            mean_compound=("compound", "mean"),
+        )
+        .reset_index()
+    )
+    merged = got.merge(
+        reference, on=["period", "tag", "platform"], how="left", suffixes=("", "_ref")
+    ).fillna({"n_ref": 0, "n_negative_ref": 0, "n_positive_ref": 0})
+    assert len(got) == 20 * 3 * 3 and got["n"].sum() == len(posts)
+    assert (merged["n"] == merged["n_ref"]).all()
+    assert (merged["n_negative"] == merged["n_negative_ref"]).all()
+    assert (merged["n_positive"] == merged["n_positive_ref"]).all()
+    busy = merged[merged["n"] > 0]
+    assert busy["mean_compound"].to_numpy() == pytest.approx(busy["mean_compound_ref"].to_numpy())
