@@ -15,7 +15,11 @@ def test_schema_is_migrated_once_and_reopening_upgrades_nothing(tmp_path):
     Store(path).close()
     with Store(path) as store:
         names = [r[0] for r in store.db.execute("SELECT name FROM _sqlite_migrations")]
-        assert names == ["m001_initial", "m002_fts_reindex_on_text_only"]
+        assert names == [
+            "m001_initial",
+            "m002_fts_reindex_on_text_only",
+            "m003_fts_indexed_per_batch",
+        ]
         assert store.db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert {"posts", "post_tags", "raw_posts", "cursors", "runs", "posts_fts"} <= set(
             store.db.table_names()
