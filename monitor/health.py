@@ -39,7 +39,7 @@ class TagHealth:
 def collection_health(store: Store, config: Config, now: datetime | None = None) -> list[TagHealth]:
     """One row per (enabled or previously run source, tracked tag)."""
     now = now or datetime.now(UTC)
-    since = format_timestamp(now - timedelta(hours=24))
+    counts = store.collected_counts(format_timestamp(now - timedelta(hours=24)))
     rows = []
     for source, settings in sorted(config.sources.items()):
         runs = store.runs("collect", limit=RUNS_LOOKED_AT, source=source)
@@ -47,18 +47,13 @@ def collection_health(store: Store, config: Config, now: datetime | None = None)
             continue
         cursors = store.cursors(source)
         for tag in config.tags:
-            rows.append(_tag_health(store, source, tag, settings.enabled, runs, cursors, since))
+            posts = counts.get((source, tag), 0)
+            rows.append(_tag_health(source, tag, settings.enabled, runs, cursors, posts))
     return rows
 
 
 def _tag_health(
-    store: Store,
-    source: str,
-    tag: str,
-    enabled: bool,
-    runs: list[dict],
-    cursors: list[dict],
-    since: str,
+    source: str, tag: str, enabled: bool, runs: list[dict], cursors: list[dict], posts: int
 ) -> TagHealth:
     def covers(run: dict) -> bool:
         counts = json.loads(run["counts"] or "{}")
@@ -67,7 +62,6 @@ def _tag_health(
     latest = runs[0] if runs else None
     success = next((r for r in runs if covers(r)), None)
     error = next((r for r in runs if r["status"] == "error"), None)
-    posts = store.collected_since(source, tag, since)
     if not enabled:
         state = "disabled"
     elif latest is None:

@@ -114,6 +114,26 @@ def m003_fts_indexed_per_batch(db: Database) -> None:
     db.execute("DROP TRIGGER IF EXISTS posts_ai")
 
 
+@migrations()
+def m004_trend_covering_index(db: Database) -> None:
+    """Trend aggregates read only ``post_tags``: each tag row carries its post's platform and
+    compound under a covering index, so a 90-day aggregate over a million posts is an index
+    scan, not a million look-ups into the wide posts table. A trigger keeps the copied
+    compound equal to the post's through every rescore. Health counts by ``collected_at``."""
+    for statement in (
+        "ALTER TABLE post_tags ADD COLUMN platform TEXT",
+        "ALTER TABLE post_tags ADD COLUMN compound REAL",
+        "UPDATE post_tags SET (platform, compound) ="
+        " (SELECT platform, compound FROM posts p WHERE p.post_id = post_tags.post_id)",
+        "DROP INDEX IF EXISTS post_tags_tag_time",
+        "CREATE INDEX post_tags_trend ON post_tags (tag, created_ts, platform, compound)",
+        "CREATE INDEX posts_collected_at ON posts (collected_at)",
+        "CREATE TRIGGER posts_compound_to_tags AFTER UPDATE OF compound ON posts BEGIN"
+        " UPDATE post_tags SET compound = new.compound WHERE post_id = new.post_id; END",
+    ):
+        db.execute(statement)
+
+
 def _now() -> str:
     return format_timestamp(datetime.now(UTC))
 
@@ -241,7 +261,7 @@ class Store:
         collected_at = _now()
         inserted = 0
         seen = list(seen)
-        tags: list[tuple[int, str, int]] = []
+        tags: list[tuple[int, str, int, str, float]] = []
         with self.db.atomic():
             first_new = None  # new rows get ids above every existing one, in order
             for item in new:
@@ -276,7 +296,9 @@ class Store:
                     continue
                 inserted += 1
                 first_new = first_new or row[0]
-                tags += [(row[0], tag, created_ts) for tag in post.tags]
+                tags += [
+                    (row[0], tag, created_ts, post.platform, score.compound) for tag in post.tags
+                ]
                 if post.raw is not None:
                     self.db.execute(
                         "INSERT INTO raw_posts (post_id, raw) VALUES (?, ?)",
@@ -288,15 +310,22 @@ class Store:
                     " WHERE post_id >= ?",
                     (first_new,),
                 )
-            for post_id, post in seen:
-                tags += [(post_id, tag, int(post.created_at.timestamp())) for tag in post.tags]
+            for post_id, post in seen:  # known posts gain tags with their stored values
+                self.db.conn.executemany(
+                    "INSERT OR IGNORE INTO post_tags (post_id, tag, created_ts, platform, compound)"
+                    " SELECT post_id, ?, created_ts, platform, compound FROM posts"
+                    " WHERE post_id = ?",
+                    [(tag, post_id) for tag in post.tags],
+                )
                 if post.metrics:
                     self.db.execute(
                         "UPDATE posts SET metrics = ? WHERE post_id = ?",
                         (_json(post.metrics), post_id),
                     )
             self.db.conn.executemany(
-                "INSERT OR IGNORE INTO post_tags (post_id, tag, created_ts) VALUES (?,?,?)", tags
+                "INSERT OR IGNORE INTO post_tags (post_id, tag, created_ts, platform, compound)"
+                " VALUES (?,?,?,?,?)",
+                tags,
             )
             for cursor in cursors:
                 self.db.execute(
@@ -364,13 +393,14 @@ class Store:
             row["value"] = json.loads(row["value"])
         return rows
 
-    def collected_since(self, platform: str, tag: str, since: str) -> int:
-        """Posts of a platform and tag stored at or after ``since`` (a stored timestamp)."""
-        return self.db.execute(
-            "SELECT count(*) FROM post_tags t JOIN posts p ON p.post_id = t.post_id"
-            " WHERE t.tag = ? AND p.platform = ? AND p.collected_at >= ?",
-            (tag, platform, since),
-        ).fetchone()[0]
+    def collected_counts(self, since: str) -> dict[tuple[str, str], int]:
+        """Posts stored at or after ``since`` (a stored timestamp), per (platform, tag)."""
+        rows = self.db.execute(
+            "SELECT t.platform, t.tag, count(*) FROM posts p JOIN post_tags t"
+            " ON t.post_id = p.post_id WHERE p.collected_at >= ? GROUP BY t.platform, t.tag",
+            (since,),
+        ).fetchall()
+        return {(platform, tag): n for platform, tag, n in rows}
 
     def housekeeping(self, raw_before_ts: int | None = None) -> dict[str, int]:
         """Delete raw payloads of posts created before ``raw_before_ts`` (if given), then let
@@ -428,12 +458,13 @@ class Store:
         and its spread. Buckets and tags with no posts are absent; the caller fills zeros."""
         if not buckets or not tags:
             return []
-        platform = ", p.platform" if by_platform else ""
+        platform = ", t.platform" if by_platform else ""
         marks = ",".join("?" * len(tags))
         only = ""
         if platforms:
-            only = f"AND p.platform IN ({','.join('?' * len(platforms))})"
+            only = f"AND t.platform IN ({','.join('?' * len(platforms))})"
         spans = json.dumps([[b.label, b.start_ts, b.end_ts] for b in buckets])
+        # post_tags carries platform and compound under a covering index: no posts look-up.
         return self._rows(
             f"""
             WITH b AS (
@@ -444,13 +475,13 @@ class Store:
             )
             SELECT b.bucket, t.tag{platform},
                    count(*) AS n,
-                   sum(p.compound <= -?) AS n_negative,
-                   sum(p.compound >= ?) AS n_positive,
-                   sum(p.compound) AS sum_compound,
-                   sum(p.compound * p.compound) AS sum_compound_sq
+                   sum(t.compound <= -?) AS n_negative,
+                   sum(t.compound >= ?) AS n_positive,
+                   sum(t.compound) AS sum_compound,
+                   sum(t.compound * t.compound) AS sum_compound_sq
             FROM b
-            JOIN post_tags t ON t.tag IN ({marks}) AND t.created_ts >= b.lo AND t.created_ts < b.hi
-            JOIN posts p ON p.post_id = t.post_id {only}
+            JOIN post_tags t ON t.tag IN ({marks}) AND t.created_ts >= b.lo
+                AND t.created_ts < b.hi {only}
             GROUP BY b.bucket, t.tag{platform}
             """,
             [spans, threshold, threshold, *tags, *(platforms or [])],
