@@ -39,7 +39,7 @@ class TagHealth:
 def collection_health(store: Store, config: Config, now: datetime | None = None) -> list[TagHealth]:
     """One row per (enabled or previously run source, tracked tag)."""
     now = now or datetime.now(UTC)
-    counts = store.collected_counts(format_timestamp(now - timedelta(hours=24)))
+    since = format_timestamp(now - timedelta(hours=24))
     rows = []
     for source, settings in sorted(config.sources.items()):
         runs = store.runs("collect", limit=RUNS_LOOKED_AT, source=source)
@@ -47,17 +47,22 @@ def collection_health(store: Store, config: Config, now: datetime | None = None)
             continue
         cursors = store.cursors(source)
         for tag in config.tags:
-            posts = counts.get((source, tag), 0)
-            rows.append(_tag_health(source, tag, settings.enabled, runs, cursors, posts))
+            rows.append(_tag_health(source, tag, settings.enabled, runs, cursors, since))
     return rows
 
 
 def _tag_health(
-    source: str, tag: str, enabled: bool, runs: list[dict], cursors: list[dict], posts: int
+    source: str, tag: str, enabled: bool, runs: list[dict], cursors: list[dict], since: str
 ) -> TagHealth:
+    def walks(run: dict) -> list[dict]:
+        return [t for t in json.loads(run["counts"] or "{}").get("tags", []) if t.get("tag") == tag]
+
     def covers(run: dict) -> bool:
-        counts = json.loads(run["counts"] or "{}")
-        return any(t.get("tag") == tag for t in counts.get("tags", []))
+        return bool(walks(run))
+
+    # Posts this source collected for the tag in the last 24 h, from its runs' own counts
+    # (imports are not collection).
+    posts = sum(t.get("new", 0) for r in runs if r["started_at"] >= since for t in walks(r))
 
     latest = runs[0] if runs else None
     success = next((r for r in runs if covers(r)), None)

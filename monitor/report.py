@@ -240,9 +240,12 @@ def write_report(
     # The headline and the alerts compare with the days before: fetch those too.
     fetch_start = start - timedelta(days=max(HEADLINE_BASELINE_DAYS, rules.baseline_days))
     tags, tz, threshold = config.tags, config.timezone, config.labels.threshold
-    full = trends.series(store, tags, fetch_start, day, tz, threshold)
+    full, full_by_platform = trends.series_by_tag_and_platform(
+        store, tags, fetch_start, day, tz, threshold
+    )
     frame = full[full["period"] >= pd.Timestamp(start)].reset_index(drop=True)
-    by_platform = trends.series(store, tags, start, day, tz, threshold, by_platform=True)
+    by_platform = full_by_platform[full_by_platform["period"] >= pd.Timestamp(start)]
+    by_platform = by_platform.reset_index(drop=True)
     gaps = gaps_between(store, config, start, day)
     alerts, earlier_alerts = _alerts(store, config, day, start, full)
 

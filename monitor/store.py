@@ -119,7 +119,7 @@ def m004_trend_covering_index(db: Database) -> None:
     """Trend aggregates read only ``post_tags``: each tag row carries its post's platform and
     compound under a covering index, so a 90-day aggregate over a million posts is an index
     scan, not a million look-ups into the wide posts table. A trigger keeps the copied
-    compound equal to the post's through every rescore. Health counts by ``collected_at``."""
+    compound equal to the post's through every rescore."""
     for statement in (
         "ALTER TABLE post_tags ADD COLUMN platform TEXT",
         "ALTER TABLE post_tags ADD COLUMN compound REAL",
@@ -127,7 +127,6 @@ def m004_trend_covering_index(db: Database) -> None:
         " (SELECT platform, compound FROM posts p WHERE p.post_id = post_tags.post_id)",
         "DROP INDEX IF EXISTS post_tags_tag_time",
         "CREATE INDEX post_tags_trend ON post_tags (tag, created_ts, platform, compound)",
-        "CREATE INDEX posts_collected_at ON posts (collected_at)",
         "CREATE TRIGGER posts_compound_to_tags AFTER UPDATE OF compound ON posts BEGIN"
         " UPDATE post_tags SET compound = new.compound WHERE post_id = new.post_id; END",
     ):
@@ -392,15 +391,6 @@ class Store:
         for row in rows:
             row["value"] = json.loads(row["value"])
         return rows
-
-    def collected_counts(self, since: str) -> dict[tuple[str, str], int]:
-        """Posts stored at or after ``since`` (a stored timestamp), per (platform, tag)."""
-        rows = self.db.execute(
-            "SELECT t.platform, t.tag, count(*) FROM posts p JOIN post_tags t"
-            " ON t.post_id = p.post_id WHERE p.collected_at >= ? GROUP BY t.platform, t.tag",
-            (since,),
-        ).fetchall()
-        return {(platform, tag): n for platform, tag, n in rows}
 
     def housekeeping(self, raw_before_ts: int | None = None) -> dict[str, int]:
         """Delete raw payloads of posts created before ``raw_before_ts`` (if given), then let

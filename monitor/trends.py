@@ -63,6 +63,47 @@ def _period(start_ts: pd.Series, timezone: str, freq: str) -> pd.Series:
     return local.dt.normalize() if freq == "D" else local
 
 
+_SUMS = ["n", "n_negative", "n_positive", "sum_compound", "sum_compound_sq"]
+
+
+def _filled(
+    found: pd.DataFrame,
+    spans: Sequence[Bucket],
+    tags: Sequence[str],
+    platforms: Sequence[str] | None,
+) -> pd.DataFrame:
+    """Aggregate sums with a zero row for every bucket x tag (x platform) absent from SQL."""
+    levels = [
+        pd.Index([b.start_ts for b in spans], name="bucket"),
+        pd.Index(list(tags), name="tag"),
+    ]
+    if platforms is not None:
+        levels.append(pd.Index(list(platforms), name="platform"))
+    keys = [level.name for level in levels]
+    return (
+        found.set_index(keys)[_SUMS]
+        .reindex(pd.MultiIndex.from_product(levels), fill_value=0)
+        .reset_index()
+    )
+
+
+def _sums(
+    store: Store,
+    spans: Sequence[Bucket],
+    tags: Sequence[str],
+    threshold: float,
+    by_platform: bool,
+    platforms: Sequence[str] | None,
+) -> pd.DataFrame:
+    rows = store.aggregate(spans, tags, threshold, by_platform, platforms)
+    extra = ["platform"] if by_platform else []
+    found = pd.DataFrame(rows, columns=["bucket", "tag", *extra, *_SUMS])
+    found["bucket"] = found["bucket"].astype("int64")
+    if by_platform and platforms is None:
+        platforms = sorted(found["platform"].unique())
+    return _filled(found, spans, tags, platforms if by_platform else None)
+
+
 def series(
     store: Store,
     tags: Sequence[str],
@@ -78,35 +119,32 @@ def series(
     intervals, mean compound with its interval. ``platforms`` limits the posts counted.
     Periods with no posts are zero rows; the ``period`` column is local wall-clock time."""
     spans = buckets(start, end, timezone, freq)
-    rows = store.aggregate(spans, tags, threshold, by_platform, platforms)
-    extra = ["platform"] if by_platform else []
-    found = pd.DataFrame(
-        rows,
-        columns=[
-            "bucket",
-            "tag",
-            *extra,
-            "n",
-            "n_negative",
-            "n_positive",
-            "sum_compound",
-            "sum_compound_sq",
-        ],
+    sums = _sums(store, spans, tags, threshold, by_platform, platforms)
+    return _finish(sums, tags, timezone, freq)
+
+
+def series_by_tag_and_platform(
+    store: Store,
+    tags: Sequence[str],
+    start: date,
+    end: date,
+    timezone: str = "UTC",
+    threshold: float = 0.05,
+    freq: str = "D",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``series`` by tag and by tag x platform from one scan of the posts: the tag rows are
+    sums of the platform rows (every count and sum adds up)."""
+    spans = buckets(start, end, timezone, freq)
+    per_platform = _sums(store, spans, tags, threshold, True, None)
+    per_tag = _filled(
+        per_platform.groupby(["bucket", "tag"], as_index=False)[_SUMS].sum(), spans, tags, None
     )
-    found["bucket"] = found["bucket"].astype("int64")
-    levels = [
-        pd.Index([b.start_ts for b in spans], name="bucket"),
-        pd.Index(list(tags), name="tag"),
-    ]
-    if by_platform:
-        names = platforms if platforms is not None else sorted(found["platform"].unique())
-        levels.append(pd.Index(list(names), name="platform"))
-    keys = ["bucket", "tag", *extra]
-    frame = (
-        found.set_index(keys)
-        .reindex(pd.MultiIndex.from_product(levels), fill_value=0)
-        .reset_index()
-    )
+    return (_finish(per_tag, tags, timezone, freq), _finish(per_platform, tags, timezone, freq))
+
+
+def _finish(frame: pd.DataFrame, tags: Sequence[str], timezone: str, freq: str) -> pd.DataFrame:
+    """Shares with Wilson intervals and the mean compound with its interval, from the sums."""
+    extra = ["platform"] if "platform" in frame else []
     frame.insert(0, "period", _period(frame["bucket"], timezone, freq))
     for column in ("n", "n_negative", "n_positive"):
         frame[column] = frame[column].astype("int64")
