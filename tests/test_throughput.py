@@ -86,7 +86,8 @@ def test_parallel_rescore_matches(store):
     # Trend aggregates read the compound copied into post_tags: it follows every rescore.
     assert store.db.execute(
         "SELECT count(*) FROM post_tags t JOIN posts p USING (post_id)"
-        " WHERE t.compound IS NOT p.compound OR t.platform IS NOT p.platform").fetchone() == (0,)
+        " WHERE t.compound IS NOT p.compound OR t.platform IS NOT p.platform"
+    ).fetchone() == (0,)
 
 
 def test_sql_aggregates_equal_a_pandas_reference_on_a_random_set(store):
