@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from monitor.errors import InvalidPost
 from monitor.models import Post, Rejection
-from monitor.sources.http import Http
+from monitor.sources.http import Http, SourceError
 
 
 @dataclass
@@ -76,6 +76,8 @@ def build_page(
 ) -> Page:
     """A Page from raw API items: each becomes a Post, is skipped (``to_post`` returns None,
     for reposts) or becomes a Rejection naming the item and the reason."""
+    if not isinstance(items, list):
+        raise SourceError(f"expected a list of posts, got {type(items).__name__}")
     page = Page(next=next_token)
     markers = []
     for item in items:

@@ -76,17 +76,20 @@ def tweet_to_post(tweet: dict[str, Any], tag: str, users: dict[str, str]) -> Pos
 
 def parse_page(body: Any, tag: str, what: str) -> Page:
     """A search (or lookup) response as a Page; a partial ``errors`` array is logged."""
-    if not isinstance(body, dict):
-        raise SourceError(f"{what}: expected a JSON object")
-    for error in body.get("errors") or []:
-        log.warning("%s: the API reports: %s", what, error.get("detail") or error.get("title"))
-    users = {
-        u["id"]: u.get("username")
-        for u in (body.get("includes") or {}).get("users") or []
-        if isinstance(u, dict) and "id" in u
-    }
-    tweets = body.get("data") or []
-    next_token = (body.get("meta") or {}).get("next_token")
+    try:
+        for error in body.get("errors") or []:
+            log.warning("%s: the API reports: %s", what, error.get("detail") or error.get("title"))
+        users = {
+            u["id"]: u.get("username")
+            for u in (body.get("includes") or {}).get("users") or []
+            if isinstance(u, dict) and "id" in u
+        }
+        tweets = body.get("data") or []
+        next_token = (body.get("meta") or {}).get("next_token")
+    except (AttributeError, TypeError) as exc:
+        raise SourceError(
+            f"{what}: the response is not shaped like a search answer ({exc})"
+        ) from None
     return build_page(
         tweets,
         lambda t: tweet_to_post(t, tag, users),
