@@ -1,0 +1,126 @@
+"""Faulty servers: retries with backoff, bounded requests, clear errors, every post once.
+
+A local server plays a Mastodon instance that fails in the ways real ones do; the collector
+runs with a fast retry policy (the same code, shorter waits) so the test stays quick."""
+
+import json
+import time
+
+import pytest
+from werkzeug import Request, Response
+
+from monitor.collect import collect
+from monitor.sources.http import Http, Retry
+from tests.conftest import config_file, recorded
+
+TAG_PATH = "/api/v1/timelines/tag/ichbinhanna"
+
+
+@pytest.fixture
+def config(tmp_path, httpserver):
+    return config_file(
+        tmp_path,
+        f"""
+tags = ["ichbinhanna"]
+[collect]
+backfill_days = 10000
+max_pages = 5
+[sources.mastodon]
+instances = ["{httpserver.url_for("/").rstrip("/")}"]
+""",
+    )
+
+
+def fast_http() -> Http:
+    return Http(retry=Retry(attempts=3, backoff=0.05, max_backoff=0.2), timeout=1.0)
+
+
+class Faulty:
+    """Answers the scripted faults in order, then the recorded page (and [] for older pages)."""
+
+    def __init__(self, httpserver, faults: list) -> None:
+        self.faults = list(faults)
+        self.page, _ = recorded("mastodon", "tchncs_tag_ichbinhanna_limit5.json")
+        self.requests = 0
+        httpserver.expect_request(TAG_PATH).respond_with_handler(self)
+
+    def __call__(self, request: Request) -> Response:
+        self.requests += 1
+        if self.faults:
+            fault = self.faults.pop(0)
+            if fault == "slow":
+                time.sleep(1.5)  # longer than the client's timeout
+            elif fault == "truncated":
+                return Response(json.dumps(self.page)[:200], content_type="application/json")
+            else:
+                return Response("upstream trouble", status=fault)
+        body = [] if "max_id" in request.args else self.page
+        return Response(json.dumps(body), content_type="application/json")
+
+
+def stored(store) -> int:
+    return store.db.execute("SELECT count(*) FROM posts").fetchone()[0]
+
+
+@pytest.mark.parametrize("faults", [[500], [502, 503], ["slow"], [503, "slow"]])
+def test_transient_faults_are_retried_and_every_post_stored_once(store, config, httpserver, faults):
+    server = Faulty(httpserver, faults)
+    (result,) = collect(store, config, ["mastodon"], http=fast_http())
+    assert result.status == "ok" and result.tags[0].new == 5
+    assert stored(store) == 5
+    assert server.requests == len(faults) + 1  # one try per fault, then the good answer
+    assert result.tags[0].waited > 0  # backoff between tries
+
+
+def test_retries_run_out_with_a_clear_error_in_runs_and_status(run, store, config, httpserver):
+    server = Faulty(httpserver, [500, 502, 503, 500])
+    (result,) = collect(store, config, ["mastodon"], http=fast_http())
+    assert result.status == "error"
+    assert "HTTP 503 (gave up after 3 attempts)" in result.message
+    assert server.requests == 3  # bounded: no busy loop
+    (row,) = store.runs("collect")
+    assert row["status"] == "error" and "gave up after 3 attempts" in row["error"]
+    assert stored(store) == 0
+    status = run("--config", config.path, "--db", store.path, "status").stdout
+    assert "mastodon  #ichbinhanna         error" in status and "gave up after 3" in status
+
+
+def test_a_truncated_body_is_an_error_not_a_crash_and_the_next_run_recovers(
+    store, config, httpserver
+):
+    Faulty(httpserver, ["truncated"])
+    (first,) = collect(store, config, ["mastodon"], http=fast_http())
+    assert first.status == "error" and "the response is not JSON" in first.message
+    (second,) = collect(store, config, ["mastodon"], http=fast_http())
+    assert second.status == "ok" and stored(store) == 5
+
+
+def test_a_page_that_repeats_or_a_cursor_that_loops_is_bounded(store, config, httpserver):
+    page, headers = recorded("mastodon", "tchncs_tag_ichbinhanna_limit5.json")
+    # Every page answers with the same statuses and the same "next" link: a loop.
+    httpserver.expect_request(TAG_PATH).respond_with_json(page, headers=headers)
+    (result,) = collect(store, config, ["mastodon"], http=fast_http())
+    assert result.status == "ok"
+    assert result.tags[0].pages == 5 and len(httpserver.log) == 5  # max_pages, then stop
+    assert (result.tags[0].new, result.tags[0].duplicate) == (5, 20)
+    assert stored(store) == 5
+
+
+def test_an_empty_page_ends_the_walk(store, config, httpserver):
+    httpserver.expect_request(TAG_PATH).respond_with_json([])
+    (result,) = collect(store, config, ["mastodon"], http=fast_http())
+    assert (result.status, result.tags[0].pages, result.tags[0].new) == ("ok", 1, 0)
+    assert store.cursor("mastodon", httpserver.url_for("/").rstrip("/"), "ichbinhanna") is None
+
+
+def test_429_without_retry_after_waits_for_the_rate_limit_reset(store, config, httpserver):
+    reset = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(time.time() + 1.2))
+    httpserver.expect_oneshot_request(TAG_PATH).respond_with_json(
+        {"error": "Too many requests"},
+        status=429,
+        headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset},
+    )
+    Faulty(httpserver, [])
+    (result,) = collect(store, config, ["mastodon"], http=fast_http())
+    assert result.status == "ok" and stored(store) == 5
+    assert 0.2 < result.tags[0].waited < 2.5  # waited for the reset, not a blind backoff
