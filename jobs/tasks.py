@@ -16,6 +16,7 @@ from pathlib import Path
 from jobs.lock import LockBusy, collect_lock
 from monitor.collect import SourceResult, collect, exit_status
 from monitor.config import Config, parse_duration, prepare_parent_dir
+from monitor.errors import ConfigError
 from monitor.report import write_report
 from monitor.store import Store
 
@@ -94,6 +95,12 @@ def report_job(config: Config, day: date | None = None, days: int | None = None)
         run_id = store.start_run("report")
         try:
             path = write_report(store, config, day, days or config.schedule.report_days)
+        except OSError as exc:
+            store.finish_run(run_id, "error", None, f"{type(exc).__name__}: {exc}")
+            where = f"{config.path}: reports_dir" if config.path else "reports_dir"
+            raise ConfigError(
+                f"{where}: cannot write reports to {config.reports_dir} ({exc.strerror or exc})"
+            ) from None
         except Exception as exc:
             store.finish_run(run_id, "error", None, f"{type(exc).__name__}: {exc}")
             raise

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from monitor.errors import MonitorError
 from monitor.files import read_posts
 from monitor.models import Post, Rejection, Score, ScoredPost
 from monitor.sentiment import Numbers, Scorer, label_for, score_numbers, scorer_version
@@ -203,7 +204,8 @@ def import_files(
         for path in paths:
             result.add(ingest(store, read_posts(path, platform, tags), threshold))
     except BaseException as exc:
-        store.finish_run(run_id, "error", result.counts(), f"{type(exc).__name__}: {exc}")
+        with suppress(MonitorError):  # a full disk may refuse this too; the error says why
+            store.finish_run(run_id, "error", result.counts(), f"{type(exc).__name__}: {exc}")
         raise
     store.finish_run(run_id, "ok", {**result.counts(), "files": [str(p) for p in paths]})
     return result

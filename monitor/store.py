@@ -7,12 +7,13 @@ plots) never wait for a collect, and a killed process leaves either a whole batc
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
 import time
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -137,6 +138,29 @@ def _now() -> str:
     return format_timestamp(datetime.now(UTC))
 
 
+class StoreFull(MonitorError):
+    """The disk (or the database's size limit) is full; the write in progress was rolled
+    back whole, so nothing already stored is lost."""
+
+
+def _writes(method: Callable) -> Callable:
+    """Turn SQLite's 'database or disk is full' into one clear StoreFull."""
+
+    @functools.wraps(method)
+    def guarded(self: Store, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.OperationalError as exc:
+            if "full" not in str(exc):
+                raise
+            raise StoreFull(
+                f"{self.path}: the disk is full ({exc}); the batch in progress was rolled "
+                "back, everything stored before it is intact: free space and run again"
+            ) from None
+
+    return guarded
+
+
 @dataclass(frozen=True)
 class Cursor:
     """Where one source stopped for one (instance, tag); stored with the posts it covers."""
@@ -246,6 +270,7 @@ class Store:
                 found[row[0]] = tuple(row[1:])
         return found
 
+    @_writes
     def write_batch(
         self,
         new: Sequence[ScoredPost],
@@ -342,6 +367,7 @@ class Store:
         ).fetchone()
         return json.loads(row[0]) if row else None
 
+    @_writes
     def start_run(self, job: str, source: str | None = None) -> int:
         with self.db.atomic():
             cursor = self.db.execute(
@@ -350,6 +376,7 @@ class Store:
             )
         return int(cursor.lastrowid)
 
+    @_writes
     def finish_run(
         self,
         run_id: int,
@@ -364,6 +391,7 @@ class Store:
                 (_now(), status, _json(counts), error, run_id),
             )
 
+    @_writes
     def mark_interrupted(self, job: str) -> int:
         """Runs of ``job`` still marked running belong to a process that died (the caller
         holds the job's lock); mark them so. Returns how many."""
@@ -392,6 +420,7 @@ class Store:
             row["value"] = json.loads(row["value"])
         return rows
 
+    @_writes
     def housekeeping(self, raw_before_ts: int | None = None) -> dict[str, int]:
         """Delete raw payloads of posts created before ``raw_before_ts`` (if given), then let
         SQLite refresh its statistics and fold the WAL back into the database file."""
@@ -422,6 +451,7 @@ class Store:
             (after_post_id, version, limit),
         ).fetchall()
 
+    @_writes
     def update_scores(
         self, version: str, scores: Iterable[tuple[str, float, float, float, float]]
     ) -> int:

@@ -61,6 +61,10 @@ def test_tags_accept_hash_and_case_and_are_deduplicated(tmp_path):
         ("[sources.mastodon]\nenabled = 1", "sources.mastodon.enabled: expected true or false"),
         ("[sources.mastodon]\ntoken = 1", "sources.mastodon.token: unknown key"),
         ("tags = [", "not valid TOML"),
+        ('[schedule]\ncollect_every = "soon"', "schedule.collect_every: expected a duration"),
+        ('[schedule]\nreport_at = "25:00"', "schedule.report_at: expected a time of day"),
+        ('[schedule]\ntimezone = "Mars/Olympus"', "schedule.timezone: expected an IANA time"),
+        ("[analysis]\nmin_posts = 0", "analysis.min_posts: expected 1 or more, got 0"),
     ],
 )
 def test_errors_name_the_file_and_the_key(tmp_path, text, message):
@@ -102,3 +106,11 @@ def test_configured_database_in_a_missing_folder_is_an_error(run):
     result = run("import", "p.jsonl", ok=False)
     assert result.exit_code == 2
     assert "monitor.toml: database: folder" in result.stderr and "does not exist" in result.stderr
+
+
+def test_a_report_folder_that_is_a_file_is_a_config_error(run):
+    Path("not-a-folder").write_text("")
+    Path("monitor.toml").write_text('reports_dir = "not-a-folder"\n')
+    result = run("report", ok=False)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("config error: monitor.toml: reports_dir:")

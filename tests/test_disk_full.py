@@ -1,0 +1,81 @@
+"""A full disk: the run fails with one clear line, the database stays intact, and what was
+stored before stays stored. On a real 1 MB tmpfs where mounting is allowed (root), else
+against SQLite's own size limit (max_page_count), which raises the same SQLITE_FULL."""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+
+from monitor.demo import generate, write_jsonl
+from monitor.pipeline import import_files
+from monitor.store import Store, StoreFull
+from tests.conftest import REPO
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True
+    )
+    if done.returncode:
+        pytest.skip(
+            f"cannot mount a tmpfs here ({done.stderr.decode().strip()}); the "
+            "max_page_count test covers SQLITE_FULL"
+        )
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def check_intact(db) -> int:
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        return conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+
+
+def test_import_onto_a_full_tmpfs_fails_cleanly(tmp_path, tiny_disk):
+    source = write_jsonl(generate(date(2025, 11, 23), days=30), tmp_path / "posts.jsonl")
+    db = tiny_disk / "m.db"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "--db", str(db), "import", str(source)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "the disk is full" in done.stderr and "Traceback" not in done.stderr
+    stored = check_intact(db)
+    assert 0 < stored < sum(1 for _ in source.open()) and stored % 1000 == 0
+
+
+def test_sqlite_full_from_the_size_limit_rolls_back_the_batch(tmp_path):
+    records = [
+        {
+            "platform": "x",
+            "id": str(i),
+            "created_at": "2025-11-20T10:00:00Z",
+            "text": f"post number {i} with some words to fill pages " * 4,
+            "tags": ["t"],
+        }
+        for i in range(3000)
+    ]
+    source = tmp_path / "many.jsonl"
+    source.write_text("\n".join(json.dumps(r) for r in records))
+    with Store(tmp_path / "limited.db") as store:
+        pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+        store.db.execute(f"PRAGMA max_page_count = {pages + 60}")
+        with pytest.raises(StoreFull, match="the disk is full"):
+            import_files(store, [source])
+        assert store.db.execute("SELECT count(*) FROM posts").fetchone()[0] % 1000 == 0
+    assert check_intact(tmp_path / "limited.db") % 1000 == 0
