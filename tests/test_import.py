@@ -137,3 +137,27 @@ def test_identical_texts_are_scored_once(store, write_jsonl):
     assert (result.new, result.scored) == (50, 1)
     repost = write_jsonl([post("r", "2025-11-20T11:00:00Z", text + "  ")], "more.jsonl")
     assert import_files(store, [repost]).scored == 0
+
+
+def test_awkward_but_real_texts_are_stored_as_written(store, write_jsonl):
+    texts = {
+        "rtl": "هذا خطأ فادح #WitkoffUkraine",
+        "emoji": "😡😡😡 🇺🇦 #WitkoffUkraine",
+        "html": "<script>alert(1)</script><img src=x onerror=alert(1)> #WitkoffUkraine",
+        "long": "great " * 10_000 + "#WitkoffUkraine",  # 60 kB: long, but a post
+    }
+    path = write_jsonl(
+        [post(k, "2025-11-20T10:00:00Z", v) for k, v in texts.items()]
+        + [
+            post("huge", "2025-11-20T10:00:00Z", "x" * 1_000_000, tags=["a"]),
+            post("old", "2005-12-31T23:59:59Z", "before any platform", tags=["a"]),
+        ]
+    )
+    result = import_files(store, [path])
+    assert (result.new, result.rejected) == (4, 2)
+    assert [r.reason for r in result.rejections] == [
+        "text longer than 100000 characters",
+        "created_at 2005-12-31T23:59:59+00:00 is before 2006",
+    ]
+    stored = dict(store.db.execute("SELECT id, text FROM posts"))
+    assert stored == texts

@@ -1,0 +1,59 @@
+"""Reading while writing: reports, plots, status and search run while a large import writes;
+none fails with 'database is locked', and the database stays consistent."""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import date
+
+from monitor.demo import generate, write_jsonl
+from tests.conftest import REPO
+
+
+def monitor(*args: str, **kwargs) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor", *map(str, args)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
+
+
+def test_reports_plots_and_searches_while_an_import_writes(tmp_path):
+    source = write_jsonl(generate(date(2025, 11, 23), days=60), tmp_path / "posts.jsonl")
+    db = tmp_path / "m.db"
+    first = monitor("--db", db, "import", source, cwd=tmp_path)
+    assert first.wait(timeout=300) == 0  # a database with data to read
+    second = write_jsonl(generate(date(2025, 9, 23), days=60, seed=9), tmp_path / "more.jsonl")
+    writer = monitor("--db", db, "import", second, cwd=tmp_path)
+    readers, rounds = [], 0
+    while writer.poll() is None and rounds < 6:
+        rounds += 1
+        readers += [
+            monitor("--db", db, "report", "--date", "2025-11-20", "--days", "30", cwd=tmp_path),
+            monitor(
+                "--db", db, "plot", "--kind", "volume", "--out", f"p{rounds}.png", cwd=tmp_path
+            ),
+            monitor("--db", db, "search", "talks", "--limit", "5", cwd=tmp_path),
+            monitor("--db", db, "status", "--json", cwd=tmp_path),
+        ]
+        time.sleep(0.5)
+    assert rounds >= 2, "the import finished before any reader ran"
+    assert writer.wait(timeout=300) == 0, writer.stderr.read()
+    for reader in readers:
+        out, err = reader.communicate(timeout=120)
+        assert reader.returncode == 0, err
+        assert "locked" not in err
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        stored = set(conn.execute("SELECT platform, id FROM posts").fetchall())
+    expected = {
+        (r["platform"], r["id"]) for f in (source, second) for r in map(json.loads, f.open())
+    }
+    assert stored == expected  # each post once (the two files share some), none lost
