@@ -4,6 +4,9 @@ A local server plays a Mastodon instance that fails in the ways real ones do; th
 runs with a fast retry policy (the same code, shorter waits) so the test stays quick."""
 
 import json
+import socket
+import struct
+import threading
 import time
 
 import pytest
@@ -124,3 +127,59 @@ def test_429_without_retry_after_waits_for_the_rate_limit_reset(store, config, h
     (result,) = collect(store, config, ["mastodon"], http=fast_http())
     assert result.status == "ok" and stored(store) == 5
     assert 0.2 < result.tags[0].waited < 2.5  # waited for the reset, not a blind backoff
+
+
+class ResettingServer:
+    """A raw TCP server on 127.0.0.1 that resets the first ``resets`` connections (RST, via
+    SO_LINGER 0), then answers each request with the recorded tag page."""
+
+    def __init__(self, resets: int) -> None:
+        self.resets, self.connections = resets, 0
+        self.body = json.dumps(recorded("mastodon", "tchncs_tag_ichbinhanna_limit5.json")[0])
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            with conn:
+                if self.connections <= self.resets:
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    continue
+                request = conn.recv(65536).decode("latin-1")
+                body = "[]" if "max_id=" in request.split("\r\n", 1)[0] else self.body
+                conn.sendall(
+                    (
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                        f"Content-Length: {len(body.encode())}\r\nConnection: close\r\n\r\n"
+                    ).encode()
+                    + body.encode()
+                )
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_connection_resets_are_retried(store, tmp_path):
+    server = ResettingServer(resets=2)
+    try:
+        config = config_file(
+            tmp_path,
+            f"""
+tags = ["ichbinhanna"]
+[collect]
+backfill_days = 10000
+[sources.mastodon]
+instances = ["{server.url}"]
+""",
+        )
+        (result,) = collect(store, config, ["mastodon"], http=fast_http())
+    finally:
+        server.close()
+    assert result.status == "ok" and stored(store) == 5
+    assert server.connections == 3  # two resets, one good answer
