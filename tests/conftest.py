@@ -95,3 +95,22 @@ def config_file(tmp_path: Path, text: str) -> Config:
 
 
 ALL_OFF = "\n".join(f"[sources.{name}]\nenabled = false" for name in ("bluesky", "reddit", "x"))
+
+
+def mastodon_config(
+    tmp_path: Path, *instances: str, tag: str = "ichbinhanna", extra: str = ""
+) -> Config:
+    """A config collecting one tag from Mastodon instances only, reaching back far enough for
+    the 2022 recordings."""
+    listed = ", ".join(f'"{url.rstrip("/")}"' for url in instances)
+    return config_file(
+        tmp_path,
+        f"""
+tags = ["{tag}"]
+[collect]
+backfill_days = 10000
+{extra}
+[sources.mastodon]
+instances = [{listed}]
+""",
+    )

@@ -9,7 +9,7 @@ import pytest
 
 from monitor.collect import collect
 from monitor.store import Store
-from tests.conftest import config_file, recorded
+from tests.conftest import mastodon_config, recorded
 
 TAG_PATH = "/api/v1/timelines/tag/ichbinhanna"
 TOKEN = "mastodon-secret-token-123"
@@ -19,16 +19,7 @@ SECOND_PAGE_OLDEST = "109308975511366427"
 
 @pytest.fixture
 def config(tmp_path, httpserver):
-    return config_file(
-        tmp_path,
-        f"""
-tags = ["IchBinHanna"]
-[collect]
-backfill_days = 10000
-[sources.mastodon]
-instances = ["{httpserver.url_for("/").rstrip("/")}"]
-""",
-    )
+    return mastodon_config(tmp_path, httpserver.url_for("/"), tag="IchBinHanna")
 
 
 def serve_recorded_walk(httpserver):
@@ -155,16 +146,7 @@ def test_two_instances_store_a_post_once_and_keep_its_raw_payload(store, tmp_pat
     for prefix in ("/one", "/two"):
         httpserver.expect_request(prefix + TAG_PATH).respond_with_json(body)
     base = httpserver.url_for("/").rstrip("/")
-    config = config_file(
-        tmp_path,
-        f"""
-tags = ["ichbinhanna"]
-[collect]
-backfill_days = 10000
-[sources.mastodon]
-instances = ["{base}/one", "{base}/two"]
-""",
-    )
+    config = mastodon_config(tmp_path, f"{base}/one", f"{base}/two")
     (result,) = collect(store, config, ["mastodon"])
     assert [(t.instance.rsplit("/", 1)[1], t.new, t.duplicate) for t in result.tags] == [
         ("one", 5, 0),

@@ -14,24 +14,14 @@ from werkzeug import Request, Response
 
 from monitor.collect import collect
 from monitor.sources.http import Http, Retry
-from tests.conftest import config_file, recorded
+from tests.conftest import mastodon_config, recorded
 
 TAG_PATH = "/api/v1/timelines/tag/ichbinhanna"
 
 
 @pytest.fixture
 def config(tmp_path, httpserver):
-    return config_file(
-        tmp_path,
-        f"""
-tags = ["ichbinhanna"]
-[collect]
-backfill_days = 10000
-max_pages = 5
-[sources.mastodon]
-instances = ["{httpserver.url_for("/").rstrip("/")}"]
-""",
-    )
+    return mastodon_config(tmp_path, httpserver.url_for("/"), extra="max_pages = 5")
 
 
 def fast_http() -> Http:
@@ -168,16 +158,7 @@ class ResettingServer:
 def test_connection_resets_are_retried(store, tmp_path):
     server = ResettingServer(resets=2)
     try:
-        config = config_file(
-            tmp_path,
-            f"""
-tags = ["ichbinhanna"]
-[collect]
-backfill_days = 10000
-[sources.mastodon]
-instances = ["{server.url}"]
-""",
-        )
+        config = mastodon_config(tmp_path, server.url)
         (result,) = collect(store, config, ["mastodon"], http=fast_http())
     finally:
         server.close()
