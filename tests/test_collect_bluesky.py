@@ -157,3 +157,41 @@ def test_missing_credentials_skip_the_source_with_its_message(store, config, htt
     assert httpserver.log == []
     (run,) = store.runs("collect")
     assert (run["source"], run["status"]) == ("bluesky", "skipped")
+
+
+def test_a_full_page_without_a_cursor_continues_in_an_older_time_window(store, config, httpserver):
+    """Deep paging stops near 10,000 results: the server then answers a full page with no
+    cursor, and the walk goes on with ``until`` = the oldest post seen."""
+    recorded_page, _ = recorded(
+        "bluesky", "searchPosts_q_redistricting_2023_httptest2_hitsTotal.json"
+    )
+    template = recorded_page["posts"][0]
+    full_page = []
+    for minute in range(100):  # 100 posts, newest first, one a minute from 12:00 back
+        view = json.loads(json.dumps(template))
+        view["uri"] = f"at://did:plc:window/app.bsky.feed.post/w{minute:03d}"
+        view["record"]["createdAt"] = (
+            f"2023-12-20T{12 - (minute + 59) // 60:02d}:{(60 - minute % 60) % 60:02d}:00.000Z"
+        )
+        full_page.append(view)
+    seen: list[dict] = []
+
+    def search(request: Request) -> Response:
+        seen.append(dict(request.args))
+        if "until" in request.args:  # the older window: the recorded page, and no cursor
+            return Response(
+                json.dumps({"posts": recorded_page["posts"]}), content_type="application/json"
+            )
+        return Response(json.dumps({"posts": full_page}), content_type="application/json")
+
+    httpserver.expect_request("/xrpc/com.atproto.server.createSession").respond_with_json(
+        {"accessJwt": "a", "refreshJwt": "r", "handle": "monitor.example"}
+    )
+    httpserver.expect_request(SEARCH).respond_with_handler(search)
+    (result,) = collect(store, config, ["bluesky"], env=ENV)
+    assert result.status == "ok" and result.tags[0].new == 123
+    oldest = min(v["record"]["createdAt"] for v in full_page)
+    assert [("until" in args, args.get("until")) for args in seen] == [
+        (False, None),
+        (True, oldest.replace(".000Z", ".000000Z")),
+    ]
