@@ -2,6 +2,7 @@
 
 import json
 import logging
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from werkzeug import Request, Response
@@ -170,9 +171,8 @@ def test_a_full_page_without_a_cursor_continues_in_an_older_time_window(store, c
     for minute in range(100):  # 100 posts, newest first, one a minute from 12:00 back
         view = json.loads(json.dumps(template))
         view["uri"] = f"at://did:plc:window/app.bsky.feed.post/w{minute:03d}"
-        view["record"]["createdAt"] = (
-            f"2023-12-20T{12 - (minute + 59) // 60:02d}:{(60 - minute % 60) % 60:02d}:00.000Z"
-        )
+        moment = datetime(2023, 12, 20, 12, tzinfo=UTC) - timedelta(minutes=minute)
+        view["record"]["createdAt"] = moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
         full_page.append(view)
     seen: list[dict] = []
 
