@@ -360,8 +360,10 @@ def plot(
     out: Path,
     csv_path: Path | None,
 ) -> None:
-    """Draw an ad-hoc trend chart (and its numbers) for any tags, platform and dates."""
+    """Draw an ad-hoc trend chart (and its numbers) for any tags, platform and dates; print
+    which tags or platforms differ beyond chance over the period."""
     from monitor import charts, trends
+    from monitor.analysis import compare_groups
     from monitor.health import gaps_between
     from monitor.text import fold_tag
 
@@ -397,6 +399,9 @@ def plot(
         frame.to_csv(csv_path, index=False, float_format="%.6g")
     if obj.chatty():
         click.echo(f"wrote {out}" + (f" and {csv_path}" if csv_path else ""))
+    display = {label: config.labels.display(label) for label in ("negative", "positive")}
+    for difference in compare_groups(frame, by, config.analysis):
+        click.echo(f"{start} to {end}: {difference.describe(display)}")
 
 
 @cli.command()

@@ -217,3 +217,28 @@ def test_gaps_from_a_runs_table_with_a_known_outage_are_shaded(store, tmp_path):
         for legend in ax.findobj(lambda o: hasattr(o, "get_texts"))
         for t in legend.get_texts()
     ]
+
+
+def test_plot_prints_which_platforms_differ_beyond_chance(run, demo_db):
+    # The demo leans Bluesky supportive and Reddit skeptical, as in the story it mimics.
+    out = run(
+        "--db",
+        demo_db,
+        "plot",
+        "--tag",
+        "witkoffukraine",
+        "--by",
+        "platform",
+        "--since",
+        "2025-11-10",
+        "--until",
+        "2025-11-23",
+        "--out",
+        "c.png",
+    ).stdout
+    lines = out.splitlines()
+    assert any(
+        line.startswith("2025-11-10 to 2025-11-23: bluesky is more supportive than reddit")
+        for line in lines
+    )
+    assert all("two-proportion z = " in line for line in lines)
