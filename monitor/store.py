@@ -173,9 +173,8 @@ class Cursor:
 
 @dataclass(frozen=True)
 class Bucket:
-    """A half-open time range [start_ts, end_ts) labelled for the caller (a local day, say)."""
+    """A half-open time range [start_ts, end_ts): a local day or hour; ``start_ts`` names it."""
 
-    label: str
     start_ts: int
     end_ts: int
 
@@ -483,14 +482,13 @@ class Store:
         only = ""
         if platforms:
             only = f"AND t.platform IN ({','.join('?' * len(platforms))})"
-        spans = json.dumps([[b.label, b.start_ts, b.end_ts] for b in buckets])
+        spans = json.dumps([[b.start_ts, b.end_ts] for b in buckets])
         # post_tags carries platform and compound under a covering index: no posts look-up.
         return self._rows(
             f"""
             WITH b AS (
                 SELECT json_extract(value, '$[0]') AS bucket,
-                       json_extract(value, '$[1]') AS lo,
-                       json_extract(value, '$[2]') AS hi
+                       json_extract(value, '$[1]') AS hi
                 FROM json_each(?)
             )
             SELECT b.bucket, t.tag{platform},
@@ -500,7 +498,7 @@ class Store:
                    sum(t.compound) AS sum_compound,
                    sum(t.compound * t.compound) AS sum_compound_sq
             FROM b
-            JOIN post_tags t ON t.tag IN ({marks}) AND t.created_ts >= b.lo
+            JOIN post_tags t ON t.tag IN ({marks}) AND t.created_ts >= b.bucket
                 AND t.created_ts < b.hi {only}
             GROUP BY b.bucket, t.tag{platform}
             """,
@@ -559,16 +557,8 @@ class Store:
                 f"search: {query!r} is not a valid full-text query ({exc})"
             ) from None
 
-    def count_posts(self, tag: str | None = None, start_ts: int = 0, end_ts: int = 2**62) -> int:
-        if tag is None:
-            sql, params = "SELECT count(*) FROM posts WHERE created_ts >= ? AND created_ts < ?", []
-        else:
-            sql = (
-                "SELECT count(*) FROM post_tags WHERE tag = ? AND created_ts >= ?"
-                " AND created_ts < ?"
-            )
-            params = [tag]
-        return self.db.execute(sql, [*params, start_ts, end_ts]).fetchone()[0]
+    def count_posts(self) -> int:
+        return self.db.execute("SELECT count(*) FROM posts").fetchone()[0]
 
     def scorer_versions(self) -> dict[str, int]:
         return dict(

@@ -42,7 +42,7 @@ def buckets(start: date, end: date, timezone: str = "UTC", freq: str = "D") -> l
             int(datetime.combine(start + timedelta(days=i), time(), zone).timestamp())
             for i in range(days + 1)
         ]
-    return [Bucket(str(lo), lo, hi) for lo, hi in zip(edges, edges[1:], strict=False)]
+    return [Bucket(lo, hi) for lo, hi in zip(edges, edges[1:], strict=False)]
 
 
 def wilson_interval(k: np.ndarray, n: np.ndarray, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
