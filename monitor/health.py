@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, astuple, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -14,7 +14,7 @@ from monitor.analysis import Gap, collection_gaps
 from monitor.config import Config, parse_duration
 from monitor.store import Store
 from monitor.text import format_timestamp
-from monitor.trends import day_buckets
+from monitor.trends import day_span
 
 RUNS_LOOKED_AT = 500
 RUNS_FOR_GAPS = 20_000
@@ -101,8 +101,9 @@ def gaps_between(
     store: Store, config: Config, start: date, end: date, sources: Sequence[str] | None = None
 ) -> list[Gap]:
     """Collection gaps overlapping the local days ``start`` to ``end``, clipped to them."""
-    spans = day_buckets(start, end, config.timezone)
-    lo, hi = (datetime.fromtimestamp(t, UTC) for t in (spans[0].start_ts, spans[-1].end_ts))
+    lo, hi = (
+        datetime.fromtimestamp(t, UTC) for t in astuple(day_span(start, end, config.timezone))
+    )
     every = timedelta(seconds=parse_duration(config.schedule.collect_every))
     gaps = collection_gaps(store.runs("collect", limit=RUNS_FOR_GAPS), every, datetime.now(UTC))
     return [

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -95,11 +95,6 @@ def default_report_day(config: Config) -> date:
     return datetime.now(config.zone).date() - timedelta(days=1)
 
 
-def _span(start: date, end: date, timezone: str) -> tuple[int, int]:
-    spans = trends.day_buckets(start, end, timezone)
-    return spans[0].start_ts, spans[-1].end_ts
-
-
 def _summary(
     store: Store,
     config: Config,
@@ -118,7 +113,7 @@ def _summary(
         "n",
     ]
     mean = float(baseline.mean()) if len(baseline) else 0.0
-    start_ts, end_ts = _span(day, day, config.timezone)
+    start_ts, end_ts = astuple(trends.day_span(day, day, config.timezone))
     threshold = config.labels.threshold
     tag_rows = by_platform[by_platform["tag"] == tag]
     active = tag_rows.groupby("platform")["n"].sum()

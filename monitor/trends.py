@@ -27,6 +27,12 @@ def day_buckets(start: date, end: date, timezone: str = "UTC") -> list[Bucket]:
     return buckets(start, end, timezone, "D")
 
 
+def day_span(start: date, end: date, timezone: str = "UTC") -> Bucket:
+    """The local days ``start`` to ``end`` inclusive as one range of Unix seconds."""
+    days = day_buckets(start, end, timezone)
+    return Bucket(days[0].start_ts, days[-1].end_ts)
+
+
 def buckets(start: date, end: date, timezone: str = "UTC", freq: str = "D") -> list[Bucket]:
     """Local days ("D") or hours ("H") covering ``start`` to ``end`` inclusive."""
     if freq not in FREQS:
