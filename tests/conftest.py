@@ -30,6 +30,24 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
+# Every variable a source reads a secret from. Tests never run with a developer's real tokens:
+# a source left at its public default URL would then reach the network.
+CREDENTIALS = (
+    "MASTODON_TOKEN",
+    "BSKY_HANDLE",
+    "BSKY_APP_PASSWORD",
+    "REDDIT_CLIENT_ID",
+    "REDDIT_CLIENT_SECRET",
+    "X_BEARER_TOKEN",
+)
+
+
+@pytest.fixture(autouse=True)
+def no_real_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in CREDENTIALS:
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     with Store(tmp_path / "test.db") as opened:

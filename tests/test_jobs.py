@@ -61,8 +61,7 @@ lock_wait = "0s"
 
 
 def monitor(config: Path, *args: str, **popen) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_TOKEN")}
-    env["PYTHONPATH"] = str(REPO)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}  # credentials cleared by conftest
     return subprocess.Popen(
         [sys.executable, "-m", "monitor", "--config", str(config), *args],
         cwd=config.parent,
