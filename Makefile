@@ -31,12 +31,12 @@ chromium:
 	  fi; }
 
 test: $(VENV)/.installed-test chromium
-	$(BIN)/ruff check monitor jobs tests
+	$(BIN)/ruff check monitor jobs tests bench
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check monitor jobs tests
-	$(BIN)/ruff format --check monitor jobs tests
+	$(BIN)/ruff check monitor jobs tests bench
+	$(BIN)/ruff format --check monitor jobs tests bench
 
 # Throughput and memory; BENCH_ARGS="--posts 1000000 --runs 1 --steps report,rescore" for the big run.
 bench: $(VENV)/.installed

@@ -27,13 +27,13 @@ class ExactVader(SentimentIntensityAnalyzer):
     The originals are still what runs, on the window; tests compare every score with
     vaderSentiment's own on real texts."""
 
-    def _negation_check(self, valence, words_and_emoticons, start_i, i):  # noqa: ANN001
+    def _negation_check(self, valence, words_and_emoticons, start_i, i):
         if i < 3:  # the original may index from the end of a short list: keep it exact
             return super()._negation_check(valence, words_and_emoticons, start_i, i)
         window = words_and_emoticons[i - 3 : i + 1]
         return super()._negation_check(valence, window, start_i, 3)
 
-    def _special_idioms_check(self, valence, words_and_emoticons, i):  # noqa: ANN001
+    def _special_idioms_check(self, valence, words_and_emoticons, i):
         if i < 3:
             return super()._special_idioms_check(valence, words_and_emoticons, i)
         window = words_and_emoticons[i - 3 : i + 3]
