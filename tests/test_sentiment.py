@@ -2,9 +2,17 @@
 
 import statistics
 
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from vaderSentiment.vaderSentiment import (
+    BOOSTER_DICT,
+    NEGATE,
+    SPECIAL_CASES,
+    SentimentIntensityAnalyzer,
+)
 
-from monitor.sentiment import label_for, score_texts, scorer_version
+from monitor.sentiment import ExactVader, label_for, score_texts, scorer_version
 from tests.conftest import shared_path
 
 
@@ -57,3 +65,131 @@ def test_score_carries_all_four_numbers_and_label():
         "positive",
     )
     assert scorer_version() == "vaderSentiment-3.3.2"
+
+
+def test_scores_equal_vadersentiment_on_the_5190_nyt_snippets():
+    path = shared_path("data", "vader-icwsm2014", "nytEditorialSnippets_GroundTruth.txt")
+    texts = [line.split("\t", 2)[2] for line in path.read_text(encoding="utf-8").splitlines()]
+    assert len(texts) == 5190
+    reference = SentimentIntensityAnalyzer()
+    assert [_numbers(_EXACT.polarity_scores(t)) for t in texts] == [
+        _numbers(reference.polarity_scores(t)) for t in texts
+    ]
+
+
+def _numbers(scores: dict) -> tuple:
+    return tuple(scores[k] for k in ("compound", "pos", "neu", "neg"))
+
+
+# Every word vaderSentiment's rules look for, in several shapes, beside ordinary lexicon words,
+# words it does not know, emoticons, emojis, punctuation and odd whitespace.
+_RULE_WORDS = [
+    *NEGATE,
+    *BOOSTER_DICT,
+    *(w for phrase in SPECIAL_CASES for w in phrase.split()),
+    "no",
+    "or",
+    "nor",
+    "least",
+    "at",
+    "very",
+    "but",
+    "BUT",
+    "kind",
+    "of",
+    "sort",
+    "never",
+    "so",
+    "this",
+    "without",
+    "doubt",
+    "isn't",
+    "don't",
+    "N'T",
+]
+_ORDINARY = [
+    "good",
+    "great",
+    "bad",
+    "horrible",
+    "love",
+    "hate",
+    "funny",
+    "sad",
+    "smart",
+    "realtors",
+    "diplomacy",
+    "game",
+    "the",
+    "a",
+    "is",
+    ":)",
+    ":(",
+    ":D",
+    "<3",
+    "lol",
+    "sux",
+    "İstanbul",
+    "straße",
+    "ǅ",
+    "x",
+    "ok",
+]
+_EMOJIS = ["😂", "😢", "👍", "💘", "©", "🏳️‍🌈", "❤️"]
+_shapes = st.sampled_from(
+    [
+        str,
+        str.upper,
+        str.capitalize,
+        lambda w: w + "!",
+        lambda w: w + ",",
+        lambda w: "'" + w + "'",
+        lambda w: w + "?",
+        lambda w: "..." + w,
+    ]
+)
+_tokens = st.one_of(
+    st.builds(lambda f, w: f(w), _shapes, st.sampled_from(_RULE_WORDS + _ORDINARY)),
+    st.sampled_from(_EMOJIS),
+    st.builds("".join, st.lists(st.sampled_from(_EMOJIS + ["a", "!", "?"]), max_size=3)),
+    st.text(max_size=4),
+)
+_separators = st.sampled_from([" ", " ", " ", "  ", "\t", "\n", "\u00a0", ""])
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.tuples(_tokens, _separators), max_size=25))
+def test_scores_equal_vadersentiment_on_generated_texts(parts):
+    text = "".join(token + separator for token, separator in parts)
+    assert _numbers(_EXACT.polarity_scores(text)) == _numbers(_REFERENCE.polarity_scores(text))
+
+
+_EXACT = ExactVader()
+_REFERENCE = SentimentIntensityAnalyzer()
+
+
+# vaderSentiment's own demo sentences, and rule edges generated texts rarely reach.
+_EDGES = [
+    "VADER is VERY SMART, uber handsome, and FRIGGIN FUNNY!!!",
+    "Today only kinda sux! But I'll get by, lol",
+    "Make sure you :) or :D today!",
+    "Catch utf-8 emoji such as 💘 and 💋 and 😁",
+    "Not bad at all",
+    "Sentiment analysis has never been this good!",
+    "With VADER, sentiment analysis is the shit!",
+    "Roger Dodger is one of the least compelling variations on this theme.",
+    "Without a doubt, an excellent idea.",
+    "least good at",  # "least" second word: the word before it is read from the end
+    "least good very",
+    "no good or bad",
+    "no or nor good",
+    "the book was kind of good but the end was sort of bad",
+    "😂😂 lol😂 ©",
+    "",
+    "   ",
+]
+
+
+@pytest.mark.parametrize("text", _EDGES)
+def test_scores_equal_vadersentiment_on_rule_edges(text):
+    assert _numbers(_EXACT.polarity_scores(text)) == _numbers(_REFERENCE.polarity_scores(text))
