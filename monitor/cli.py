@@ -16,6 +16,7 @@ import click
 from monitor import __version__
 from monitor.config import DEFAULT_CONFIG_TEXT, Config, load_config, prepare_parent_dir
 from monitor.errors import ConfigError, MonitorError
+from monitor.pipeline import BATCH_SIZE
 from monitor.store import Store
 
 if TYPE_CHECKING:
@@ -116,16 +117,27 @@ def init(obj: _Context, force: bool) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--platform", help="Platform for records that have none.")
 @click.option("--tag", "tags", multiple=True, help="Tag for records that have none (repeatable).")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=BATCH_SIZE,
+    show_default=True,
+    help="Posts per transaction: what a crash can cost; larger is faster.",
+)
 @pass_context
 def import_(
-    obj: _Context, files: tuple[Path, ...], platform: str | None, tags: tuple[str, ...]
+    obj: _Context,
+    files: tuple[Path, ...],
+    platform: str | None,
+    tags: tuple[str, ...],
+    batch_size: int,
 ) -> None:
     """Import JSON Lines or CSV files of canonical post records."""
     from monitor.pipeline import import_files
 
     config = obj.config
     with obj.store(config) as store:
-        result = import_files(store, files, platform, tags, config.labels.threshold)
+        result = import_files(store, files, platform, tags, config.labels.threshold, batch_size)
     for rejection in result.rejections[:SHOWN_REJECTIONS]:
         click.echo(f"rejected {rejection.where}: {rejection.reason}", err=True)
     if result.rejected > SHOWN_REJECTIONS:

@@ -11,16 +11,17 @@ from datetime import date
 from pathlib import Path
 
 from monitor.demo import generate, write_jsonl
-from monitor.pipeline import BATCH_SIZE
 from tests.conftest import REPO
 
 KILLS = 20
+BATCH_SIZE = 1000  # smaller than the default, so that kills land between many batches
 
 
 def start_import(db: Path, source: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.Popen(
-        [sys.executable, "-m", "monitor", "--db", str(db), "import", str(source)],
+        [sys.executable, "-m", "monitor", "--db", str(db), "import", str(source)]
+        + ["--batch-size", str(BATCH_SIZE)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -46,7 +46,8 @@ def test_import_onto_a_full_tmpfs_fails_cleanly(tmp_path, tiny_disk):
     db = tiny_disk / "m.db"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run(
-        [sys.executable, "-m", "monitor", "--db", str(db), "import", str(source)],
+        [sys.executable, "-m", "monitor", "--db", str(db), "import", str(source)]
+        + ["--batch-size", "1000"],  # batches small enough for some to fit
         env=env,
         capture_output=True,
         text=True,
@@ -76,6 +77,6 @@ def test_sqlite_full_from_the_size_limit_rolls_back_the_batch(tmp_path):
         pages = store.db.execute("PRAGMA page_count").fetchone()[0]
         store.db.execute(f"PRAGMA max_page_count = {pages + 60}")
         with pytest.raises(StoreFull, match="the disk is full"):
-            import_files(store, [source])
+            import_files(store, [source], batch_size=1000)
         assert store.db.execute("SELECT count(*) FROM posts").fetchone()[0] % 1000 == 0
     assert check_intact(tmp_path / "limited.db") % 1000 == 0
