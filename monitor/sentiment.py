@@ -223,15 +223,23 @@ def score_numbers(texts: list[str]) -> list[Numbers]:
     return [(s["compound"], s["pos"], s["neu"], s["neg"]) for s in map(polarity, texts)]
 
 
+def spare_cores() -> int:
+    """Worker processes for a caller that keeps one core busy itself (import parses and
+    stores as fast as one core allows): one fewer than the cores, none on one core."""
+    return (os.cpu_count() or 1) - 1
+
+
 class Scorer:
     """Scores batches of texts in this process, or, once the input has proved large, in a
     pool of worker processes started once and kept for the rest of the input.
 
+    ``workers`` is the pool's size (0: always in this process; default: one per core).
     ``submit`` returns at once with a function that waits for the numbers, so the caller can
     parse and store one batch while the workers score the next."""
 
-    def __init__(self, processes: int | None = None, pool_after: int = POOL_AFTER) -> None:
-        self.processes = processes or os.cpu_count() or 1
+    def __init__(self, workers: int | None = None, pool_after: int = POOL_AFTER) -> None:
+        cores = os.cpu_count() or 1
+        self.workers = (cores if cores > 1 else 0) if workers is None else workers
         self.pool_after = pool_after
         self.submitted = 0
         self._pool: multiprocessing.pool.Pool | None = None
@@ -254,14 +262,14 @@ class Scorer:
 
     def submit(self, texts: list[str]) -> Callable[[], list[Numbers]]:
         self.submitted += len(texts)
-        wants_pool = self.processes > 1 and self.submitted > self.pool_after
-        if not wants_pool or len(texts) < 2 * self.processes:
+        wants_pool = self.workers > 0 and self.submitted > self.pool_after
+        if not wants_pool or len(texts) < 2 * self.workers:
             numbers = score_numbers(texts)
             return lambda: numbers
         if self._pool is None:
             # fork: the workers inherit the loaded code; each builds its own analyzer once.
-            self._pool = multiprocessing.get_context("fork").Pool(self.processes)
-        size = -(-len(texts) // self.processes)
+            self._pool = multiprocessing.get_context("fork").Pool(self.workers)
+        size = -(-len(texts) // self.workers)
         pending = self._pool.map_async(
             score_numbers, [texts[i : i + size] for i in range(0, len(texts), size)]
         )

@@ -40,10 +40,10 @@ def stored_scores(store: Store) -> dict:
 
 def test_parallel_scoring_stores_exactly_what_one_process_stores(tmp_path):
     posts = ground_truth_posts()
-    with Store(tmp_path / "one.db") as one, Scorer(processes=1) as single:
+    with Store(tmp_path / "one.db") as one, Scorer(workers=0) as single:
         ingest(one, posts, scorer=single, batch_size=500)
         expected = stored_scores(one)
-    with Store(tmp_path / "two.db") as two, Scorer(processes=2, pool_after=0) as pool:
+    with Store(tmp_path / "two.db") as two, Scorer(workers=2, pool_after=0) as pool:
         result = ingest(two, posts, scorer=pool, batch_size=500)
         assert pool.parallel  # the pool really scored
         assert result.new == 4200
@@ -54,8 +54,8 @@ def test_parallel_scoring_stores_exactly_what_one_process_stores(tmp_path):
         assert expected[post.id] == (s["compound"], s["pos"], s["neu"], s["neg"])
 
 
-@pytest.mark.parametrize("processes", [1, 2])
-def test_identical_texts_are_scored_once_across_batches(store, processes):
+@pytest.mark.parametrize("workers", [0, 1, 2])
+def test_identical_texts_are_scored_once_across_batches(store, workers):
     texts = ["Great talks, I love it", "A terrible disaster", "The delegation arrived"]
     posts = [
         record_to_post(
@@ -69,7 +69,7 @@ def test_identical_texts_are_scored_once_across_batches(store, processes):
         )
         for i in range(90)
     ]
-    with Scorer(processes=processes, pool_after=0) as scorer:
+    with Scorer(workers=workers, pool_after=0) as scorer:
         result = ingest(store, posts, batch_size=10, scorer=scorer)  # nine batches
     assert (result.new, result.scored) == (90, 3)
     assert result.counts() == {"new": 90, "duplicate": 0, "rejected": 0, "scored": 3}
@@ -80,7 +80,7 @@ def test_parallel_rescore_matches(store):
     ingest(store, posts)
     expected = stored_scores(store)
     store.db.execute("UPDATE posts SET scorer_version = 'old', compound = 9")
-    with Scorer(processes=2, pool_after=0) as pool:
+    with Scorer(workers=2, pool_after=0) as pool:
         assert rescore(store, batch_size=300, scorer=pool) == 1200
     assert stored_scores(store) == expected
     # Trend aggregates read the compound copied into post_tags: it follows every rescore.
