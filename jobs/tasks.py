@@ -17,7 +17,6 @@ from jobs.lock import LockBusy, collect_lock
 from monitor.collect import SourceResult, collect, exit_status
 from monitor.config import Config, parse_duration, prepare_parent_dir
 from monitor.errors import ConfigError
-from monitor.report import write_report
 from monitor.store import Store
 
 log = logging.getLogger("jobs")
@@ -90,6 +89,10 @@ def collect_job(
 
 def report_job(config: Config, day: date | None = None, days: int | None = None) -> Path:
     """Write the daily report (yesterday's by default, in the configured time zone)."""
+    # Imported here: matplotlib and pandas take a third of a second to load, which every
+    # other command (an import, a collect, status) would pay for nothing.
+    from monitor.report import write_report
+
     prepare_parent_dir(config.reports_dir / "index.html", "reports_dir", config)
     with open_store(config) as store:
         run_id = store.start_run("report")
