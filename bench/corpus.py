@@ -21,8 +21,9 @@ def tweet_texts(path: Path = TWEETS) -> list[str]:
     return [line.split("\t", 2)[2] for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def write_corpus(out: Path, posts: int, repost_share: float = 0.05, days: int = 90,
-                 seed: int = 6) -> Path:
+def write_corpus(
+    out: Path, posts: int, repost_share: float = 0.05, days: int = 90, seed: int = 6
+) -> Path:
     rng = random.Random(seed)
     texts = tweet_texts()
     end = datetime(2025, 11, 23, tzinfo=UTC)
@@ -37,9 +38,12 @@ def write_corpus(out: Path, posts: int, repost_share: float = 0.05, days: int = 
                     written.append(text)
             moment = end - timedelta(seconds=rng.randrange(days * 86_400))
             record = {
-                "platform": rng.choice(PLATFORMS), "id": f"b{number}",
-                "created_at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"), "text": text,
-                "author": f"user{rng.randrange(5000)}", "tags": [rng.choice(TAGS)],
+                "platform": rng.choice(PLATFORMS),
+                "id": f"b{number}",
+                "created_at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "text": text,
+                "author": f"user{rng.randrange(5000)}",
+                "tags": [rng.choice(TAGS)],
                 "url": f"https://example.org/p/{number}",
             }
             handle.write(json.dumps(record) + "\n")

@@ -20,15 +20,18 @@ sys.path.insert(0, str(HERE))
 from corpus import write_corpus  # noqa: E402
 
 PYTHON = sys.executable
+
+
 def measure(args: list[str], cwd: Path) -> tuple[float, float]:
     """Run a command in a fresh process; its wall seconds and peak RSS in MB (the process or
     any of its children, whichever is larger)."""
-    wrapper = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
-               "code = subprocess.call(sys.argv[1:]); s = time.perf_counter() - t; "
-               "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss; "
-               "print(f'{s} {peak}', file=sys.stderr); sys.exit(code)")
-    done = subprocess.run([PYTHON, "-c", wrapper, *args], cwd=cwd, capture_output=True,
-                          text=True)
+    wrapper = (
+        "import resource, subprocess, sys, time; t = time.perf_counter(); "
+        "code = subprocess.call(sys.argv[1:]); s = time.perf_counter() - t; "
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss; "
+        "print(f'{s} {peak}', file=sys.stderr); sys.exit(code)"
+    )
+    done = subprocess.run([PYTHON, "-c", wrapper, *args], cwd=cwd, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"{' '.join(args)} failed:\n{done.stderr[-2000:]}")
     seconds, peak_kb = done.stderr.strip().splitlines()[-1].split()
@@ -45,12 +48,14 @@ def one_round(corpus: Path, posts: int, work: Path, steps: set[str]) -> dict[str
     if "naive" in steps:
         naive_db = work / "naive.db"
         naive_db.unlink(missing_ok=True)
-        results["naive pipeline"] = measure([PYTHON, str(HERE / "naive.py"), str(corpus),
-                                             str(naive_db)], work)
+        results["naive pipeline"] = measure(
+            [PYTHON, str(HERE / "naive.py"), str(corpus), str(naive_db)], work
+        )
         naive_db.unlink(missing_ok=True)
     if "vader" in steps:
         results["vaderSentiment alone (1 core)"] = measure(
-            [PYTHON, str(HERE / "vader_only.py"), str(corpus)], work)
+            [PYTHON, str(HERE / "vader_only.py"), str(corpus)], work
+        )
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     results["monitor import"] = measure(monitor("--db", str(db), "import", str(corpus)), work)
@@ -60,7 +65,8 @@ def one_round(corpus: Path, posts: int, work: Path, steps: set[str]) -> dict[str
         raise SystemExit(f"monitor import stored {stored} posts of {posts}")
     if "report" in steps:
         results["monitor report --days 90"] = measure(
-            monitor("--db", str(db), "report", "--date", "2025-11-23", "--days", "90"), work)
+            monitor("--db", str(db), "report", "--date", "2025-11-23", "--days", "90"), work
+        )
     if "rescore" in steps:
         with sqlite3.connect(db) as conn:
             conn.execute("UPDATE posts SET scorer_version = 'older'")
@@ -73,22 +79,29 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--reposts", type=float, default=0.05, help="share of exact reposts")
     parser.add_argument("--runs", type=int, default=3, help="rounds; the median is printed")
-    parser.add_argument("--steps", default="naive,vader,report,rescore",
-                        help="comma-separated subset of naive,vader,report,rescore")
+    parser.add_argument(
+        "--steps",
+        default="naive,vader,report,rescore",
+        help="comma-separated subset of naive,vader,report,rescore",
+    )
     args = parser.parse_args()
     steps = set(args.steps.split(",")) if args.steps else set()
     with tempfile.TemporaryDirectory(prefix="monitor-bench-") as tmp:
         work = Path(tmp)
         corpus = write_corpus(work / "corpus.jsonl", args.posts, args.reposts)
         size = corpus.stat().st_size
-        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-              f"{platform.python_version()}; corpus: {args.posts} posts, "
-              f"{size / args.posts:.0f} bytes per JSON line, {args.reposts:.0%} reposts; "
-              f"median of {args.runs} runs")
+        print(
+            f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+            f"{platform.python_version()}; corpus: {args.posts} posts, "
+            f"{size / args.posts:.0f} bytes per JSON line, {args.reposts:.0%} reposts; "
+            f"median of {args.runs} runs"
+        )
         rounds = [one_round(corpus, args.posts, work, steps) for _ in range(args.runs)]
     names = list(rounds[0])
-    median = {n: (statistics.median(r[n][0] for r in rounds),
-                  statistics.median(r[n][1] for r in rounds)) for n in names}
+    median = {
+        n: (statistics.median(r[n][0] for r in rounds), statistics.median(r[n][1] for r in rounds))
+        for n in names
+    }
     print(f"{'step':<32} {'seconds':>9} {'posts/s':>9} {'peak RSS MB':>12}")
     for name in names:
         seconds, peak = median[name]
