@@ -5,6 +5,7 @@ import sqlite3
 import pytest
 
 from monitor.files import record_to_post
+from monitor.models import Score, ScoredPost
 from monitor.pipeline import import_files, ingest_batch, rescore
 from monitor.store import Cursor, Store
 from tests.conftest import post
@@ -85,6 +86,36 @@ def test_cursor_is_written_with_its_batch_or_not_at_all(store):
         ingest_batch(store, [record_to_post(bad)], [later])
     assert store.db.execute("SELECT count(*) FROM posts").fetchone() == (0,)
     assert store.cursor("mastodon", "https://m.example", "a") == {"min_id": "5"}
+
+
+def test_a_post_stored_by_another_process_meanwhile_is_kept_and_gains_the_new_tags(store):
+    """Between a batch's look-ups and its write another process may store one of its posts:
+    the write keeps that row, adds the batch's tags to it, and stores the rest."""
+    score = Score(0.5, 0.4, 0.6, 0.0, "positive")
+    other = record_to_post(post("2", "2025-11-20T11:00:00Z", "stored meanwhile", tags=["a"]))
+    store.write_batch([ScoredPost(other, "k2", score)], scorer_version="v")
+    batch = [
+        record_to_post(post(i, "2025-11-20T10:00:00Z", f"post {i} talks", tags=["a", "b"]))
+        for i in ("1", "2", "3")
+    ]
+    assert store.write_batch(
+        [ScoredPost(p, f"key{p.id}", score) for p in batch], scorer_version="v"
+    ) == (2, 1)
+    rows = store.db.execute(
+        "SELECT p.id, p.text, group_concat(t.tag, ',') FROM posts p JOIN post_tags t"
+        " USING (post_id) GROUP BY p.post_id ORDER BY p.id"
+    ).fetchall()
+    assert rows == [
+        ("1", "post 1 talks", "a,b"),
+        ("2", "stored meanwhile", "a,b"),
+        ("3", "post 3 talks", "a,b"),
+    ]
+    found = store.db.execute(
+        "SELECT posts.id FROM posts_fts JOIN posts ON posts.rowid = posts_fts.rowid"
+        " WHERE posts_fts MATCH 'talks OR meanwhile' ORDER BY posts.id"
+    ).fetchall()
+    assert found == [("1",), ("2",), ("3",)]  # each indexed once, by whoever stored it
+    assert store.db.execute("SELECT count(*) FROM posts_fts").fetchone() == (3,)
 
 
 def test_an_older_database_upgrades_in_place_keeping_its_posts(tmp_path, write_jsonl):
