@@ -27,6 +27,9 @@ from monitor.store import Cursor, Store
 
 log = logging.getLogger(__name__)
 
+# What a server answers to a page token it no longer accepts (malformed, expired, unknown).
+REFUSED_TOKEN_STATUSES = frozenset({400, 404, 410, 422})
+
 
 @dataclass
 class TagResult:
@@ -98,7 +101,26 @@ def collect_tag(
             walk = {"token": page.next, "stop": state["newest"], "top": page.newest}
             fresh_walk = True
         else:
-            page = source.fetch(instance, tag, walk["token"], walk["stop"], horizon)
+            try:
+                page = source.fetch(instance, tag, walk["token"], walk["stop"], horizon)
+            except SourceError as exc:
+                if exc.status not in REFUSED_TOKEN_STATUSES:
+                    raise
+                # A saved page token can expire (X's last 7 days move on). The walk starts
+                # again from the newest post: the marker it walks down to has not moved, so
+                # nothing it had still to fetch is skipped.
+                log.warning(
+                    "%s %s #%s: the saved page token was refused (HTTP %s); walking again "
+                    "from the newest post",
+                    source.name,
+                    instance,
+                    tag,
+                    exc.status,
+                )
+                state = {"newest": state["newest"], "walk": None}
+                if not dry_run:  # forget the token even if the new walk finds nothing
+                    store.write_batch([], [], [Cursor(source.name, instance, tag, state)])
+                continue
             walk = {**walk, "token": page.next}
         result.pages += 1
         if walk["top"] is None:  # an empty first page: nothing new, and no cursor to move

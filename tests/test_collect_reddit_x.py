@@ -9,6 +9,7 @@ from werkzeug import Request, Response
 
 from monitor.collect import collect
 from monitor.sources.x import parse_page, snowflake_time
+from monitor.store import Cursor
 from tests.conftest import config_file, recorded, shared_path
 
 REDDIT_ENV = {"REDDIT_CLIENT_ID": "client-id-abc", "REDDIT_CLIENT_SECRET": "client-secret-xyz"}
@@ -169,6 +170,67 @@ def test_x_collects_the_recorded_search_skipping_retweets(store, config, httpser
     (again,) = collect(store, config, ["x"], env={"X_BEARER_TOKEN": X_TOKEN})
     assert httpserver.log[-1][0].args["since_id"] == "1381812333773733891"
     assert store.db.execute("SELECT count(*) FROM posts").fetchone() == (7,)
+
+
+def test_an_expired_page_token_restarts_the_walk_from_the_newest_post(
+    store, config, httpserver, caplog
+):
+    body, headers = recorded("x", "search_recent_query_Tweepy_2021_ja_text.json")
+    # X's problem body for a parameter it refuses (the documented invalid-request shape).
+    refused = {
+        "errors": [{"parameters": {"next_token": ["expired-token"]}, "message": "invalid"}],
+        "title": "Invalid Request",
+        "detail": "One or more parameters to your request was invalid.",
+        "type": "https://api.twitter.com/2/problems/invalid-request",
+    }
+
+    def search(request: Request) -> Response:
+        token = request.args.get("next_token")
+        if token == "expired-token":
+            return Response(json.dumps(refused), status=400, content_type="application/json")
+        if token:
+            return Response(json.dumps({"meta": {"result_count": 0}}))
+        return Response(json.dumps(body), content_type="application/json", headers=headers)
+
+    httpserver.expect_request("/2/tweets/search/recent").respond_with_handler(search)
+    instance = config.sources["x"].base_url
+    # An earlier run was stopped half-way through a walk, long enough ago for its token to expire.
+    walk = {"token": {"next_token": "expired-token"}, "stop": None, "top": 1}
+    stale = {"newest": None, "walk": walk}
+    store.write_batch([], [], [Cursor("x", instance, "coronavirus", stale)])
+
+    (result,) = collect(store, config, ["x"], env={"X_BEARER_TOKEN": X_TOKEN})
+    assert (result.status, result.tags[0].new) == ("ok", 7)
+    assert [r.args.get("next_token") for r, _ in httpserver.log] == [
+        "expired-token",
+        None,
+        body["meta"]["next_token"],
+    ]
+    assert "the saved page token was refused (HTTP 400)" in caplog.text
+    assert store.cursor("x", instance, "coronavirus") == {
+        "newest": 1381812333773733891,
+        "walk": None,
+    }
+
+
+def test_a_refused_page_token_is_forgotten_even_when_nothing_new_is_found(
+    store, config, httpserver
+):
+    def search(request: Request) -> Response:
+        if request.args.get("next_token"):
+            return Response(json.dumps({"title": "Invalid Request"}), status=400)
+        return Response(json.dumps({"meta": {"result_count": 0}}))
+
+    httpserver.expect_request("/2/tweets/search/recent").respond_with_handler(search)
+    instance = config.sources["x"].base_url
+    walk = {"token": {"next_token": "expired-token"}, "stop": 5, "top": 9}
+    store.write_batch([], [], [Cursor("x", instance, "coronavirus", {"newest": 5, "walk": walk})])
+    for _ in range(2):
+        (result,) = collect(store, config, ["x"], env={"X_BEARER_TOKEN": X_TOKEN})
+        assert result.status == "ok"
+    assert store.cursor("x", instance, "coronavirus") == {"newest": 5, "walk": None}
+    # The refused token is sent once; the second run starts from the newest post at once.
+    assert [r.args.get("next_token") for r, _ in httpserver.log] == ["expired-token", None, None]
 
 
 def test_x_full_tweet_objects_give_authors_metrics_and_hashtags():
