@@ -291,7 +291,8 @@ class Store:
         with self.db.atomic():
             stored = self._insert_posts(new, scorer_version, collected_at)
             posts = {item.post.key: item.post for item in new}
-            seen = [*seen, *((self._post_id(k), posts[k]) for k in posts.keys() - stored)]
+            stored_meanwhile = self.existing_ids(posts.keys() - stored)  # by another process
+            seen = [*seen, *((post_id, posts[k]) for k, post_id in stored_meanwhile.items())]
             if stored:
                 self.db.execute(
                     "INSERT INTO posts_fts (rowid, text) SELECT post_id, text FROM posts"
@@ -381,9 +382,6 @@ class Store:
         return {
             (platform, ident): (post_id, compound) for post_id, platform, ident, compound in rows
         }
-
-    def _post_id(self, key: tuple[str, str]) -> int:
-        return self.existing_ids([key])[key]
 
     def cursor(self, source: str, instance: str, tag: str) -> dict[str, Any] | None:
         row = self.db.execute(
