@@ -11,6 +11,15 @@ from monitor.store import Cursor, Store
 from tests.conftest import post
 
 
+def full_text_matches(store: Store, query: str) -> list[tuple[str]]:
+    """Ids of the posts the full-text index finds for ``query``, in id order."""
+    return store.db.execute(
+        "SELECT posts.id FROM posts_fts JOIN posts ON posts.rowid = posts_fts.rowid"
+        " WHERE posts_fts MATCH ? ORDER BY posts.id",
+        (query,),
+    ).fetchall()
+
+
 def test_schema_is_migrated_once_and_reopening_upgrades_nothing(tmp_path):
     path = tmp_path / "m.db"
     Store(path).close()
@@ -45,11 +54,7 @@ def test_full_text_search_finds_posts(store, write_jsonl):
             )
         ],
     )
-    found = store.db.execute(
-        "SELECT posts.id FROM posts_fts JOIN posts ON posts.rowid = posts_fts.rowid"
-        " WHERE posts_fts MATCH 'realtors'"
-    ).fetchall()
-    assert found == [("1",)]
+    assert full_text_matches(store, "realtors") == [("1",)]
 
 
 def test_rescore_updates_only_posts_of_another_scorer_version(store, write_jsonl):
@@ -110,11 +115,8 @@ def test_a_post_stored_by_another_process_meanwhile_is_kept_and_gains_the_new_ta
         ("2", "stored meanwhile", "a,b"),
         ("3", "post 3 talks", "a,b"),
     ]
-    found = store.db.execute(
-        "SELECT posts.id FROM posts_fts JOIN posts ON posts.rowid = posts_fts.rowid"
-        " WHERE posts_fts MATCH 'talks OR meanwhile' ORDER BY posts.id"
-    ).fetchall()
-    assert found == [("1",), ("2",), ("3",)]  # each indexed once, by whoever stored it
+    # each indexed once, by whoever stored it
+    assert full_text_matches(store, "talks OR meanwhile") == [("1",), ("2",), ("3",)]
     assert store.db.execute("SELECT count(*) FROM posts_fts").fetchone() == (3,)
 
 
