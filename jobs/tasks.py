@@ -17,7 +17,7 @@ from jobs.lock import LockBusy, collect_lock
 from monitor.collect import SourceResult, collect, exit_status
 from monitor.config import Config, parse_duration, prepare_parent_dir
 from monitor.errors import ConfigError
-from monitor.store import Store
+from monitor.store import open_store
 
 log = logging.getLogger("jobs")
 
@@ -48,11 +48,6 @@ class CollectOutcome:
             if r.status in ("error", "skipped"):
                 parts.append(f"{r.source} {r.status}: {r.message}")
         return "collect: " + "; ".join(parts)
-
-
-def open_store(config: Config) -> Store:
-    prepare_parent_dir(config.database, "database", config)
-    return Store(config.database)
 
 
 def collect_job(

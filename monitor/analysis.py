@@ -45,7 +45,8 @@ class Alert:
         direction = "up" if self.value > self.baseline else "down"
         return (
             f"#{self.tag} {display[self.label]} share {direction} on {when}: "
-            f"{self.value:.0%} of {self.n} posts against {self.baseline:.0%} over the previous "
+            f"{self.value:.0%} of {self.n} scored posts against {self.baseline:.0%} over the "
+            "previous "
             f"{baseline_days} days ({(self.value - self.baseline) * 100:+.0f} points, "
             f"z = {self.z:.1f})"
         )
@@ -94,7 +95,7 @@ def share_shifts(
     window = rules.baseline_days * _periods_per_day(frame)
     for tag, rows in frame.groupby("tag", sort=False):
         rows = rows.sort_values("period")
-        n = rows["n"].to_numpy(dtype=float)
+        n = rows["n_scored"].to_numpy(dtype=float)  # shares rest on the scored posts
         for label in labels:
             k = rows[f"n_{label}"].to_numpy(dtype=float)
             for t in range(len(n)):
@@ -139,7 +140,7 @@ class Difference:
         more = "more" if self.share_a > self.share_b else "less"
         return (
             f"{self.a} is {more} {display[self.label]} than {self.b}: {self.share_a:.0%} vs "
-            f"{self.share_b:.0%} (n = {self.n_a} vs {self.n_b}; two-proportion z = "
+            f"{self.share_b:.0%} (n scored = {self.n_a} vs {self.n_b}; two-proportion z = "
             f"{self.z:.1f}, p = {self.p:.2g})"
         )
 
@@ -159,9 +160,10 @@ def compare_groups(
 ) -> list[Difference]:
     """Pairs of ``key`` groups (platforms or tags), summed over the rows given, whose label
     shares differ at the family-wise ``alpha`` (Bonferroni over all pairs and labels).
-    Groups with fewer than ``min_posts`` posts are not compared."""
-    totals = frame.groupby(key)[["n", *(f"n_{label}" for label in labels)]].sum()
-    totals = totals[totals["n"] >= rules.min_posts]
+    Shares rest on the scored posts; groups with fewer than ``min_posts`` of them are not
+    compared."""
+    totals = frame.groupby(key)[["n_scored", *(f"n_{label}" for label in labels)]].sum()
+    totals = totals[totals["n_scored"] >= rules.min_posts].rename(columns={"n_scored": "n"})
     pairs = list(itertools.combinations(totals.index, 2))
     tests = len(pairs) * len(labels)
     found = []

@@ -122,13 +122,13 @@ def _bars(
 
 
 def _stacked_shares(ax: Axes, rows: pd.DataFrame, labels: Labels, min_posts: int) -> None:
-    """Stacked label shares per period with n shown (above each bar, or as a line when there
-    are many); periods under ``min_posts`` get an empty hatched bar, "n too small", instead of
-    shares nobody should repeat."""
+    """Stacked label shares of the scored posts per period, with the n they rest on (above each
+    bar, or as a line when there are many); periods with fewer than ``min_posts`` scored posts
+    get an empty hatched bar, "n too small", instead of shares nobody should repeat."""
     rows = rows.sort_values("period")
     x = _centres(rows["period"])
     width = _step(rows["period"]) * 0.8
-    small = rows["n"] < min_posts
+    small = rows["n_scored"] < min_posts
     bottom = np.zeros(len(rows))
     for label in ("negative", "neutral", "positive"):
         share = (rows[f"share_{label}"].fillna(0).where(~small, 0) * 100).to_numpy()
@@ -161,14 +161,19 @@ def _stacked_shares(ax: Axes, rows: pd.DataFrame, labels: Labels, min_posts: int
         # Too many bars to label: n per period as one line against its own axis.
         counts = ax.twinx()
         counts.plot(
-            x, rows["n"], color="#333333", linewidth=1, drawstyle="steps-mid", label="posts (n)"
+            x,
+            rows["n_scored"],
+            color="#333333",
+            linewidth=1,
+            drawstyle="steps-mid",
+            label="scored posts (n)",
         )
-        counts.set_ylim(0, max(1, rows["n"].max()) * 1.1)
-        counts.set_ylabel("posts (n, line)")
+        counts.set_ylim(0, max(1, rows["n_scored"].max()) * 1.1)
+        counts.set_ylabel("scored posts (n, line)")
         counts.spines["top"].set_visible(False)
         ax.set_ylim(0, 100)
     else:
-        for centre, n in zip(x, rows["n"], strict=True):
+        for centre, n in zip(x, rows["n_scored"], strict=True):
             ax.annotate(
                 f"n={n}", (centre, 101), ha="center", va="bottom", fontsize=8, color="#333333"
             )
@@ -193,10 +198,12 @@ def split_chart(
     _stacked_shares(ax, rows, labels, min_posts)
     shaded = _shade_gaps(ax, gaps, timezone)
     unit = _unit(rows["period"])
-    ax.set_ylabel(f"share of the {unit}'s posts (%)")
+    ax.set_ylabel(f"share of the {unit}'s scored posts (%)")
     ax.set_xlabel(unit)
     ax.set_title(
-        f"#{tag}: {labels.negative} vs {labels.positive}, share of posts per {unit}", loc="left"
+        f"#{tag}: {labels.negative} vs {labels.positive}, share of scored posts per {unit} "
+        f"({int(rows['n_scored'].sum())} of {int(rows['n'].sum())} posts scored)",
+        loc="left",
     )
     handles, names = ax.get_legend_handles_labels()
     if shaded:
@@ -224,7 +231,11 @@ def split_grid(
         _stacked_shares(ax, rows, labels, min_posts)
         _shade_gaps(ax, [g for g in gaps if facet != "platform" or g.source == value], timezone)
         name = f"#{value}" if facet == "tag" else value
-        ax.set_title(f"{name}  ({int(rows['n'].sum())} posts)", loc="left", fontsize=10)
+        ax.set_title(
+            f"{name}  ({int(rows['n'].sum())} posts, {int(rows['n_scored'].sum())} scored)",
+            loc="left",
+            fontsize=10,
+        )
         ax.set_ylabel("share (%)")
         _time_axis(ax, rows["period"])
     for ax in axes[:-1]:
@@ -256,7 +267,8 @@ def _lines(frame: pd.DataFrame, series_key: str) -> list[tuple[str, pd.DataFrame
 def volume_chart(
     frame: pd.DataFrame, series_key: str = "tag", gaps: Sequence[Gap] = (), timezone: str = "UTC"
 ) -> Figure:
-    """Posts per period, one line per tag (or platform)."""
+    """Posts per period (every post, scored or not), one line per tag (or platform, or
+    language)."""
     fig = Figure(figsize=(10, 4.2), layout="constrained")
     ax = fig.add_subplot()
     for colour, (name, rows) in zip(SERIES_COLOURS, _lines(frame, series_key), strict=False):
@@ -326,7 +338,7 @@ def chart(
     timezone: str = "UTC",
 ) -> Figure:
     """The figure ``monitor plot`` draws: ``kind`` split, volume or sentiment, one series or
-    panel per ``by`` value (tag or platform)."""
+    panel per ``by`` value (tag, platform or language)."""
     if kind == "split":
         if frame[by].nunique() == 1 and by == "tag":
             return split_chart(frame, frame["tag"].iloc[0], labels, min_posts, gaps, timezone)

@@ -17,7 +17,7 @@ from monitor import __version__
 from monitor.config import DEFAULT_CONFIG_TEXT, Config, load_config, prepare_parent_dir
 from monitor.errors import ConfigError, MonitorError
 from monitor.pipeline import BATCH_SIZE
-from monitor.store import Store
+from monitor.store import Store, open_store
 
 if TYPE_CHECKING:
     from jobs.tasks import CollectOutcome
@@ -40,8 +40,6 @@ class _Context:
         return config
 
     def store(self, config: Config) -> Store:
-        from jobs.tasks import open_store
-
         return open_store(config)
 
     def chatty(self) -> bool:
@@ -134,10 +132,11 @@ def import_(
 ) -> None:
     """Import JSON Lines or CSV files of canonical post records."""
     from monitor.pipeline import import_files
+    from monitor.scoring import active_scorer
 
     config = obj.config
     with obj.store(config) as store:
-        result = import_files(store, files, platform, tags, config.labels.threshold, batch_size)
+        result = import_files(store, files, active_scorer(config), platform, tags, batch_size)
     for rejection in result.rejections[:SHOWN_REJECTIONS]:
         click.echo(f"rejected {rejection.where}: {rejection.reason}", err=True)
     if result.rejected > SHOWN_REJECTIONS:
@@ -151,12 +150,15 @@ def import_(
 @cli.command()
 @pass_context
 def rescore(obj: _Context) -> None:
-    """Re-score posts that another scorer version scored."""
+    """Re-score posts that another scorer version scored (after a change of scorer, lexicon,
+    languages or threshold)."""
     from monitor.pipeline import rescore as rescore_posts
+    from monitor.scoring import active_scorer
 
     config = obj.config
+    scorer = active_scorer(config)
     with obj.store(config) as store:
-        click.echo(f"{rescore_posts(store)} posts re-scored")
+        click.echo(f"{rescore_posts(store, scorer)} posts re-scored with {scorer.version}")
 
 
 def _print_collect(outcome: CollectOutcome) -> None:
@@ -261,19 +263,23 @@ def _describe(config: Config, job: str) -> str:
 def status(obj: _Context, as_json: bool) -> None:
     """Collection health per source and tag, and the next scheduled runs."""
     from jobs.scheduler import next_runs
-    from monitor.health import collection_health
+    from monitor.health import collection_health, scoring_state
+    from monitor.scoring import active_scorer
 
     config = obj.config
     with obj.store(config) as store:
         health = collection_health(store, config)
+        scoring = scoring_state(store, active_scorer(config))
     runs = {name: when.isoformat(timespec="seconds") for name, when in next_runs(config).items()}
     if as_json:
-        click.echo(
-            json.dumps(
-                {"sources": [h.as_dict() for h in health], "next_runs": runs}, indent=2, default=str
-            )
-        )
+        state = {"sources": [h.as_dict() for h in health], "scoring": scoring, "next_runs": runs}
+        click.echo(json.dumps(state, indent=2, default=str))
         return
+    click.echo(
+        f"scoring: {scoring['version']} (reads {', '.join(scoring['languages'])}); "
+        f"{scoring['posts']} posts, {scoring['posts_with_stale_score']} with a stale score"
+        + (" (run 'monitor rescore')" if scoring["posts_with_stale_score"] else "")
+    )
     click.echo(f"{'source':<9} {'tag':<20} {'state':<9} {'last success':<21} {'24h':>5}  note")
     for h in health:
         click.echo(
@@ -336,10 +342,10 @@ def _local_date(value: datetime | None, default: date) -> date:
 )
 @click.option(
     "--by",
-    type=click.Choice(["tag", "platform"]),
+    type=click.Choice(["tag", "platform", "language"]),
     default="tag",
     show_default=True,
-    help="One series or panel per tag, or per platform (for one tag).",
+    help="One series or panel per tag, or per platform or detected language (for one tag).",
 )
 @click.option(
     "--kind",
@@ -383,10 +389,8 @@ def plot(
     if out.suffix.lower() not in (".png", ".svg"):
         raise click.BadParameter("the file must end in .png or .svg", param_hint="--out")
     tags = tuple(fold_tag(t) for t in tags) or config.tags
-    if by == "platform" and len(tags) != 1:
-        raise click.BadParameter(
-            "--by platform compares platforms for one --tag", param_hint="--by"
-        )
+    if by != "tag" and len(tags) != 1:
+        raise click.BadParameter(f"--by {by} compares {by}s for one --tag", param_hint="--by")
     end = _local_date(until, datetime.now(config.zone).date())
     start = _local_date(since, end - timedelta(days=13))
     platforms = [platform.lower()] if platform else None
@@ -397,9 +401,8 @@ def plot(
             start,
             end,
             config.timezone,
-            config.labels.threshold,
             freq,
-            by_platform=by == "platform",
+            by=None if by == "tag" else by,
             platforms=platforms,
         )
         gaps = gaps_between(store, config, start, end, platforms)
@@ -424,7 +427,6 @@ def plot(
 @pass_context
 def search(obj: _Context, query: str, tag: str | None, since: datetime | None, limit: int) -> None:
     """Full-text search of stored posts (SQLite FTS5 syntax: words, "phrases", OR, NOT, pre*)."""
-    from monitor.sentiment import label_for
     from monitor.text import fold_tag
 
     config = obj.config
@@ -434,11 +436,14 @@ def search(obj: _Context, query: str, tag: str | None, since: datetime | None, l
     with obj.store(config) as store:
         rows = store.search(query, fold_tag(tag) if tag else None, since_ts, limit)
     for row in rows:
-        label = config.labels.display(label_for(row["compound"], config.labels.threshold))
+        if row["label"]:
+            score = f"{row['compound']:+.3f} {config.labels.display(row['label']):<10}"
+        else:
+            score = f"not scored ({row['language'] or '?'})".ljust(17)
         text = " ".join(row["text"].split())
         click.echo(
-            f"{row['created_at']}  {row['platform']:<8} {row['compound']:+.3f} "
-            f"{label:<10} {text[:120]}{'…' if len(text) > 120 else ''}"
+            f"{row['created_at']}  {row['platform']:<8} {score} "
+            f"{text[:120]}{'…' if len(text) > 120 else ''}"
         )
         if row["url"]:
             click.echo(f"{'':>31}{row['url']}")

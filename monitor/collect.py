@@ -19,10 +19,11 @@ from typing import Any
 
 from monitor.config import Config
 from monitor.errors import ConfigError
+from monitor.http import Http, SourceError
 from monitor.pipeline import IngestResult, ingest_batch
+from monitor.scoring import Scorer, active_scorer
 from monitor.sources import SOURCES, Source
 from monitor.sources.base import Page
-from monitor.sources.http import Http, SourceError
 from monitor.store import Cursor, Store
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def collect_tag(
     tag: str,
     max_pages: int,
     horizon: datetime,
-    threshold: float = 0.05,
+    scorer: Scorer,
     dry_run: bool = False,
     stop: threading.Event | None = None,
 ) -> TagResult:
@@ -138,7 +139,7 @@ def collect_tag(
             result.duplicate += len(page.posts) - len({p.key for p in page.posts} - set(known))
         else:
             cursor = Cursor(source.name, instance, tag, state)
-            stored: IngestResult = ingest_batch(store, page.posts, [cursor], threshold)
+            stored: IngestResult = ingest_batch(store, page.posts, scorer, [cursor])
             result.new += stored.new
             result.duplicate += stored.duplicate
         log.info(
@@ -178,6 +179,7 @@ def collect(
     tags = list(tags) if tags else list(config.tags)
     max_pages = max_pages or config.collect.max_pages
     horizon = datetime.now(UTC) - timedelta(days=config.collect.backfill_days)
+    scorer = active_scorer(config)
     own_http = http is None
     http = http or Http(stop=stop)
     results = []
@@ -213,8 +215,9 @@ def collect(
                                 tag,
                                 max_pages,
                                 horizon,
-                                config.labels.threshold,
+                                scorer,
                                 dry_run,
+                                stop,
                             )
                         )
             except SourceError as exc:

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from monitor.errors import ConfigError
+from monitor.scoring import SCORERS
 from monitor.sources import SOURCES
 from monitor.tables import check as _check
 from monitor.tables import parse_table
@@ -53,6 +54,20 @@ class Analysis:
     min_posts: int = field(default=10, metadata=_check(lambda v: v >= 1, "1 or more"))
     # Family-wise significance level for platform and tag comparisons (Bonferroni).
     alpha: float = field(default=0.05, metadata=_check(lambda v: 0 < v < 1, "between 0 and 1"))
+
+
+@dataclass(frozen=True)
+class Scoring:
+    # The scorer that labels posts (see "Scorers" in the README).
+    scorer: str = "vader"
+    # The languages VADER reads (ISO 639-1); posts in others are stored but not scored.
+    languages: tuple[str, ...] = field(
+        default=("en",),
+        metadata=_check(
+            lambda v: bool(v) and all(re.fullmatch(r"[a-z]{2,3}", c) for c in v),
+            "a list of ISO 639-1 codes such as ['en']",
+        ),
+    )
 
 
 _DURATION = re.compile(r"^(?:\d+[smhd])+$")
@@ -107,6 +122,9 @@ class Config:
     )
     analysis: Analysis = Analysis()
     schedule: Schedule = Schedule()
+    scoring: Scoring = Scoring()
+    # Word valences that replace or add to VADER's lexicon, -4 to 4 ("backfire" = -2.0).
+    lexicon: dict[str, float] = field(default_factory=dict)
     # The file this came from (None: built-in defaults), for messages and relative paths.
     path: Path | None = field(default=None, metadata={"internal": True})
 
@@ -123,7 +141,7 @@ class Config:
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, Labels | Collect | Analysis | Schedule):
+            if isinstance(value, Labels | Collect | Analysis | Schedule | Scoring):
                 value = asdict(value)
             elif f.name == "sources":
                 value = {name: asdict(settings) for name, settings in value.items()}
@@ -169,8 +187,27 @@ def _validate(config: Config, file: str) -> Config:
             if isinstance(table, cls.Settings)
             else parse_table(table, cls.Settings, file, f"sources.{name}.")
         )
+    if config.scoring.scorer not in SCORERS:
+        raise ConfigError(
+            f"{file}: scoring.scorer: expected one of: {', '.join(SCORERS)}, "
+            f"got {config.scoring.scorer!r}"
+        )
     tags = tuple(dict.fromkeys(fold_tag(t) for t in config.tags))
-    return replace(config, tags=tags, sources=sources)
+    return replace(config, tags=tags, sources=sources, lexicon=_lexicon(config.lexicon, file))
+
+
+def _lexicon(table: dict[str, Any], file: str) -> dict[str, float]:
+    """[lexicon] word = valence: VADER looks words up lowercased, so a word with capitals or
+    spaces would never match; say so rather than ignore it."""
+    words = {}
+    for word, value in table.items():
+        where = f"{file}: lexicon.{word}"
+        if not word or word != word.lower() or any(c.isspace() for c in word):
+            raise ConfigError(f"{where}: expected a lowercase word without spaces")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not -4 <= value <= 4:
+            raise ConfigError(f"{where}: expected a number from -4 to 4, got {value!r}")
+        words[word] = float(value)
+    return words
 
 
 def _resolve(config: Config, base: Path) -> Config:
@@ -242,6 +279,19 @@ threshold = 0.05
 negative = "skeptical"
 neutral = "neutral"
 positive = "supportive"
+
+[scoring]
+# The scorer that labels posts: "vader" (stock VADER, English tone).
+scorer = "vader"
+# Languages VADER reads; posts detected in other languages are stored, counted in volume and
+# searchable, but not scored ("not scored (language)", never neutral).
+languages = ["en"]
+
+[lexicon]
+# Domain words: VADER valences from -4 (most negative) to 4, replacing or adding to its
+# lexicon, for example:
+# backfire = -2.0
+# peace = 0.0
 
 [collect]
 # Without a cursor, a first collect reaches back this many days...

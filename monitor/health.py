@@ -12,6 +12,7 @@ from typing import Any
 
 from monitor.analysis import Gap, collection_gaps
 from monitor.config import Config, parse_duration
+from monitor.scoring import Scorer
 from monitor.store import Store
 from monitor.text import format_timestamp
 from monitor.trends import day_span
@@ -111,3 +112,15 @@ def gaps_between(
         for g in gaps
         if g.end > lo and g.start < hi and (not sources or g.source in sources)
     ]
+
+
+def scoring_state(store: Store, scorer: Scorer) -> dict[str, Any]:
+    """The active scorer and how many stored posts another version scored (stale: the
+    scorer, its lexicon, languages or threshold changed since; ``monitor rescore`` fixes)."""
+    return {
+        "scorer": scorer.name,
+        "version": scorer.version,
+        "languages": list(scorer.languages),
+        "posts": store.count_posts(),
+        "posts_with_stale_score": store.count_stale(scorer.version),
+    }

@@ -58,13 +58,16 @@ class Post:
 
 @dataclass(frozen=True, slots=True)
 class Score:
-    """VADER's four numbers for one text, plus the label the configured threshold gives."""
+    """What a scorer says of one text: its detected language and, when the scorer reads that
+    language, the label and VADER-style numbers (compound -1..1, pos, neu, neg). A text in a
+    language the scorer does not read has no label and no numbers: not scored, not neutral."""
 
-    compound: float
-    pos: float
-    neu: float
-    neg: float
-    label: str
+    language: str
+    label: str | None = None
+    compound: float | None = None
+    pos: float | None = None
+    neu: float | None = None
+    neg: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,14 +15,8 @@ from pathlib import Path
 from monitor.errors import MonitorError
 from monitor.files import read_posts
 from monitor.models import Post, Rejection, Score, ScoredPost
-from monitor.sentiment import (
-    Numbers,
-    Scorer,
-    label_for,
-    score_numbers,
-    scorer_version,
-    spare_cores,
-)
+from monitor.scoring import Scorer
+from monitor.scoring.pool import ScoringPool, spare_cores
 from monitor.store import Cursor, Store
 from monitor.text import fold_tag, hashtags, text_key
 
@@ -40,7 +34,7 @@ class IngestResult:
     new: int = 0
     duplicate: int = 0
     rejected: int = 0
-    scored: int = 0  # texts VADER actually ran on (repeats reuse a stored score)
+    scored: int = 0  # texts the scorer actually ran on (repeats reuse a stored score)
     rejections: list[Rejection] = field(default_factory=list)
 
     def reject(self, rejection: Rejection) -> None:
@@ -82,7 +76,7 @@ class _Prepared:
     seen: list[tuple[int, Post]]
     keys: list[str]
     scores: dict[str, Score]
-    to_score: dict[str, str]  # text key → text, for VADER
+    to_score: dict[str, str]  # text key → text, for the scorer
     waiting: set[str]  # keys the batch before this one is still scoring
 
 
@@ -90,7 +84,6 @@ def _prepare(
     store: Store,
     posts: Sequence[Post],
     version: str,
-    threshold: float,
     in_flight: set[str] = frozenset(),
 ) -> _Prepared:
     merged: dict[tuple[str, str], Post] = {}
@@ -103,10 +96,7 @@ def _prepare(
     fresh = [p for k, p in merged.items() if k not in existing]
     seen = [(existing[k], p) for k, p in merged.items() if k in existing]
     keys = [text_key(p.text) for p in fresh]
-    scores = {
-        k: Score(*v, label=label_for(v[0], threshold))
-        for k, v in store.known_scores(set(keys) - in_flight, version).items()
-    }
+    scores = store.known_scores(set(keys) - in_flight, version)
     waiting = {k for k in keys if k in in_flight and k not in scores}
     to_score = {
         k: p.text for k, p in zip(keys, fresh, strict=True) if k not in scores and k not in waiting
@@ -117,16 +107,12 @@ def _prepare(
 def _commit(
     store: Store,
     batch: _Prepared,
-    numbers: list[Numbers],
+    scored: list[Score],
     cursors: Sequence[Cursor],
     version: str,
-    threshold: float,
     recent: dict[str, Score],
 ) -> IngestResult:
-    new_scores = {
-        k: Score(*n, label=label_for(n[0], threshold))
-        for k, n in zip(batch.to_score, numbers, strict=True)
-    }
+    new_scores = dict(zip(batch.to_score, scored, strict=True))
     batch.scores.update(new_scores)
     batch.scores.update({k: recent[k] for k in batch.waiting})
     recent.clear()
@@ -141,46 +127,47 @@ def _commit(
 def ingest_batch(
     store: Store,
     posts: Sequence[Post],
+    scorer: Scorer,
     cursors: Sequence[Cursor] = (),
-    threshold: float = 0.05,
 ) -> IngestResult:
     """Store one batch of posts and the cursors that cover them, in one transaction.
 
     Posts already stored gain any new tags and fresh engagement counts but are not scored
     again; each distinct text is scored once, reusing scores already in the database."""
-    version = scorer_version()
-    batch = _prepare(store, posts, version, threshold)
-    numbers = score_numbers(list(batch.to_score.values()))
-    return _commit(store, batch, numbers, cursors, version, threshold, {})
+    version = scorer.version
+    batch = _prepare(store, posts, version)
+    scored = scorer.score(list(batch.to_score.values()))
+    return _commit(store, batch, scored, cursors, version, {})
 
 
 def ingest(
     store: Store,
     items: Iterable[Post | Rejection],
-    threshold: float = 0.05,
+    scorer: Scorer,
     batch_size: int = BATCH_SIZE,
-    scorer: Scorer | None = None,
+    pool: ScoringPool | None = None,
 ) -> IngestResult:
     """Ingest a stream of Posts (and Rejections, which are counted and reported).
 
     One batch is in flight at a time: while the scorer (a process pool, once the input is
     large) scores batch k, this process reads batch k+1 and stores batch k-1. A text that the
     batch in flight is already scoring is not scored again."""
-    version, result = scorer_version(), IngestResult()
+    version, result = scorer.version, IngestResult()
     recent: dict[str, Score] = {}  # the last stored batch's new scores
-    pending: tuple[_Prepared, Callable[[], list[Numbers]]] | None = None
+    pending: tuple[_Prepared, Callable[[], list[Score]]] | None = None
     # This process parses and stores about as fast as one core allows, so the other cores
     # score: on two cores, one worker imports 6% faster than two (three busy processes).
-    with Scorer(spare_cores()) if scorer is None else nullcontext(scorer) as active:
+    own = ScoringPool(scorer, spare_cores()) if pool is None else nullcontext(pool)
+    with own as active:
         for posts in _batches(items, batch_size, result):
             in_flight = set(pending[0].to_score) if pending else set()
-            batch = _prepare(store, posts, version, threshold, in_flight)
+            batch = _prepare(store, posts, version, in_flight)
             wait = active.submit(list(batch.to_score.values()))
             if pending:
-                result.add(_commit(store, pending[0], pending[1](), (), version, threshold, recent))
+                result.add(_commit(store, pending[0], pending[1](), (), version, recent))
             pending = (batch, wait)
         if pending:
-            result.add(_commit(store, pending[0], pending[1](), (), version, threshold, recent))
+            result.add(_commit(store, pending[0], pending[1](), (), version, recent))
     return result
 
 
@@ -204,9 +191,9 @@ def _batches(
 def import_files(
     store: Store,
     paths: Sequence[Path],
+    scorer: Scorer,
     platform: str | None = None,
     tags: Sequence[str] = (),
-    threshold: float = 0.05,
     batch_size: int = BATCH_SIZE,
 ) -> IngestResult:
     """Import JSON Lines / CSV files of canonical records; the run is logged in the store."""
@@ -214,7 +201,7 @@ def import_files(
     result = IngestResult()
     try:
         for path in paths:
-            result.add(ingest(store, read_posts(path, platform, tags), threshold, batch_size))
+            result.add(ingest(store, read_posts(path, platform, tags), scorer, batch_size))
     except BaseException as exc:
         with suppress(MonitorError):  # a full disk may refuse this too; the error says why
             store.finish_run(run_id, "error", result.counts(), f"{type(exc).__name__}: {exc}")
@@ -223,23 +210,42 @@ def import_files(
     return result
 
 
-def rescore(store: Store, batch_size: int = 5000, scorer: Scorer | None = None) -> int:
-    """Re-score every post a different scorer version scored; returns posts updated. Each
-    distinct text is scored once and its score set on every post that has it."""
-    version, updated, after = scorer_version(), 0, 0
-    pending: tuple[list[str], Callable[[], list[Numbers]]] | None = None
-    with Scorer() if scorer is None else nullcontext(scorer) as active:
+def rescore(
+    store: Store, scorer: Scorer, batch_size: int = 5000, pool: ScoringPool | None = None
+) -> int:
+    """Re-score every post another scorer version scored; returns posts updated. Each
+    distinct text is scored once (or found among the scores this version already gave) and
+    its score set on every post that has it."""
+    version, updated, after = scorer.version, 0, 0
+    pending: tuple[list[str], Callable[[], list[Score]]] | None = None
+    with ScoringPool(scorer) if pool is None else nullcontext(pool) as active:
         while True:
             rows = store.stale_texts(version, after, batch_size)
             if rows:
                 after = rows[-1][0]
                 texts = {key: text for _, key, text in rows}
-                submitted = (list(texts), active.submit(list(texts.values())))
+                known = store.known_scores(texts, version)
+                missing = [key for key in texts if key not in known]
+                wait = active.submit([texts[key] for key in missing])
+                submitted = (list(texts), _merged(list(texts), known, missing, wait))
             if pending:
-                keys, wait = pending
-                updated += store.update_scores(
-                    version, [(k, *n) for k, n in zip(keys, wait(), strict=True)]
-                )
+                keys, scores = pending
+                updated += store.update_scores(version, list(zip(keys, scores(), strict=True)))
             if not rows:
                 return updated
             pending = submitted
+
+
+def _merged(
+    keys: list[str],
+    known: dict[str, Score],
+    missing: list[str],
+    wait: Callable[[], list[Score]],
+) -> Callable[[], list[Score]]:
+    """A waiter for the scores of ``keys``: those found, and those being scored."""
+
+    def scores() -> list[Score]:
+        found = {**known, **dict(zip(missing, wait(), strict=True))}
+        return [found[key] for key in keys]
+
+    return scores

@@ -20,7 +20,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from monitor import __version__, analysis, charts, trends
 from monitor.config import Config
 from monitor.health import collection_health, gaps_between
-from monitor.sentiment import scorer_version
+from monitor.scoring import Scorer, active_scorer
+from monitor.scoring.vader import STOCK_AGREEMENT
 from monitor.store import Store
 
 HEADLINE_BASELINE_DAYS = 7
@@ -76,7 +77,8 @@ class TagSummary:
 
     tag: str
     n: int
-    too_small: bool  # fewer posts than [analysis] min_posts: no shares shown
+    n_scored: int  # the posts the shares rest on (the rest: languages the scorer does not read)
+    too_small: bool  # fewer scored posts than [analysis] min_posts: no shares shown
     baseline_mean: float
     change: float | None  # relative to the baseline mean; None when the baseline is 0
     shares: dict[str, tuple[float, float, float]]  # label → (share, lo, hi)
@@ -88,6 +90,7 @@ class TagSummary:
     split_chart: str
     platform_chart: str | None
     platform_rows: pd.DataFrame  # the window by platform, platforms with posts only
+    languages: list[dict[str, Any]]  # the day's posts per detected language
 
 
 def default_report_day(config: Config) -> date:
@@ -102,6 +105,7 @@ def _summary(
     day: date,
     frame: pd.DataFrame,
     by_platform: pd.DataFrame,
+    languages: pd.DataFrame,
 ) -> TagSummary:
     rules, display = config.analysis, _display(config)
     rows = frame[frame["tag"] == tag].set_index("period")
@@ -114,18 +118,19 @@ def _summary(
     ]
     mean = float(baseline.mean()) if len(baseline) else 0.0
     start_ts, end_ts = astuple(trends.day_span(day, day, config.timezone))
-    threshold = config.labels.threshold
     tag_rows = by_platform[by_platform["tag"] == tag]
     active = tag_rows.groupby("platform")["n"].sum()
     tag_rows = tag_rows[tag_rows["platform"].isin(active[active > 0].index)]
     day_rows = tag_rows[tag_rows["period"] == pd.Timestamp(day)]
     platforms = day_rows[day_rows["n"] > 0].to_dict("records")
     for row in platforms:
-        row["too_small"] = row["n"] < rules.min_posts
+        row["too_small"] = row["n_scored"] < rules.min_posts
+    tag_languages = languages[(languages["tag"] == tag) & (languages["n"] > 0)]
     return TagSummary(
         tag=tag,
         n=int(today["n"]),
-        too_small=bool(today["n"] < rules.min_posts),
+        n_scored=int(today["n_scored"]),
+        too_small=bool(today["n_scored"] < rules.min_posts),
         baseline_mean=mean,
         change=(today["n"] - mean) / mean if mean else None,
         shares={
@@ -139,11 +144,14 @@ def _summary(
         differences_window=[
             d.describe(display) for d in analysis.compare_groups(tag_rows, "platform", rules)
         ],
-        most_negative=store.top_posts(tag, start_ts, end_ts, "negative", threshold, TOP_POSTS),
-        most_positive=store.top_posts(tag, start_ts, end_ts, "positive", threshold, TOP_POSTS),
+        most_negative=store.top_posts(tag, start_ts, end_ts, "negative", TOP_POSTS),
+        most_positive=store.top_posts(tag, start_ts, end_ts, "positive", TOP_POSTS),
         split_chart=f"split-{tag}.png",
         platform_chart=f"platforms-{tag}.png" if len(active[active > 0]) > 1 else None,
         platform_rows=tag_rows,
+        languages=tag_languages.sort_values(["n", "language"], ascending=[False, True]).to_dict(
+            "records"
+        ),
     )
 
 
@@ -160,10 +168,10 @@ def _alerts(
 ) -> tuple[list[AlertView], list[str]]:
     """Alerts on the report day (daily and hourly), each with the posts behind it, and the
     daily alerts earlier in the window as sentences."""
-    rules, threshold, tz = config.analysis, config.labels.threshold, config.timezone
+    rules, tz = config.analysis, config.timezone
     daily = analysis.volume_spikes(frame, rules) + analysis.share_shifts(frame, rules)
     hourly_frame = trends.series(
-        store, config.tags, day - timedelta(days=rules.baseline_days), day, tz, threshold, freq="H"
+        store, config.tags, day - timedelta(days=rules.baseline_days), day, tz, freq="H"
     )
     hourly = [a for a in analysis.volume_spikes(hourly_frame, rules) if a.period.date() == day]
     today, earlier = [], []
@@ -182,7 +190,7 @@ def _alerts(
                 by = alert.label
             else:  # a label's share fell: show what the day leaned towards instead
                 by = "positive" if alert.label == "negative" else "negative"
-            posts = store.top_posts(alert.tag, lo, lo + hours * 3600, by, threshold, TOP_POSTS)
+            posts = store.top_posts(alert.tag, lo, lo + hours * 3600, by, TOP_POSTS)
             today.append(AlertView(text, alert.kind, posts))
         elif alert.period.date() >= start and alert not in hourly:
             earlier.append(alert)
@@ -234,10 +242,8 @@ def write_report(
     rules = config.analysis
     # The headline and the alerts compare with the days before: fetch those too.
     fetch_start = start - timedelta(days=max(HEADLINE_BASELINE_DAYS, rules.baseline_days))
-    tags, tz, threshold = config.tags, config.timezone, config.labels.threshold
-    full, full_by_platform = trends.series_by_tag_and_platform(
-        store, tags, fetch_start, day, tz, threshold
-    )
+    tags, tz, scorer = config.tags, config.timezone, active_scorer(config)
+    full, full_by_platform = trends.series_by_tag_and_platform(store, tags, fetch_start, day, tz)
     frame = full[full["period"] >= pd.Timestamp(start)].reset_index(drop=True)
     by_platform = full_by_platform[full_by_platform["period"] >= pd.Timestamp(start)]
     by_platform = by_platform.reset_index(drop=True)
@@ -246,7 +252,8 @@ def write_report(
 
     out = config.reports_dir / day.isoformat()
     out.mkdir(parents=True, exist_ok=True)
-    summaries = [_summary(store, config, tag, day, full, by_platform) for tag in tags]
+    languages = trends.series(store, tags, day, day, tz, by="language")
+    summaries = [_summary(store, config, tag, day, full, by_platform, languages) for tag in tags]
     figures = {
         s.split_chart: charts.split_chart(frame, s.tag, config.labels, rules.min_posts, gaps, tz)
         for s in summaries
@@ -281,13 +288,25 @@ def write_report(
         "timezone": tz,
         "generated_at": generated_at,
         "monitor_version": __version__,
-        "scorer_version": scorer_version(),
+        "scorer": scorer.name,
+        "scorer_version": scorer.version,
+        "scorer_languages": list(scorer.languages),
+        # Every version that scored the posts in this report's range (the active one, and any
+        # stale ones that 'monitor rescore' would update).
+        "scorer_versions_in_range": store.scorer_versions(
+            tags, *astuple(trends.day_span(start, day, tz))
+        ),
         "database": str(store.path),
         "banner": banner,
         "counts": {
             "posts_in_database": store.count_posts(),
             "posts_in_range": {tag: int(frame.loc[frame["tag"] == tag, "n"].sum()) for tag in tags},
+            "posts_scored_in_range": {
+                tag: int(frame.loc[frame["tag"] == tag, "n_scored"].sum()) for tag in tags
+            },
             "posts_on_day": {s.tag: s.n for s in summaries},
+            "posts_scored_on_day": {s.tag: s.n_scored for s in summaries},
+            "posts_with_stale_score": store.count_stale(scorer.version),
             "daily_csv_rows": len(frame),
             "daily_by_platform_csv_rows": len(by_platform),
             "alerts_on_day": len(alerts),
@@ -316,7 +335,7 @@ def write_report(
         "banner": banner,
         "manifest": manifest,
         "generated_at": generated_at,
-        "threshold": threshold,
+        "method": method(scorer, frame, manifest),
         "timezone": tz,
         "rules": rules,
         "alerts": alerts,
@@ -329,6 +348,21 @@ def write_report(
     (out / "report.md").write_text(env.get_template("report.md").render(context))
     write_index(config.reports_dir, banner)
     return out / "index.html"
+
+
+def method(scorer: Scorer, frame: pd.DataFrame, manifest: dict[str, Any]) -> dict[str, Any]:
+    """What the report's "How to read the numbers" says of the labels: the scorer, what it
+    reads, how much of the window it scored, stale scores, and how far to trust it."""
+    n, scored = int(frame["n"].sum()), int(frame["n_scored"].sum())
+    return {
+        "scorer": scorer,
+        "languages": ", ".join(scorer.languages),
+        "n": n,
+        "n_scored": scored,
+        "share_scored": scored / n if n else float("nan"),
+        "stale": manifest["counts"]["posts_with_stale_score"],
+        "agreement": STOCK_AGREEMENT if scorer.name == "vader" else None,
+    }
 
 
 def write_index(reports_dir: Path, banner: str | None = None) -> Path:

@@ -14,7 +14,7 @@ import sqlite3
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,8 +22,9 @@ from typing import Any
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from monitor.config import Config, prepare_parent_dir
 from monitor.errors import MonitorError
-from monitor.models import Post, ScoredPost
+from monitor.models import Post, Score, ScoredPost
 from monitor.text import format_timestamp
 
 migrations = Migrations("monitor")
@@ -134,6 +135,84 @@ def m004_trend_covering_index(db: Database) -> None:
         db.execute(statement)
 
 
+@migrations()
+def m005_languages_labels_and_scores(db: Database) -> None:
+    """Scorers: each post gets its detected language and the label its scorer gave it (NULL
+    for a post in a language the scorer does not read: not scored, never neutral), so the
+    numbers may be NULL too; ``scores`` keeps one score per distinct text and scorer version,
+    found by key, so looking a text up does not read every post that has it.
+
+    SQLite cannot drop NOT NULL in place: posts is rebuilt with the same rowids (the full-text
+    index, tags and raw payloads keep pointing at them). Posts scored before keep their
+    numbers, labelled with the default threshold, and their old scorer version, so they count
+    as stale until ``monitor rescore``."""
+    db.executescript(
+        """
+        CREATE TABLE posts_new (
+            post_id INTEGER PRIMARY KEY,
+            platform TEXT NOT NULL,
+            id TEXT NOT NULL,
+            created_at TEXT NOT NULL,        -- UTC, 'YYYY-MM-DDTHH:MM:SSZ'
+            created_ts INTEGER NOT NULL,     -- the same instant, Unix seconds
+            text TEXT NOT NULL,
+            author TEXT,
+            url TEXT,
+            lang TEXT,                       -- the language the platform declared, if any
+            metrics TEXT,                    -- engagement counts, JSON
+            text_key TEXT NOT NULL,          -- posts with equal keys share one score
+            language TEXT,                   -- detected from the text (ISO 639-1, 'und')
+            label TEXT,                      -- negative/neutral/positive; NULL: not scored
+            compound REAL,
+            pos REAL,
+            neu REAL,
+            neg REAL,
+            scorer_version TEXT NOT NULL,
+            collected_at TEXT NOT NULL
+        );
+        INSERT INTO posts_new SELECT post_id, platform, id, created_at, created_ts, text, author,
+            url, lang, metrics, text_key, NULL,
+            CASE WHEN compound <= -0.05 THEN 'negative' WHEN compound >= 0.05 THEN 'positive'
+                 ELSE 'neutral' END,
+            compound, pos, neu, neg, scorer_version, collected_at
+        FROM posts;
+        DROP TABLE posts;
+        ALTER TABLE posts_new RENAME TO posts;
+        CREATE UNIQUE INDEX posts_platform_id ON posts (platform, id);
+        CREATE INDEX posts_text_key ON posts (text_key);
+        CREATE INDEX posts_created_ts ON posts (created_ts);
+        CREATE TRIGGER posts_ad AFTER DELETE ON posts BEGIN
+            INSERT INTO posts_fts (posts_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+        END;
+        CREATE TRIGGER posts_au AFTER UPDATE OF text ON posts BEGIN
+            INSERT INTO posts_fts (posts_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+            INSERT INTO posts_fts (rowid, text) VALUES (new.rowid, new.text);
+        END;
+
+        ALTER TABLE post_tags ADD COLUMN label TEXT;
+        UPDATE post_tags
+        SET label = (SELECT label FROM posts p WHERE p.post_id = post_tags.post_id);
+        DROP INDEX post_tags_trend;
+        CREATE INDEX post_tags_trend ON post_tags (tag, created_ts, platform, label, compound);
+        CREATE TRIGGER posts_score_to_tags AFTER UPDATE OF label, compound ON posts BEGIN
+            UPDATE post_tags SET label = new.label, compound = new.compound
+            WHERE post_id = new.post_id;
+        END;
+
+        CREATE TABLE scores (
+            text_key TEXT NOT NULL,
+            scorer_version TEXT NOT NULL,
+            language TEXT NOT NULL,
+            label TEXT,
+            compound REAL,
+            pos REAL,
+            neu REAL,
+            neg REAL,
+            PRIMARY KEY (text_key, scorer_version)
+        ) WITHOUT ROWID;
+        """
+    )
+
+
 def _now() -> str:
     return format_timestamp(datetime.now(UTC))
 
@@ -219,14 +298,22 @@ class Store:
         database at once, one migrates and the others then find nothing pending."""
         if not migrations.pending(self.db):
             return
+        # A table rebuild drops the parent of foreign keys for a moment: SQLite's procedure is
+        # keys off (outside the transaction), rebuild, check every key, commit, keys on.
+        self.db.execute("PRAGMA foreign_keys = OFF")
         self.db.execute("BEGIN IMMEDIATE")
         try:
             migrations.apply(self.db)  # each migration runs in a savepoint of this transaction
+            broken = self.db.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise MonitorError(f"{self.path}: migration broke foreign keys: {broken[:3]}")
             self.db.execute("COMMIT")
         except BaseException:
             if self.db.conn.in_transaction:
                 self.db.execute("ROLLBACK")
             raise
+        finally:
+            self.db.execute("PRAGMA foreign_keys = ON")
 
     def __enter__(self) -> Store:
         return self
@@ -260,20 +347,26 @@ class Store:
                     found[(platform, row[1])] = row[0]
         return found
 
-    def known_scores(
-        self, text_keys: Iterable[str], version: str
-    ) -> dict[str, tuple[float, float, float, float]]:
-        """Scores already stored for these text keys by this scorer version."""
+    def known_scores(self, text_keys: Iterable[str], version: str) -> dict[str, Score]:
+        """Scores already stored for these text keys by this scorer version (one primary-key
+        look-up each, however many posts share a text)."""
         found = {}
         for chunk in _chunks(list(text_keys), 500):
             marks = ",".join("?" * len(chunk))
             for row in self.db.execute(
-                f"SELECT text_key, compound, pos, neu, neg FROM posts "
-                f"WHERE scorer_version = ? AND text_key IN ({marks}) GROUP BY text_key",
+                f"SELECT text_key, language, label, compound, pos, neu, neg FROM scores "
+                f"WHERE scorer_version = ? AND text_key IN ({marks})",
                 [version, *chunk],
             ):
-                found[row[0]] = tuple(row[1:])
+                found[row[0]] = Score(*row[1:])
         return found
+
+    def _remember_scores(self, version: str, scores: Iterable[tuple[str, Score]]) -> None:
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO scores (text_key, scorer_version, language, label, compound,"
+            " pos, neu, neg) VALUES (?,?,?,?,?,?,?,?)",
+            [(key, version, *astuple(score)) for key, score in scores],
+        )
 
     @_writes
     def write_batch(
@@ -289,6 +382,7 @@ class Store:
         the meantime counts as already present."""
         collected_at = _now()
         with self.db.atomic():
+            self._remember_scores(scorer_version, ((i.text_key, i.score) for i in new))
             stored = self._insert_posts(new, scorer_version, collected_at)
             posts = {item.post.key: item.post for item in new}
             stored_meanwhile = self.existing_ids(posts.keys() - stored)  # by another process
@@ -297,11 +391,11 @@ class Store:
                 self.db.execute(
                     "INSERT INTO posts_fts (rowid, text) SELECT post_id, text FROM posts"
                     " WHERE post_id >= ?",
-                    (min(post_id for post_id, _ in stored.values()),),
+                    (min(post_id for post_id, _, _ in stored.values()),),
                 )
             tags = [
-                (post_id, tag, int(posts[key].created_at.timestamp()), key[0], compound)
-                for key, (post_id, compound) in stored.items()
+                (post_id, tag, int(posts[key].created_at.timestamp()), key[0], label, compound)
+                for key, (post_id, label, compound) in stored.items()
                 for tag in posts[key].tags
             ]
             self.db.conn.executemany(
@@ -314,8 +408,9 @@ class Store:
             )
             for post_id, post in seen:  # known posts gain tags with their stored values
                 self.db.conn.executemany(
-                    "INSERT OR IGNORE INTO post_tags (post_id, tag, created_ts, platform, compound)"
-                    " SELECT post_id, ?, created_ts, platform, compound FROM posts"
+                    "INSERT OR IGNORE INTO post_tags"
+                    " (post_id, tag, created_ts, platform, label, compound)"
+                    " SELECT post_id, ?, created_ts, platform, label, compound FROM posts"
                     " WHERE post_id = ?",
                     [(tag, post_id) for tag in post.tags],
                 )
@@ -325,8 +420,8 @@ class Store:
                         (_json(post.metrics), post_id),
                     )
             self.db.conn.executemany(
-                "INSERT OR IGNORE INTO post_tags (post_id, tag, created_ts, platform, compound)"
-                " VALUES (?,?,?,?,?)",
+                "INSERT OR IGNORE INTO post_tags"
+                " (post_id, tag, created_ts, platform, label, compound) VALUES (?,?,?,?,?,?)",
                 tags,
             )
             for cursor in cursors:
@@ -340,16 +435,18 @@ class Store:
 
     def _insert_posts(
         self, new: Sequence[ScoredPost], scorer_version: str, collected_at: str
-    ) -> dict[tuple[str, str], tuple[int, float]]:
-        """Insert new posts in one statement; (post_id, compound) of each one inserted. A post
-        another process stored in the meantime is left as it is and missing from the result.
+    ) -> dict[tuple[str, str], tuple[int, str | None, float | None]]:
+        """Insert new posts in one statement; (post_id, label, compound) of each one inserted.
+        A post another process stored in the meantime is left as it is and missing from the
+        result.
 
         In a write transaction rowids are handed out one above the largest, so the rows this
         statement inserted are the last ``rowcount`` ids."""
         cursor = self.db.conn.executemany(
             "INSERT INTO posts (platform, id, created_at, created_ts, text, author, url, lang,"
-            " metrics, text_key, compound, pos, neu, neg, scorer_version, collected_at)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (platform, id) DO NOTHING",
+            " metrics, text_key, language, label, compound, pos, neu, neg, scorer_version,"
+            " collected_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT (platform, id) DO NOTHING",
             [
                 (
                     item.post.platform,
@@ -362,10 +459,7 @@ class Store:
                     item.post.lang,
                     _json(item.post.metrics),
                     item.text_key,
-                    item.score.compound,
-                    item.score.pos,
-                    item.score.neu,
-                    item.score.neg,
+                    *astuple(item.score),
                     scorer_version,
                     collected_at,
                 )
@@ -376,11 +470,11 @@ class Store:
             return {}
         last = self.db.execute("SELECT last_insert_rowid()").fetchone()[0]
         rows = self.db.execute(
-            "SELECT post_id, platform, id, compound FROM posts WHERE post_id > ?",
+            "SELECT post_id, platform, id, label, compound FROM posts WHERE post_id > ?",
             (last - cursor.rowcount,),
         )
         return {
-            (platform, ident): (post_id, compound) for post_id, platform, ident, compound in rows
+            (platform, ident): (post_id, label, c) for post_id, platform, ident, label, c in rows
         }
 
     def cursor(self, source: str, instance: str, tag: str) -> dict[str, Any] | None:
@@ -475,17 +569,22 @@ class Store:
         ).fetchall()
 
     @_writes
-    def update_scores(
-        self, version: str, scores: Iterable[tuple[str, float, float, float, float]]
-    ) -> int:
+    def update_scores(self, version: str, scores: Sequence[tuple[str, Score]]) -> int:
         """Set new scores on every stale post with each text key; returns posts updated."""
         with self.db.atomic():
+            self._remember_scores(version, scores)
             cursor = self.db.conn.executemany(
-                "UPDATE posts SET compound = ?, pos = ?, neu = ?, neg = ?, scorer_version = ?"
-                " WHERE text_key = ? AND scorer_version != ?",
-                [(c, p, n, g, version, key, version) for key, c, p, n, g in scores],
+                "UPDATE posts SET language = ?, label = ?, compound = ?, pos = ?, neu = ?,"
+                " neg = ?, scorer_version = ? WHERE text_key = ? AND scorer_version != ?",
+                [(*astuple(score), version, key, version) for key, score in scores],
             )
         return cursor.rowcount
+
+    def count_stale(self, version: str) -> int:
+        """Posts whose score another scorer version gave (``monitor rescore`` updates them)."""
+        return self.db.execute(
+            "SELECT count(*) FROM posts WHERE scorer_version != ?", (version,)
+        ).fetchone()[0]
 
     # --- reading -------------------------------------------------------------------------
 
@@ -493,21 +592,30 @@ class Store:
         self,
         buckets: Sequence[Bucket],
         tags: Sequence[str],
-        threshold: float,
-        by_platform: bool = False,
+        by: str | None = None,
         platforms: Sequence[str] | None = None,
     ) -> list[dict]:
-        """Per bucket and tag (and platform): n, label counts, and compound sums for the mean
-        and its spread. Buckets and tags with no posts are absent; the caller fills zeros."""
+        """Per bucket and tag (and ``by``: 'platform' or 'language'): n (every post), n_scored
+        (posts with a label), label counts, and compound sums over the scored posts for the
+        mean and its spread. Buckets and tags with no posts are absent; the caller fills
+        zeros. ``platforms`` limits the posts counted."""
         if not buckets or not tags:
             return []
-        platform = ", t.platform" if by_platform else ""
+        # post_tags carries platform, label and compound under a covering index; only the
+        # detected language needs the posts table.
+        group, join = {
+            None: ("", ""),
+            "platform": (", t.platform", ""),
+            "language": (
+                ", coalesce(p.language, 'unknown') AS language",
+                "JOIN posts p ON p.post_id = t.post_id",
+            ),
+        }[by]
         marks = ",".join("?" * len(tags))
         only = ""
         if platforms:
             only = f"AND t.platform IN ({','.join('?' * len(platforms))})"
         spans = json.dumps([[b.start_ts, b.end_ts] for b in buckets])
-        # post_tags carries platform and compound under a covering index: no posts look-up.
         return self._rows(
             f"""
             WITH b AS (
@@ -515,44 +623,46 @@ class Store:
                        json_extract(value, '$[1]') AS hi
                 FROM json_each(?)
             )
-            SELECT b.bucket, t.tag{platform},
+            SELECT b.bucket, t.tag{group},
                    count(*) AS n,
-                   sum(t.compound <= -?) AS n_negative,
-                   sum(t.compound >= ?) AS n_positive,
-                   sum(t.compound) AS sum_compound,
-                   sum(t.compound * t.compound) AS sum_compound_sq
+                   count(t.label) AS n_scored,
+                   total(t.label = 'negative') AS n_negative,
+                   total(t.label = 'positive') AS n_positive,
+                   total(t.compound) AS sum_compound,
+                   total(t.compound * t.compound) AS sum_compound_sq
             FROM b
             JOIN post_tags t ON t.tag IN ({marks}) AND t.created_ts >= b.bucket
                 AND t.created_ts < b.hi {only}
-            GROUP BY b.bucket, t.tag{platform}
+            {join}
+            GROUP BY b.bucket, t.tag{", " + by if by else ""}
             """,
-            [spans, threshold, threshold, *tags, *(platforms or [])],
+            [spans, *tags, *(platforms or [])],
         )
 
     def top_posts(
-        self, tag: str, start_ts: int, end_ts: int, by: str, threshold: float, limit: int = 3
+        self, tag: str, start_ts: int, end_ts: int, by: str, limit: int = 3
     ) -> list[dict]:
         """Up to ``limit`` posts of a tag in a time range: the most negative or most positive
-        of those carrying that label (``by`` 'negative' / 'positive'), or the most engaged
+        of those the scorer labelled so (``by`` 'negative' / 'positive'), or the most engaged
         (``by`` 'engagement': the sum of the platform's counts, likes, reposts, replies)."""
         engagement = (
             "(SELECT coalesce(sum(value), 0) FROM json_each(coalesce(p.metrics, '{}'))"
             " WHERE type IN ('integer', 'real'))"
         )
         where, order = {
-            "negative": ("p.compound <= -?", "p.compound ASC"),
-            "positive": ("p.compound >= ?", "p.compound DESC"),
-            "engagement": ("? IS NOT NULL", "engagement DESC"),
+            "negative": ("t.label = 'negative'", "p.compound ASC"),
+            "positive": ("t.label = 'positive'", "p.compound DESC"),
+            "engagement": ("1", "engagement DESC"),
         }[by]
         return self._rows(
             f"""
-            SELECT p.platform, p.id, p.created_at, p.text, p.author, p.url, p.compound,
-                   {engagement} AS engagement
+            SELECT p.platform, p.id, p.created_at, p.text, p.author, p.url, p.language,
+                   p.label, p.compound, {engagement} AS engagement
             FROM post_tags t JOIN posts p ON p.post_id = t.post_id
             WHERE t.tag = ? AND t.created_ts >= ? AND t.created_ts < ? AND {where}
             ORDER BY {order}, p.created_ts DESC LIMIT ?
             """,
-            [tag, start_ts, end_ts, threshold, limit],
+            [tag, start_ts, end_ts, limit],
         )
 
     def search(
@@ -569,7 +679,8 @@ class Store:
         try:
             return self._rows(
                 f"""
-                SELECT p.platform, p.id, p.created_at, p.author, p.url, p.text, p.compound
+                SELECT p.platform, p.id, p.created_at, p.author, p.url, p.text, p.language,
+                       p.label, p.compound
                 FROM posts_fts JOIN posts p ON p.post_id = posts_fts.rowid {joins}
                 WHERE {" AND ".join(where)}
                 ORDER BY p.created_ts DESC LIMIT ?
@@ -584,12 +695,27 @@ class Store:
     def count_posts(self) -> int:
         return self.db.execute("SELECT count(*) FROM posts").fetchone()[0]
 
-    def scorer_versions(self) -> dict[str, int]:
-        return dict(
-            self.db.execute(
-                "SELECT scorer_version, count(*) FROM posts GROUP BY scorer_version"
-            ).fetchall()
-        )
+    def scorer_versions(
+        self, tags: Sequence[str] = (), start_ts: int | None = None, end_ts: int | None = None
+    ) -> dict[str, int]:
+        """Posts per scorer version: all of them, or those of ``tags`` in a time range."""
+        if not tags:
+            sql, params = "SELECT scorer_version, count(*) FROM posts GROUP BY 1", []
+        else:
+            sql = (
+                "SELECT p.scorer_version, count(DISTINCT p.post_id) FROM post_tags t"
+                " JOIN posts p ON p.post_id = t.post_id"
+                f" WHERE t.tag IN ({','.join('?' * len(tags))})"
+                " AND t.created_ts >= ? AND t.created_ts < ? GROUP BY 1"
+            )
+            params = [*tags, start_ts, end_ts]
+        return dict(self.db.execute(sql, params).fetchall())
+
+
+def open_store(config: Config) -> Store:
+    """The config's database, its folder checked (or, for the default, created)."""
+    prepare_parent_dir(config.database, "database", config)
+    return Store(config.database)
 
 
 def _json(value: Any) -> str | None:

@@ -1,8 +1,10 @@
 """Trends as small pandas DataFrames, computed from SQL aggregates (never from every post).
 
-One row per period (a local day, or an hour, in the configured time zone) x tag (x platform):
-n, the count and share of each label with a 95% Wilson interval, and the mean compound with a
-95% interval. Periods with no posts are zero rows, not gaps, so a quiet day shows as quiet.
+One row per period (a local day, or an hour, in the configured time zone) x tag (x platform or
+language): n (every post), n_scored (the posts the scorer read and labelled), the count and
+share of each label among the scored posts with a 95% Wilson interval, and the mean compound
+with a 95% interval. Periods with no posts are zero rows, not gaps, so a quiet day shows as
+quiet.
 """
 
 from __future__ import annotations
@@ -69,22 +71,24 @@ def _period(start_ts: pd.Series, timezone: str, freq: str) -> pd.Series:
     return local.dt.normalize() if freq == "D" else local
 
 
-_SUMS = ["n", "n_negative", "n_positive", "sum_compound", "sum_compound_sq"]
+_SUMS = ["n", "n_scored", "n_negative", "n_positive", "sum_compound", "sum_compound_sq"]
+BY = (None, "platform", "language")
 
 
 def _filled(
     found: pd.DataFrame,
     spans: Sequence[Bucket],
     tags: Sequence[str],
-    platforms: Sequence[str] | None,
+    by: str | None,
+    groups: Sequence[str] | None,
 ) -> pd.DataFrame:
-    """Aggregate sums with a zero row for every bucket x tag (x platform) absent from SQL."""
+    """Aggregate sums with a zero row for every bucket x tag (x group) absent from SQL."""
     levels = [
         pd.Index([b.start_ts for b in spans], name="bucket"),
         pd.Index(list(tags), name="tag"),
     ]
-    if platforms is not None:
-        levels.append(pd.Index(list(platforms), name="platform"))
+    if by is not None:
+        levels.append(pd.Index(list(groups or []), name=by))
     keys = [level.name for level in levels]
     return (
         found.set_index(keys)[_SUMS]
@@ -97,17 +101,21 @@ def _sums(
     store: Store,
     spans: Sequence[Bucket],
     tags: Sequence[str],
-    threshold: float,
-    by_platform: bool,
+    by: str | None,
     platforms: Sequence[str] | None,
 ) -> pd.DataFrame:
-    rows = store.aggregate(spans, tags, threshold, by_platform, platforms)
-    extra = ["platform"] if by_platform else []
+    if by not in BY:
+        raise ValueError(f"by must be one of {BY}, got {by!r}")
+    rows = store.aggregate(spans, tags, by, platforms)
+    extra = [by] if by else []
     found = pd.DataFrame(rows, columns=["bucket", "tag", *extra, *_SUMS])
     found["bucket"] = found["bucket"].astype("int64")
-    if by_platform and platforms is None:
-        platforms = sorted(found["platform"].unique())
-    return _filled(found, spans, tags, platforms if by_platform else None)
+    groups = None
+    if by == "platform" and platforms is not None:
+        groups = list(platforms)
+    elif by is not None:
+        groups = sorted(found[by].unique())
+    return _filled(found, spans, tags, by, groups)
 
 
 def series(
@@ -116,16 +124,15 @@ def series(
     start: date,
     end: date,
     timezone: str = "UTC",
-    threshold: float = 0.05,
     freq: str = "D",
-    by_platform: bool = False,
+    by: str | None = None,
     platforms: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Per period and tag (and platform, with ``by_platform``): counts, shares with Wilson
-    intervals, mean compound with its interval. ``platforms`` limits the posts counted.
-    Periods with no posts are zero rows; the ``period`` column is local wall-clock time."""
+    """Per period and tag (and ``by``: "platform" or "language"): counts, shares of the scored
+    posts with Wilson intervals, mean compound with its interval. ``platforms`` limits the
+    posts counted. Periods with no posts are zero rows; ``period`` is local wall-clock time."""
     spans = buckets(start, end, timezone, freq)
-    sums = _sums(store, spans, tags, threshold, by_platform, platforms)
+    sums = _sums(store, spans, tags, by, platforms)
     return _finish(sums, tags, timezone, freq)
 
 
@@ -135,27 +142,30 @@ def series_by_tag_and_platform(
     start: date,
     end: date,
     timezone: str = "UTC",
-    threshold: float = 0.05,
     freq: str = "D",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``series`` by tag and by tag x platform from one scan of the posts: the tag rows are
     sums of the platform rows (every count and sum adds up)."""
     spans = buckets(start, end, timezone, freq)
-    per_platform = _sums(store, spans, tags, threshold, True, None)
+    per_platform = _sums(store, spans, tags, "platform", None)
     per_tag = _filled(
-        per_platform.groupby(["bucket", "tag"], as_index=False)[_SUMS].sum(), spans, tags, None
+        per_platform.groupby(["bucket", "tag"], as_index=False)[_SUMS].sum(),
+        spans,
+        tags,
+        None,
+        None,
     )
     return (_finish(per_tag, tags, timezone, freq), _finish(per_platform, tags, timezone, freq))
 
 
 def _finish(frame: pd.DataFrame, tags: Sequence[str], timezone: str, freq: str) -> pd.DataFrame:
     """Shares with Wilson intervals and the mean compound with its interval, from the sums."""
-    extra = ["platform"] if "platform" in frame else []
+    extra = [by for by in ("platform", "language") if by in frame]
     frame.insert(0, "period", _period(frame["bucket"], timezone, freq))
-    for column in ("n", "n_negative", "n_positive"):
+    for column in ("n", "n_scored", "n_negative", "n_positive"):
         frame[column] = frame[column].astype("int64")
-    frame["n_neutral"] = frame["n"] - frame["n_negative"] - frame["n_positive"]
-    n = frame["n"].to_numpy(dtype=float)
+    frame["n_neutral"] = frame["n_scored"] - frame["n_negative"] - frame["n_positive"]
+    n = frame["n_scored"].to_numpy(dtype=float)
     for label in LABELS:
         k = frame[f"n_{label}"].to_numpy(dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -169,7 +179,7 @@ def _finish(frame: pd.DataFrame, tags: Sequence[str], timezone: str, freq: str) 
     frame["mean_compound"] = mean
     frame["mean_compound_lo"] = np.where(n > 1, mean - half, np.nan)
     frame["mean_compound_hi"] = np.where(n > 1, mean + half, np.nan)
-    columns = ["period", "tag", *extra, "n", *(f"n_{label}" for label in LABELS)]
+    columns = ["period", "tag", *extra, "n", "n_scored", *(f"n_{label}" for label in LABELS)]
     for label in LABELS:
         columns += [f"share_{label}", f"share_{label}_lo", f"share_{label}_hi"]
     columns += ["mean_compound", "mean_compound_lo", "mean_compound_hi"]

@@ -13,7 +13,11 @@ from click.testing import CliRunner, Result
 
 from monitor.cli import cli
 from monitor.config import Config, load_config
+from monitor.scoring.vader import VaderScorer
 from monitor.store import Store
+
+# Stock VADER as the default config sets it up (English, threshold 0.05, no lexicon changes).
+VADER = VaderScorer()
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

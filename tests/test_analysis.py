@@ -17,13 +17,14 @@ from monitor.config import Analysis
 RULES = Analysis()
 
 
-def days(counts, negative=None, positive=None, tag="t", start="2025-11-01"):
+def days(counts, negative=None, positive=None, tag="t", start="2025-11-01", scored=None):
     n = len(counts)
     return pd.DataFrame(
         {
             "period": pd.date_range(start, periods=n, freq="D"),
             "tag": [tag] * n,
             "n": counts,
+            "n_scored": scored if scored is not None else counts,
             "n_negative": negative if negative is not None else [0] * n,
             "n_positive": positive if positive is not None else [0] * n,
         }
@@ -72,17 +73,21 @@ def test_share_shift_beyond_its_interval_and_not_within():
     assert (alert.label, alert.period.day, alert.value, alert.baseline) == ("negative", 8, 0.5, 0.3)
     assert alert.z == pytest.approx(0.2 / (0.21 / 100) ** 0.5)
     assert alert.describe({"negative": "skeptical"}, 7) == (
-        "#t skeptical share up on Sat 08 Nov: 50% of 100 posts against 30% over the previous "
-        "7 days (+20 points, z = 4.4)"
+        "#t skeptical share up on Sat 08 Nov: 50% of 100 scored posts against 30% over the "
+        "previous 7 days (+20 points, z = 4.4)"
     )
+    # Posts in languages the scorer does not read add volume, not weight: the same alert.
+    more = days([300] * 9, negative=[30] * 7 + [50, 36], positive=[40] * 9, scored=[100] * 9)
+    assert share_shifts(more, RULES) == [alert]
 
 
 def test_known_platform_difference_is_found_and_equal_shares_are_not():
     frame = pd.DataFrame(
         {
             "platform": ["reddit", "mastodon", "bluesky"],
-            "n": [100, 100, 5],
-            "n_negative": [60, 30, 5],  # bluesky has too few posts to compare
+            "n": [180, 100, 50],  # posts; the shares rest on the scored ones
+            "n_scored": [100, 100, 5],
+            "n_negative": [60, 30, 5],  # bluesky has too few scored posts to compare
             "n_positive": [20, 20, 0],
         }
     )
@@ -90,7 +95,8 @@ def test_known_platform_difference_is_found_and_equal_shares_are_not():
     assert (difference.label, difference.a, difference.b) == ("negative", "mastodon", "reddit")
     assert round(difference.z, 3) == -4.264 and difference.p < 0.001
     assert difference.describe({"negative": "skeptical"}).startswith(
-        "mastodon is less skeptical than reddit: 30% vs 60% (n = 100 vs 100; two-proportion z = "
+        "mastodon is less skeptical than reddit: 30% vs 60% (n scored = 100 vs 100; two-proportion "
+        "z = "
         "-4.3"
     )
 

@@ -12,7 +12,7 @@ from monitor.config import Config
 from monitor.demo import run_demo
 from monitor.pipeline import import_files
 from monitor.report import write_report
-from tests.conftest import REPO, post
+from tests.conftest import REPO, VADER, post
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts"
@@ -87,7 +87,7 @@ def test_hostile_text_is_shown_as_written_and_nothing_runs(browser, store, write
         )
         for i, text in enumerate(HOSTILE_POSITIVE)
     ]
-    import_files(store, [write_jsonl(records)])
+    import_files(store, [write_jsonl(records)], VADER)
     config = replace(Config(), tags=("witkoffukraine",), reports_dir=tmp_path / "reports")
     index = write_report(store, config, date(2025, 11, 20), days=7)
 

@@ -14,7 +14,7 @@ import pytest
 from monitor.demo import generate, write_jsonl
 from monitor.pipeline import import_files
 from monitor.store import Store, StoreFull
-from tests.conftest import REPO
+from tests.conftest import REPO, VADER
 
 
 @pytest.fixture
@@ -77,6 +77,6 @@ def test_sqlite_full_from_the_size_limit_rolls_back_the_batch(tmp_path):
         pages = store.db.execute("PRAGMA page_count").fetchone()[0]
         store.db.execute(f"PRAGMA max_page_count = {pages + 60}")
         with pytest.raises(StoreFull, match="the disk is full"):
-            import_files(store, [source], batch_size=1000)
+            import_files(store, [source], VADER, batch_size=1000)
         assert store.db.execute("SELECT count(*) FROM posts").fetchone()[0] % 1000 == 0
     assert check_intact(tmp_path / "limited.db") % 1000 == 0

@@ -14,7 +14,7 @@ import pytest
 from werkzeug import Request, Response
 
 from monitor.collect import collect
-from monitor.sources.http import Http, Retry
+from monitor.http import Http, Retry
 from tests.conftest import mastodon_config, recorded
 
 TAG_PATH = "/api/v1/timelines/tag/ichbinhanna"

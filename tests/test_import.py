@@ -5,7 +5,7 @@ from pathlib import Path
 from monitor.files import read_posts
 from monitor.models import Rejection
 from monitor.pipeline import import_files
-from tests.conftest import post
+from tests.conftest import VADER, post
 
 GOOD = [
     post(
@@ -39,7 +39,7 @@ def test_import_counts_new_present_rejected_and_reimport_adds_nothing(store, wri
             GOOD[0],  # the same post twice in one file
         ]
     )
-    result = import_files(store, [path])
+    result = import_files(store, [path], VADER)
     assert (result.new, result.duplicate, result.rejected) == (3, 1, 8)
     assert [(r.where.rsplit(":", 1)[1], r.reason) for r in result.rejections] == [
         ("2", "not valid JSON (Expecting property name enclosed in double quotes)"),
@@ -51,7 +51,7 @@ def test_import_counts_new_present_rejected_and_reimport_adds_nothing(store, wri
         ("9", "tag 'two words' is not a hashtag"),
         ("10", "not a JSON object"),
     ]
-    again = import_files(store, [path])
+    again = import_files(store, [path], VADER)
     assert (again.new, again.duplicate, again.rejected, again.scored) == (0, 4, 8, 0)
     rows = store.db.execute(
         "SELECT platform, id, created_at, author, url, lang FROM posts ORDER BY post_id"
@@ -80,7 +80,7 @@ def test_tag_and_platform_fill_missing_fields_and_hashtags_in_text_are_added(sto
             },
         ]
     )
-    result = import_files(store, [path], platform="X", tags=["#WitkoffUkraine"])
+    result = import_files(store, [path], VADER, platform="X", tags=["#WitkoffUkraine"])
     assert result.new == 2
     assert store.db.execute(
         "SELECT p.platform, p.id, t.tag FROM posts p JOIN post_tags t USING (post_id)"
@@ -99,8 +99,8 @@ def test_a_post_seen_again_under_another_tag_gains_the_tag_and_fresh_metrics(sto
     second = write_jsonl(
         [post("1", "2025-11-20T10:00:00Z", "hi", tags=["b"], metrics={"likes": 5})], "b.jsonl"
     )
-    import_files(store, [first])
-    result = import_files(store, [second])
+    import_files(store, [first], VADER)
+    result = import_files(store, [second], VADER)
     assert (result.new, result.duplicate) == (0, 1)
     assert store.db.execute("SELECT tag FROM post_tags ORDER BY tag").fetchall() == [("a",), ("b",)]
     assert store.db.execute("SELECT metrics FROM posts").fetchone() == ('{"likes": 5}',)
@@ -133,10 +133,10 @@ def test_cli_import_prints_counts_and_rejections(run, write_jsonl):
 def test_identical_texts_are_scored_once(store, write_jsonl):
     text = "Honestly a bold move, glad someone is trying #WitkoffUkraine"
     path = write_jsonl([post(str(i), "2025-11-20T10:00:00Z", text) for i in range(50)])
-    result = import_files(store, [path])
+    result = import_files(store, [path], VADER)
     assert (result.new, result.scored) == (50, 1)
     repost = write_jsonl([post("r", "2025-11-20T11:00:00Z", text + "  ")], "more.jsonl")
-    assert import_files(store, [repost]).scored == 0
+    assert import_files(store, [repost], VADER).scored == 0
 
 
 def test_awkward_but_real_texts_are_stored_as_written(store, write_jsonl):
@@ -153,7 +153,7 @@ def test_awkward_but_real_texts_are_stored_as_written(store, write_jsonl):
             post("old", "2005-12-31T23:59:59Z", "before any platform", tags=["a"]),
         ]
     )
-    result = import_files(store, [path])
+    result = import_files(store, [path], VADER)
     assert (result.new, result.rejected) == (4, 2)
     assert [r.reason for r in result.rejections] == [
         "text longer than 100000 characters",

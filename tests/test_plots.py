@@ -15,7 +15,7 @@ from monitor.health import gaps_between
 from monitor.pipeline import import_files
 from monitor.report import write_report
 from monitor.store import Store
-from tests.conftest import post
+from tests.conftest import VADER, post
 
 END = date(2025, 11, 23)
 
@@ -24,12 +24,15 @@ END = date(2025, 11, 23)
 def demo_db(tmp_path):
     source = write_jsonl(generate(END, 14), tmp_path / "demo.jsonl")
     with Store(tmp_path / "demo.db") as store:
-        import_files(store, [source])
+        import_files(store, [source], VADER)
     return tmp_path / "demo.db"
 
 
 @pytest.mark.parametrize("kind", ["split", "volume", "sentiment"])
-@pytest.mark.parametrize(("by", "tags"), [("tag", ()), ("platform", ("witkoffukraine",))])
+@pytest.mark.parametrize(
+    ("by", "tags"),
+    [("tag", ()), ("platform", ("witkoffukraine",)), ("language", ("witkoffukraine",))],
+)
 def test_plot_writes_png_svg_and_the_numbers_behind_them(run, demo_db, tmp_path, kind, by, tags):
     args = [
         "--db",
@@ -58,7 +61,7 @@ def test_plot_writes_png_svg_and_the_numbers_behind_them(run, demo_db, tmp_path,
             list(tags) or list(Config().tags),
             date(2025, 11, 10),
             END,
-            by_platform=by == "platform",
+            by=None if by == "tag" else by,
         )
     pd.testing.assert_frame_equal(
         numbers, expected, check_exact=False, rtol=1e-5, check_dtype=False
@@ -124,6 +127,7 @@ def test_search_lists_matching_posts_with_scores(run, store, write_jsonl):
                 ]
             )
         ],
+        VADER,
     )
     db = store.path
     found = run("--db", db, "search", "realtors").stdout.splitlines()
@@ -165,11 +169,11 @@ def test_report_names_a_known_platform_difference(store, write_jsonl, tmp_path):
     records += [
         post("b1", "2025-11-20T12:00:00Z", negative, platform="bluesky", tags=["witkoffukraine"])
     ]  # one post: n too small to compare
-    import_files(store, [write_jsonl(records)])
+    import_files(store, [write_jsonl(records)], VADER)
     config = replace(Config(), tags=("witkoffukraine",), reports_dir=tmp_path / "reports")
     html = write_report(store, config, date(2025, 11, 20), days=7).read_text()
     assert (
-        "On 2025-11-20: mastodon is less skeptical than reddit: 17% vs 67% (n = 30 vs 30; "
+        "On 2025-11-20: mastodon is less skeptical than reddit: 17% vs 67% (n scored = 30 vs 30; "
         "two-proportion z = -3.9, p = 8.6e-05)"
     ) in html
     assert "mastodon is more supportive than reddit: 83% vs 33%" in html

@@ -13,7 +13,7 @@ import pytest
 from monitor.config import Config
 from monitor.pipeline import import_files
 from monitor.report import markdown_text, safe_url, write_report
-from tests.conftest import REPO, post
+from tests.conftest import REPO, VADER, post
 
 HOSTILE = "<script>alert(1)</script> what a disaster, terrible"
 
@@ -40,7 +40,7 @@ def report_setup(store, write_jsonl, tmp_path):
         ),
         post("4", "2025-11-10T11:00:00Z", "Old news", tags=["witkoffukraine"]),
     ]
-    import_files(store, [write_jsonl(records)])
+    import_files(store, [write_jsonl(records)], VADER)
     config = replace(Config(), reports_dir=tmp_path / "reports")
     return store, config
 
@@ -82,7 +82,9 @@ def test_report_writes_every_file_with_escaped_text_and_matching_manifest(report
     assert manifest["counts"]["posts_in_range"] == {"witkoffukraine": 2, "diplomacydebacle": 1}
     assert manifest["counts"]["posts_on_day"] == {"witkoffukraine": 2, "diplomacydebacle": 0}
     assert manifest["date_range"] == ["2025-11-14", "2025-11-20"]
-    assert manifest["scorer_version"] == "vaderSentiment-3.3.2"
+    assert manifest["scorer_version"] == VADER.version
+    assert list(manifest["scorer_versions_in_range"]) == [VADER.version]
+    assert manifest["counts"]["posts_with_stale_score"] == 0
     csv_lines = (folder / "daily.csv").read_text().splitlines()
     assert len(csv_lines) - 1 == manifest["counts"]["daily_csv_rows"] == 14
     assert "2025-11-20,witkoffukraine,2,1,0,1," in (folder / "daily.csv").read_text()

@@ -12,8 +12,8 @@ from vaderSentiment.vaderSentiment import (
     SentimentIntensityAnalyzer,
 )
 
-from monitor.sentiment import ExactVader, label_for, score_texts, scorer_version
-from tests.conftest import shared_path
+from monitor.scoring.vader import ExactVader, label_for
+from tests.conftest import VADER, shared_path
 
 
 def _ground_truth() -> list[tuple[float, str]]:
@@ -30,16 +30,15 @@ def test_scores_equal_vadersentiment_and_correlate_with_humans_on_all_4200_tweet
     rows = _ground_truth()
     assert len(rows) == 4200
     texts = [text for _, text in rows]
-    scores = score_texts(texts)
+    numbers = VADER.numbers(texts)
     reference = SentimentIntensityAnalyzer()
     mismatches = [
         t
-        for t, s in zip(texts, scores, strict=True)
-        if (s.compound, s.pos, s.neu, s.neg)
-        != tuple(reference.polarity_scores(t)[k] for k in ("compound", "pos", "neu", "neg"))
+        for t, n in zip(texts, numbers, strict=True)
+        if n != tuple(reference.polarity_scores(t)[k] for k in ("compound", "pos", "neu", "neg"))
     ]
     assert mismatches == []
-    r = statistics.correlation([h for h, _ in rows], [s.compound for s in scores])
+    r = statistics.correlation([h for h, _ in rows], [n[0] for n in numbers])
     assert r >= 0.87
     assert round(r, 3) == 0.872  # vaderSentiment 3.3.2; the paper reports 0.881
 
@@ -56,15 +55,16 @@ def test_labels_follow_the_threshold_inclusively():
 
 
 def test_score_carries_all_four_numbers_and_label():
-    (score,) = score_texts(["Fresh perspectives might be what's needed"])
-    assert (score.compound, score.pos, score.neu, score.neg, score.label) == (
+    (score,) = VADER.score(["Fresh perspectives might be what's needed"])
+    assert (score.language, score.label, score.compound, score.pos, score.neu, score.neg) == (
+        "en",
+        "positive",
         0.3182,
         0.315,
         0.685,
         0.0,
-        "positive",
     )
-    assert scorer_version() == "vaderSentiment-3.3.2"
+    assert VADER.version.startswith("vader-3.3.2+")
 
 
 def test_scores_equal_vadersentiment_on_the_5190_nyt_snippets():

@@ -8,7 +8,7 @@ from monitor.files import record_to_post
 from monitor.models import Score, ScoredPost
 from monitor.pipeline import import_files, ingest_batch, rescore
 from monitor.store import Cursor, Store
-from tests.conftest import post
+from tests.conftest import VADER, post
 
 
 def full_text_matches(store: Store, query: str) -> list[tuple[str]]:
@@ -30,6 +30,7 @@ def test_schema_is_migrated_once_and_reopening_upgrades_nothing(tmp_path):
             "m002_fts_reindex_on_text_only",
             "m003_fts_indexed_per_batch",
             "m004_trend_covering_index",
+            "m005_languages_labels_and_scores",
         ]
         assert store.db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert {"posts", "post_tags", "raw_posts", "cursors", "runs", "posts_fts"} <= set(
@@ -53,6 +54,7 @@ def test_full_text_search_finds_posts(store, write_jsonl):
                 ]
             )
         ],
+        VADER,
     )
     assert full_text_matches(store, "realtors") == [("1",)]
 
@@ -68,13 +70,14 @@ def test_rescore_updates_only_posts_of_another_scorer_version(store, write_jsonl
                 ]
             )
         ],
+        VADER,
     )
     before = store.db.execute("SELECT compound FROM posts ORDER BY post_id").fetchall()
     store.db.execute("UPDATE posts SET scorer_version = 'old', compound = 0 WHERE id != '1'")
-    assert rescore(store) == 2
+    assert rescore(store, VADER) == 2
     assert store.db.execute("SELECT compound FROM posts ORDER BY post_id").fetchall() == before
-    assert store.scorer_versions() == {"vaderSentiment-3.3.2": 3}
-    assert rescore(store) == 0
+    assert store.scorer_versions() == {VADER.version: 3}
+    assert rescore(store, VADER) == 0
 
 
 def test_cursor_is_written_with_its_batch_or_not_at_all(store):
@@ -88,7 +91,7 @@ def test_cursor_is_written_with_its_batch_or_not_at_all(store):
     )
     later = Cursor("mastodon", "https://m.example", "a", {"min_id": "9"})
     with pytest.raises(sqlite3.IntegrityError, match="boom"):
-        ingest_batch(store, [record_to_post(bad)], [later])
+        ingest_batch(store, [record_to_post(bad)], VADER, [later])
     assert store.db.execute("SELECT count(*) FROM posts").fetchone() == (0,)
     assert store.cursor("mastodon", "https://m.example", "a") == {"min_id": "5"}
 
@@ -96,7 +99,7 @@ def test_cursor_is_written_with_its_batch_or_not_at_all(store):
 def test_a_post_stored_by_another_process_meanwhile_is_kept_and_gains_the_new_tags(store):
     """Between a batch's look-ups and its write another process may store one of its posts:
     the write keeps that row, adds the batch's tags to it, and stores the rest."""
-    score = Score(0.5, 0.4, 0.6, 0.0, "positive")
+    score = Score("en", "positive", 0.5, 0.4, 0.6, 0.0)
     other = record_to_post(post("2", "2025-11-20T11:00:00Z", "stored meanwhile", tags=["a"]))
     store.write_batch([ScoredPost(other, "k2", score)], scorer_version="v")
     batch = [
@@ -133,7 +136,9 @@ def test_an_older_database_upgrades_in_place_keeping_its_posts(tmp_path, write_j
     old.close()
     with Store(path) as store:  # opening applies what is pending
         import_files(
-            store, [write_jsonl([post("1", "2025-11-20T10:00:00Z", "I love it", tags=["a"])])]
+            store,
+            [write_jsonl([post("1", "2025-11-20T10:00:00Z", "I love it", tags=["a"])])],
+            VADER,
         )
         trigger = store.db.execute(
             "SELECT sql FROM sqlite_master WHERE name = 'posts_au'"
@@ -142,3 +147,62 @@ def test_an_older_database_upgrades_in_place_keeping_its_posts(tmp_path, write_j
         store.db.execute("UPDATE posts SET compound = 0")  # no re-index for a score change
         store.db.execute("UPDATE posts SET text = 'I hate realtors' WHERE id = '1'")
         assert store.search("realtors") and not store.search("love")
+
+
+def test_posts_scored_before_the_language_gate_keep_their_scores_and_are_stale(tmp_path):
+    """A database from before scorers (m004) upgrades in place: posts keep their numbers,
+    gain the label the default threshold gives, and count as stale until a rescore."""
+    from sqlite_utils import Database
+
+    from monitor.store import migrations
+
+    path = tmp_path / "m004.db"
+    old = Database(path)
+    migrations.apply(old, stop_before="m005_languages_labels_and_scores")
+    rows = [
+        ("1", "I love these talks, they went well", 0.6369),
+        ("2", "I hate these talks, they went badly", -0.5719),
+        ("3", "Die Gespräche in Genf waren konstruktiv und gut.", -0.5994),
+    ]
+    for i, (ident, text, compound) in enumerate(rows):
+        old.execute(
+            "INSERT INTO posts (platform, id, created_at, created_ts, text, text_key, compound,"
+            " pos, neu, neg, scorer_version, collected_at) VALUES ('mastodon', ?,"
+            " '2025-11-20T10:00:00Z', 1763632800, ?, ?, ?, 0, 0, 0, 'vaderSentiment-3.3.2',"
+            " '2025-11-20T10:00:00Z')",
+            (ident, text, f"k{i}", compound),
+        )
+        old.execute(
+            "INSERT INTO post_tags (post_id, tag, created_ts, platform, compound)"
+            " VALUES (?, 'a', 1763632800, 'mastodon', ?)",
+            (i + 1, compound),
+        )
+    old.execute("INSERT INTO posts_fts (rowid, text) SELECT post_id, text FROM posts")
+    old.conn.commit()
+    old.close()
+    with Store(path) as store:
+        assert store.db.execute(
+            "SELECT id, compound, label, language, scorer_version FROM posts ORDER BY id"
+        ).fetchall() == [
+            ("1", 0.6369, "positive", None, "vaderSentiment-3.3.2"),
+            ("2", -0.5719, "negative", None, "vaderSentiment-3.3.2"),
+            ("3", -0.5994, "negative", None, "vaderSentiment-3.3.2"),
+        ]
+        assert store.db.execute("SELECT label FROM post_tags ORDER BY post_id").fetchall() == [
+            ("positive",),
+            ("negative",),
+            ("negative",),
+        ]
+        assert full_text_matches(store, "hate") == [("2",)]
+        assert store.db.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert store.count_stale(VADER.version) == 3
+        assert rescore(store, VADER) == 3
+        assert store.db.execute("SELECT id, language, label FROM posts ORDER BY id").fetchall() == [
+            ("1", "en", "positive"),
+            ("2", "en", "negative"),
+            ("3", "de", None),
+        ]
+        assert store.db.execute(
+            "SELECT label, compound FROM post_tags WHERE post_id = 3"
+        ).fetchone() == (None, None)
+        assert store.count_stale(VADER.version) == 0

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from monitor.pipeline import import_files
-from monitor.sentiment import score_texts
+from monitor.pipeline import import_files, rescore
+from monitor.scoring.vader import VaderScorer
 from monitor.trends import buckets, day_buckets, series, wilson_interval
-from tests.conftest import post
+from tests.conftest import VADER, post
 
 POSITIVE = "Great talks, I love it"
 NEGATIVE = "A terrible disaster"
@@ -27,18 +27,18 @@ def loaded(store, write_jsonl):
         post("d", "2025-11-21T04:59:59Z", POSITIVE, tags=TAG, platform="reddit"),
         post("e", "2025-11-21T05:00:00Z", NEUTRAL, tags=TAG, platform="reddit"),  # 21 Nov 00:00
     ]
-    import_files(store, [write_jsonl(records)])
+    import_files(store, [write_jsonl(records)], VADER)
     return store
 
 
 def test_days_follow_the_configured_timezone_and_empty_days_are_zero_rows(loaded):
     frame = series(loaded, TAG, date(2025, 11, 19), date(2025, 11, 22), "America/New_York")
     assert list(frame["period"]) == list(pd.date_range("2025-11-19", "2025-11-22"))
-    assert frame[["n", "n_negative", "n_neutral", "n_positive"]].values.tolist() == [
-        [1, 0, 0, 1],
-        [3, 1, 0, 2],
-        [1, 0, 1, 0],
-        [0, 0, 0, 0],
+    assert frame[["n", "n_scored", "n_negative", "n_neutral", "n_positive"]].values.tolist() == [
+        [1, 1, 0, 0, 1],
+        [3, 3, 1, 0, 2],
+        [1, 1, 0, 1, 0],
+        [0, 0, 0, 0, 0],
     ]
     nov20 = frame.iloc[1]
     assert nov20["share_positive"] == pytest.approx(2 / 3)
@@ -54,7 +54,7 @@ def test_days_follow_the_configured_timezone_and_empty_days_are_zero_rows(loaded
         0.0,
         0.561497,
     )
-    pos, neg = (s.compound for s in score_texts([POSITIVE, NEGATIVE]))
+    pos, neg = (s.compound for s in VADER.score([POSITIVE, NEGATIVE]))
     assert nov20["mean_compound"] == pytest.approx((2 * pos + neg) / 3)
     empty = frame.iloc[3]
     assert np.isnan(empty["share_positive"]) and np.isnan(empty["mean_compound"])
@@ -70,7 +70,7 @@ def test_the_same_posts_in_utc_fall_on_other_days(loaded):
 
 def test_by_platform_splits_and_fills_every_platform(loaded):
     frame = series(
-        loaded, TAG, date(2025, 11, 20), date(2025, 11, 21), "America/New_York", by_platform=True
+        loaded, TAG, date(2025, 11, 20), date(2025, 11, 21), "America/New_York", by="platform"
     )
     assert frame[["platform", "n"]].values.tolist() == [
         ["mastodon", 2],
@@ -80,9 +80,51 @@ def test_by_platform_splits_and_fills_every_platform(loaded):
     ]
 
 
-def test_threshold_moves_posts_between_labels(loaded):
-    frame = series(loaded, TAG, date(2025, 11, 20), date(2025, 11, 20), "UTC", threshold=0.9)
+def test_a_new_threshold_is_a_rescore_that_moves_posts_between_labels(loaded):
+    strict = VaderScorer(threshold=0.9)
+    assert strict.version != VADER.version
+    assert loaded.count_stale(strict.version) == 5
+    assert rescore(loaded, strict) == 5
+    frame = series(loaded, TAG, date(2025, 11, 20), date(2025, 11, 20), "UTC")
     assert frame[["n_negative", "n_neutral", "n_positive"]].values.tolist() == [[0, 3, 0]]
+    assert loaded.count_stale(strict.version) == 0
+
+
+GERMAN = "Gute Nachrichten aus Genf: die Gespräche waren konstruktiv."
+SPANISH = "No hay paz sin justicia para Ucrania, esto es un error."
+
+
+def test_posts_in_other_languages_count_in_volume_but_not_in_shares(store, write_jsonl):
+    records = [
+        post("en1", "2025-11-20T10:00:00Z", POSITIVE, tags=TAG),
+        post("en2", "2025-11-20T11:00:00Z", NEGATIVE, tags=TAG, platform="reddit"),
+        post("de1", "2025-11-20T12:00:00Z", GERMAN, tags=TAG),
+        post("de2", "2025-11-20T13:00:00Z", GERMAN + " Endlich.", tags=TAG, platform="reddit"),
+        post("es1", "2025-11-20T14:00:00Z", SPANISH, tags=TAG),
+        post("und", "2025-11-20T15:00:00Z", "#WitkoffUkraine https://example.org/x", tags=TAG),
+    ]
+    import_files(store, [write_jsonl(records)], VADER)
+    day = date(2025, 11, 20)
+    (row,) = series(store, TAG, day, day).to_dict("records")
+    assert (row["n"], row["n_scored"], row["n_negative"], row["n_neutral"]) == (6, 2, 1, 0)
+    assert (row["n_positive"], row["share_positive"]) == (1, 0.5)
+    by_language = series(store, TAG, day, day, by="language")
+    assert by_language[["language", "n", "n_scored"]].values.tolist() == [
+        ["de", 2, 0],
+        ["en", 2, 2],
+        ["es", 1, 0],
+        ["und", 1, 0],
+    ]
+    by_platform = series(store, TAG, day, day, by="platform")
+    assert by_platform[["platform", "n", "n_scored"]].values.tolist() == [
+        ["mastodon", 4, 1],
+        ["reddit", 2, 1],
+    ]
+    stored = dict(store.db.execute("SELECT id, language FROM posts").fetchall())
+    assert stored == {"en1": "en", "en2": "en", "de1": "de", "de2": "de", "es1": "es", "und": "und"}
+    assert store.db.execute(
+        "SELECT count(*) FROM posts WHERE label IS NULL AND compound IS NULL"
+    ).fetchone() == (4,)
 
 
 def test_a_dst_day_is_25_hours_long():

@@ -3,17 +3,7 @@ by its ``name``, so adding a platform means adding one file."""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
+from monitor.plugins import discover
 from monitor.sources.base import Source
 
-
-def _discover() -> dict[str, type[Source]]:
-    for module in pkgutil.iter_modules(__path__):
-        if module.name not in ("base", "http"):
-            importlib.import_module(f"{__name__}.{module.name}")
-    return {cls.name: cls for cls in Source.__subclasses__()}
-
-
-SOURCES: dict[str, type[Source]] = _discover()
+SOURCES: dict[str, type[Source]] = discover(__name__, Source)

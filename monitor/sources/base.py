@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from monitor.errors import InvalidPost
+from monitor.http import Http, SourceError
 from monitor.models import Post, Rejection
-from monitor.sources.http import Http, SourceError
 
 
 @dataclass

@@ -15,9 +15,9 @@ from typing import Any
 
 import httpx
 
+from monitor.http import SourceError, epoch_reset
 from monitor.models import Post
 from monitor.sources.base import Page, Source, build_page, env_value
-from monitor.sources.http import SourceError, epoch_reset
 from monitor.text import fold_tag, parse_timestamp
 
 PAGE_SIZE = 100

@@ -16,9 +16,9 @@ from urllib.parse import parse_qs, quote, urlsplit
 import httpx
 
 from monitor.errors import InvalidPost
+from monitor.http import AuthError, RateLimit, SourceError
 from monitor.models import Post
 from monitor.sources.base import Page, Source, build_page, env_value
-from monitor.sources.http import AuthError, RateLimit, SourceError
 from monitor.text import html_to_text, parse_timestamp
 
 # Status ids are numeric strings on Mastodon and fixed-width strings elsewhere: padding makes

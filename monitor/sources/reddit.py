@@ -14,9 +14,9 @@ from typing import Any
 
 import httpx
 
+from monitor.http import AuthError, RateLimit, SourceError
 from monitor.models import Post
 from monitor.sources.base import Page, Source, build_page, env_value
-from monitor.sources.http import AuthError, RateLimit, SourceError
 
 GONE = frozenset({"[deleted]", "[removed]"})
 WEB = "https://www.reddit.com"

@@ -15,9 +15,9 @@ from typing import Any
 
 import httpx
 
+from monitor.http import AuthError, SourceError, epoch_reset
 from monitor.models import Post
 from monitor.sources.base import Page, Source, build_page, env_value
-from monitor.sources.http import AuthError, SourceError, epoch_reset
 from monitor.text import parse_timestamp
 
 log = logging.getLogger(__name__)

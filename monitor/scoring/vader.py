@@ -1,15 +1,15 @@
-"""VADER scoring: the four numbers per text, the label from the configured threshold, and the
-scorer version stored beside every score so that a change of scorer can be re-scored."""
+"""Stock VADER (vaderSentiment 3.3.2) as a scorer: English by default, the label a threshold on
+compound, word valences adjustable with ``[lexicon]`` exactly as
+``SentimentIntensityAnalyzer().lexicon.update({...})`` would."""
 
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.pool
-import os
-from collections.abc import Callable, Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import version
 from string import punctuation
+from typing import TYPE_CHECKING, Any
 
 from vaderSentiment.vaderSentiment import (
     BOOSTER_DICT,
@@ -20,7 +20,10 @@ from vaderSentiment.vaderSentiment import (
     SentimentIntensityAnalyzer,
 )
 
-from monitor.models import Score
+from monitor.scoring import Numbers, Scorer
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 DEFAULT_THRESHOLD = 0.05
 
@@ -37,8 +40,9 @@ class ExactVader(SentimentIntensityAnalyzer):
     and the rules (no/least/never/without, boosters, idioms) read from that list. The lexicons, word
     lists and the final sums (``score_valence``, ``_but_check``) are vaderSentiment's own."""
 
-    def __init__(self) -> None:
+    def __init__(self, overrides: Mapping[str, float] | None = None) -> None:
         super().__init__()
+        self.lexicon.update(overrides or {})
         # The original walks the text by code point, so only one-character emoji keys match.
         self._emoji_names = {k: v for k, v in self.emojis.items() if len(k) == 1}
         self._ascii_emojis = any(k.isascii() for k in self._emoji_names)  # none in 3.3.2
@@ -187,14 +191,9 @@ def _negation(valence: float, lowers: list[str], start_i: int, i: int) -> float:
 
 
 @cache
-def _analyzer() -> SentimentIntensityAnalyzer:
-    # Building the analyzer reads the lexicon files (~50 ms): do it once per process.
-    return ExactVader()
-
-
-def scorer_version() -> str:
-    """Identifies the scorer; scores stored under another version are stale."""
-    return f"vaderSentiment-{version('vaderSentiment')}"
+def _analyzer(overrides: tuple[tuple[str, float], ...] = ()) -> ExactVader:
+    # Building the analyzer reads the lexicon files (~50 ms): once per process and lexicon.
+    return ExactVader(dict(overrides))
 
 
 def label_for(compound: float, threshold: float = DEFAULT_THRESHOLD) -> str:
@@ -206,71 +205,61 @@ def label_for(compound: float, threshold: float = DEFAULT_THRESHOLD) -> str:
     return "neutral"
 
 
-def score_texts(texts: Iterable[str], threshold: float = DEFAULT_THRESHOLD) -> list[Score]:
-    """Score each text; every number equals vaderSentiment's ``polarity_scores`` exactly."""
-    return [Score(*n, label=label_for(n[0], threshold)) for n in score_numbers(list(texts))]
+class VaderScorer(Scorer):
+    """VADER's lexicon and rules, scores identical to vaderSentiment's; reads English."""
+
+    name = "vader"
+    title = "VADER (vaderSentiment 3.3.2, lexicon and rules)"
+
+    def __init__(
+        self,
+        languages: tuple[str, ...] = ("en",),
+        threshold: float = DEFAULT_THRESHOLD,
+        lexicon: Mapping[str, float] | None = None,
+    ) -> None:
+        super().__init__(languages)
+        self.threshold = threshold
+        self.lexicon = tuple(sorted((lexicon or {}).items()))
+
+    @classmethod
+    def from_config(cls, config: Config) -> VaderScorer:
+        return cls(config.scoring.languages, config.labels.threshold, config.lexicon)
+
+    def settings(self) -> dict[str, Any]:
+        return {"threshold": self.threshold, "lexicon": self.lexicon}
+
+    def package_version(self) -> str:
+        return version("vaderSentiment")
+
+    def numbers(self, texts: list[str]) -> list[Numbers]:
+        """VADER's four numbers per text, whatever its language."""
+        polarity = _analyzer(self.lexicon).polarity_scores
+        return [(s["compound"], s["pos"], s["neu"], s["neg"]) for s in map(polarity, texts)]
+
+    def score_read(self, texts: list[str]) -> list[tuple[str, Numbers]]:
+        return [(label_for(n[0], self.threshold), n) for n in self.numbers(texts)]
 
 
-Numbers = tuple[float, float, float, float]  # compound, pos, neu, neg
+@dataclass(frozen=True)
+class Agreement:
+    """Stock VADER against human labels on one public set of political tweets (test split)."""
 
-# Below this many texts a process pool costs more (start-up, lexicon load) than it saves.
-POOL_AFTER = 4000
-
-
-def score_numbers(texts: list[str]) -> list[Numbers]:
-    """VADER's four numbers per text, in this process (also the pool workers' task)."""
-    polarity = _analyzer().polarity_scores
-    return [(s["compound"], s["pos"], s["neu"], s["neg"]) for s in map(polarity, texts)]
-
-
-def spare_cores() -> int:
-    """Worker processes for a caller that keeps one core busy itself (import parses and
-    stores as fast as one core allows): one fewer than the cores, none on one core."""
-    return (os.cpu_count() or 1) - 1
+    name: str
+    n: int
+    macro_f1: float
+    accuracy: float
+    human_negative: float
+    vader_negative: float
+    human_positive: float
+    vader_positive: float
+    share_distance: float  # total-variation distance between the two label splits
 
 
-class Scorer:
-    """Scores batches of texts in this process, or, once the input has proved large, in a
-    pool of worker processes started once and kept for the rest of the input.
-
-    ``workers`` is the pool's size (0: always in this process; default: one per core).
-    ``submit`` returns at once with a function that waits for the numbers, so the caller can
-    parse and store one batch while the workers score the next."""
-
-    def __init__(self, workers: int | None = None, pool_after: int = POOL_AFTER) -> None:
-        cores = os.cpu_count() or 1
-        self.workers = (cores if cores > 1 else 0) if workers is None else workers
-        self.pool_after = pool_after
-        self.submitted = 0
-        self._pool: multiprocessing.pool.Pool | None = None
-
-    def __enter__(self) -> Scorer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
-            self._pool.join()
-            self._pool = None
-
-    @property
-    def parallel(self) -> bool:
-        return self._pool is not None
-
-    def submit(self, texts: list[str]) -> Callable[[], list[Numbers]]:
-        self.submitted += len(texts)
-        wants_pool = self.workers > 0 and self.submitted > self.pool_after
-        if not wants_pool or len(texts) < 2 * self.workers:
-            numbers = score_numbers(texts)
-            return lambda: numbers
-        if self._pool is None:
-            # fork: the workers inherit the loaded code; each builds its own analyzer once.
-            self._pool = multiprocessing.get_context("fork").Pool(self.workers)
-        size = -(-len(texts) // self.workers)
-        pending = self._pool.map_async(
-            score_numbers, [texts[i : i + size] for i in range(0, len(texts), size)]
-        )
-        return lambda: [numbers for chunk in pending.get() for numbers in chunk]
+# Output of bench/stock_vader.py (2026-11-25) on ../shared/data/labelled/*/test.tsv.
+STOCK_AGREEMENT = (
+    Agreement("GOP primary debate tweets, 2015", 3011, 0.449, 0.465, 0.59, 0.31, 0.16, 0.40, 0.28),
+    Agreement(
+        "US health-care reform tweets, 2010", 798, 0.414, 0.441, 0.64, 0.32, 0.19, 0.43, 0.32
+    ),
+    Agreement("Obama-McCain debate tweets, 2008", 1172, 0.473, 0.484, 0.51, 0.28, 0.29, 0.37, 0.23),
+)

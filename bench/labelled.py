@@ -1,0 +1,38 @@
+"""The human-labelled sets in ../shared/data/labelled/, read the same way by every script."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from monitor.models import LABELS
+
+LABELLED = Path(__file__).resolve().parents[2] / "shared" / "data" / "labelled"
+# Stance sets name their labels after the stance; the monitor's labels are these.
+STANCE = {"against": "negative", "none": "neutral", "favor": "positive"}
+
+
+@dataclass(frozen=True)
+class LabelledSet:
+    name: str
+    folder: str
+    prefix: str = ""
+
+    def rows(self, split: str) -> list[tuple[str, str]]:
+        """(text, label) of one split, labels as negative / neutral / positive; rows with
+        another label (debate08's mixed and no_majority) are left out, as its SOURCES.md says."""
+        path = LABELLED / self.folder / f"{self.prefix}{split}.tsv"
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+            labelled = [(row["text"], STANCE.get(row["label"], row["label"])) for row in rows]
+        return [(text, label) for text, label in labelled if label in LABELS]
+
+
+SETS = [
+    LabelledSet("gop_debate_2015", "gop_debate_2015"),
+    LabelledSet("hcr_2010", "hcr_2010"),
+    LabelledSet("debate08_obama_mccain", "debate08_obama_mccain"),
+    LabelledSet("tweeteval_sentiment", "tweeteval_sentiment"),
+    LabelledSet("cic_catalonia_independence_es", "cic_catalonia_independence", "es_"),
+]

@@ -1,0 +1,90 @@
+"""Scorers: one module each, one interface, registered by name (``monitor.plugins``).
+
+A scorer reads the languages it names and turns texts into ``Score``s: each text's detected
+language, and for texts in a language it reads, a label and four numbers (compound, pos, neu,
+neg, VADER's convention). Texts in other languages are not scored: no label, never neutral.
+Its ``version`` names everything that changes a score (the scorer, its package version, its
+settings, the language rule), so a change makes earlier scores stale and ``rescore`` redoes
+them. The process pool (``pool.ScoringPool``) runs whichever scorer is active.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from monitor.models import Score
+from monitor.scoring.language import UNDETERMINED, detect, rule_version
+
+if TYPE_CHECKING:
+    from monitor.config import Config
+
+Numbers = tuple[float, float, float, float]  # compound, pos, neu, neg
+
+
+class Scorer(ABC):
+    """One way of scoring texts. Instances are small and picklable (they travel to the pool's
+    workers); anything heavy (a lexicon, a model) is built once per process, lazily."""
+
+    name: ClassVar[str]
+    # What the README and the report call it.
+    title: ClassVar[str]
+
+    def __init__(self, languages: Sequence[str]) -> None:
+        self.languages = tuple(languages)
+
+    @classmethod
+    @abstractmethod
+    def from_config(cls, config: Config) -> Scorer:
+        """The scorer as the config sets it up."""
+
+    @abstractmethod
+    def settings(self) -> dict[str, Any]:
+        """Everything of this scorer's own that changes a score (hashed into the version)."""
+
+    @abstractmethod
+    def package_version(self) -> str:
+        """The version of the code or model behind the scores."""
+
+    @abstractmethod
+    def score_read(self, texts: list[str]) -> list[tuple[str, Numbers]]:
+        """(label, numbers) for texts in a language this scorer reads."""
+
+    @property
+    def version(self) -> str:
+        """name-packageversion+hash of the settings and the language rule."""
+        settings = {**self.settings(), "languages": sorted(self.languages)}
+        blob = json.dumps([settings, rule_version()], sort_keys=True, ensure_ascii=True)
+        digest = hashlib.sha256(blob.encode()).hexdigest()[:12]
+        return f"{self.name}-{self.package_version()}+{digest}"
+
+    def reads(self, language: str) -> bool:
+        return language != UNDETERMINED and language in self.languages
+
+    def score(self, texts: Sequence[str]) -> list[Score]:
+        """Each text's language, and a label and numbers where this scorer reads it."""
+        languages = [detect(text) for text in texts]
+        read = [i for i, language in enumerate(languages) if self.reads(language)]
+        scores = [Score(language) for language in languages]
+        for i, (label, numbers) in zip(
+            read, self.score_read([texts[i] for i in read]), strict=True
+        ):
+            scores[i] = Score(languages[i], label, *numbers)
+        return scores
+
+
+def _registry() -> dict[str, type[Scorer]]:
+    from monitor.plugins import discover
+
+    return discover(__name__, Scorer)
+
+
+SCORERS: dict[str, type[Scorer]] = _registry()
+
+
+def active_scorer(config: Config) -> Scorer:
+    """The scorer ``[scoring] scorer`` names, set up from the config."""
+    return SCORERS[config.scoring.scorer].from_config(config)

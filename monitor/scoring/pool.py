@@ -1,0 +1,74 @@
+"""Scoring in a pool of worker processes once an input has proved large."""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.pool
+import os
+from collections.abc import Callable
+
+from monitor.models import Score
+from monitor.scoring import Scorer
+
+# Below this many texts a process pool costs more (start-up, lexicon load) than it saves.
+POOL_AFTER = 4000
+
+
+def spare_cores() -> int:
+    """Worker processes for a caller that keeps one core busy itself (import parses and
+    stores as fast as one core allows): one fewer than the cores, none on one core."""
+    return (os.cpu_count() or 1) - 1
+
+
+def _score_chunk(task: tuple[Scorer, list[str]]) -> list[Score]:
+    scorer, texts = task
+    return scorer.score(texts)
+
+
+class ScoringPool:
+    """Scores batches of texts with ``scorer`` in this process, or, once the input has proved
+    large, in a pool of worker processes started once and kept for the rest of the input.
+
+    ``workers`` is the pool's size (0: always in this process; default: one per core).
+    ``submit`` returns at once with a function that waits for the scores, so the caller can
+    parse and store one batch while the workers score the next."""
+
+    def __init__(
+        self, scorer: Scorer, workers: int | None = None, pool_after: int = POOL_AFTER
+    ) -> None:
+        cores = os.cpu_count() or 1
+        self.scorer = scorer
+        self.workers = (cores if cores > 1 else 0) if workers is None else workers
+        self.pool_after = pool_after
+        self.submitted = 0
+        self._pool: multiprocessing.pool.Pool | None = None
+
+    def __enter__(self) -> ScoringPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool.join()
+            self._pool = None
+
+    @property
+    def parallel(self) -> bool:
+        return self._pool is not None
+
+    def submit(self, texts: list[str]) -> Callable[[], list[Score]]:
+        self.submitted += len(texts)
+        wants_pool = self.workers > 0 and self.submitted > self.pool_after
+        if not wants_pool or len(texts) < 2 * self.workers:
+            scores = self.scorer.score(texts)
+            return lambda: scores
+        if self._pool is None:
+            # fork: the workers inherit the loaded code; each builds its own models once.
+            self._pool = multiprocessing.get_context("fork").Pool(self.workers)
+        size = -(-len(texts) // self.workers)
+        chunks = [(self.scorer, texts[i : i + size]) for i in range(0, len(texts), size)]
+        pending = self._pool.map_async(_score_chunk, chunks)
+        return lambda: [score for chunk in pending.get() for score in chunk]
