@@ -22,8 +22,16 @@ def tweet_texts(path: Path = TWEETS) -> list[str]:
 
 
 def write_corpus(
-    out: Path, posts: int, repost_share: float = 0.05, days: int = 90, seed: int = 6
+    out: Path,
+    posts: int,
+    repost_share: float = 0.05,
+    days: int = 90,
+    seed: int = 6,
+    prefix: str = "b",
+    repost_pool: int = 50_000,
 ) -> Path:
+    """``posts`` posts with ids ``<prefix><n>``; a share are exact reposts of one of the first
+    ``repost_pool`` distinct texts."""
     rng = random.Random(seed)
     texts = tweet_texts()
     end = datetime(2025, 11, 23, tzinfo=UTC)
@@ -34,12 +42,12 @@ def write_corpus(
                 text = rng.choice(written)
             else:
                 text = " ".join(rng.sample(texts, rng.choice((2, 3))))
-                if len(written) < 50_000:
+                if len(written) < repost_pool:
                     written.append(text)
             moment = end - timedelta(seconds=rng.randrange(days * 86_400))
             record = {
                 "platform": rng.choice(PLATFORMS),
-                "id": f"b{number}",
+                "id": f"{prefix}{number}",
                 "created_at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "text": text,
                 "author": f"user{rng.randrange(5000)}",

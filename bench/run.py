@@ -1,6 +1,9 @@
 """`make bench`: time the naive pipeline, vaderSentiment alone, `monitor import`, `monitor
 report --days 90` and `monitor rescore` on one corpus, each in a fresh process, and print
-posts/s, seconds and peak RSS (the process and its children, from getrusage)."""
+posts/s, seconds and peak RSS (the process and its children, from getrusage). The `crowded`
+step imports the same corpus into a database already holding --crowd posts (half of them
+reposts of 3,000 texts), to show that looking up stored scores does not grow with the
+database."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import argparse
 import os
 import platform
 import resource
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -42,7 +46,9 @@ def monitor(*args: str) -> list[str]:
     return [PYTHON, "-m", "monitor", *args]
 
 
-def one_round(corpus: Path, posts: int, work: Path, steps: set[str]) -> dict[str, tuple]:
+def one_round(
+    corpus: Path, posts: int, work: Path, steps: set[str], crowded: Path | None
+) -> dict[str, tuple]:
     results = {}
     db = work / "bench.db"
     if "naive" in steps:
@@ -63,6 +69,13 @@ def one_round(corpus: Path, posts: int, work: Path, steps: set[str]) -> dict[str
         stored = conn.execute("SELECT count(*) FROM posts").fetchone()[0]
     if stored != posts:
         raise SystemExit(f"monitor import stored {stored} posts of {posts}")
+    if crowded is not None:
+        into = work / "crowded-run.db"
+        shutil.copyfile(crowded, into)
+        results["monitor import into crowded db"] = measure(
+            monitor("--db", str(into), "import", str(corpus)), work
+        )
+        into.unlink()
     if "report" in steps:
         results["monitor report --days 90"] = measure(
             monitor("--db", str(db), "report", "--date", "2025-11-23", "--days", "90"), work
@@ -81,8 +94,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="rounds; the median is printed")
     parser.add_argument(
         "--steps",
-        default="naive,vader,report,rescore",
-        help="comma-separated subset of naive,vader,report,rescore",
+        default="naive,vader,report,rescore,crowded",
+        help="comma-separated subset of naive,vader,report,rescore,crowded",
+    )
+    parser.add_argument(
+        "--crowd", type=int, default=1_000_000, help="posts already stored for 'crowded'"
     )
     args = parser.parse_args()
     steps = set(args.steps.split(",")) if args.steps else set()
@@ -96,7 +112,16 @@ def main() -> None:
             f"{size / args.posts:.0f} bytes per JSON line, {args.reposts:.0%} reposts; "
             f"median of {args.runs} runs"
         )
-        rounds = [one_round(corpus, args.posts, work, steps) for _ in range(args.runs)]
+        crowded = None
+        if "crowded" in steps:
+            crowded = work / "crowded.db"
+            crowd = write_corpus(
+                work / "crowd.jsonl", args.crowd, 0.5, seed=7, prefix="c", repost_pool=3000
+            )
+            print(f"building the crowded database ({args.crowd} posts, not timed)", flush=True)
+            measure(monitor("--db", str(crowded), "import", str(crowd)), work)
+            crowd.unlink()
+        rounds = [one_round(corpus, args.posts, work, steps, crowded) for _ in range(args.runs)]
     names = list(rounds[0])
     median = {
         n: (statistics.median(r[n][0] for r in rounds), statistics.median(r[n][1] for r in rounds))
@@ -110,6 +135,9 @@ def main() -> None:
     imported = median["monitor import"][0]
     if "naive pipeline" in median:
         print(f"monitor import vs naive pipeline: {median['naive pipeline'][0] / imported:.2f}x")
+    if "monitor import into crowded db" in median:
+        crowded = median["monitor import into crowded db"][0]
+        print(f"import into the crowded database vs an empty one: {crowded / imported:.2f}x")
     if "vaderSentiment alone (1 core)" in median:
         vader = median["vaderSentiment alone (1 core)"][0]
         print(f"monitor import vs vaderSentiment alone: {vader / imported:.2f}x")

@@ -2,7 +2,8 @@
 
 About 14 days, both default hashtags, three platforms, a few thousand posts whose texts this
 module composes from short phrases: a burst of volume and a shift from support to skepticism
-mid-way, and about 6% of posts in other languages (stored and counted, not scored). Posts are written as canonical JSON Lines and loaded through the normal import path.
+mid-way, and about 6% of posts in other languages (stored and counted, not scored). Posts
+are written as canonical JSON Lines and loaded through the normal import path.
 Like the CLI, this module sits on top: it drives the import and the report.
 """
 

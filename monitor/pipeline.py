@@ -118,7 +118,9 @@ def _commit(
     recent.clear()
     recent.update(new_scores)
     new = [ScoredPost(p, k, batch.scores[k]) for k, p in zip(batch.keys, batch.fresh, strict=True)]
-    inserted, present = store.write_batch(new, batch.seen, cursors, scorer_version=version)
+    inserted, present = store.write_batch(
+        new, batch.seen, cursors, scorer_version=version, new_scores=new_scores.items()
+    )
     return IngestResult(
         new=inserted, duplicate=present + batch.posts - len(batch.merged), scored=len(new_scores)
     )

@@ -375,14 +375,16 @@ class Store:
         seen: Sequence[tuple[int, Post]] = (),
         cursors: Sequence[Cursor] = (),
         scorer_version: str = "",
+        new_scores: Iterable[tuple[str, Score]] = (),
     ) -> tuple[int, int]:
         """Store one batch in one transaction: new posts with their tags and raw payloads,
-        new tags and fresh engagement counts for posts already stored, and the cursors that
-        cover them. Returns (inserted, already present); a post another process stored in
+        new tags and fresh engagement counts for posts already stored, the cursors that cover
+        them, and the scores the batch computed (text key, score), kept for later look-ups by
+        key. Returns (inserted, already present); a post another process stored in
         the meantime counts as already present."""
         collected_at = _now()
         with self.db.atomic():
-            self._remember_scores(scorer_version, ((i.text_key, i.score) for i in new))
+            self._remember_scores(scorer_version, new_scores)
             stored = self._insert_posts(new, scorer_version, collected_at)
             posts = {item.post.key: item.post for item in new}
             stored_meanwhile = self.existing_ids(posts.keys() - stored)  # by another process

@@ -32,7 +32,7 @@ HOSTILE_NEGATIVE = [
     "Worst idea ever, click here",
 ]
 HOSTILE_POSITIVE = [
-    "מצוין, great news for peace",  # right-to-left text
+    "מצוין! Great news for peace, the talks went really well today",  # right-to-left text
     "Great " + "a" * 400 + " love it",  # a very long word
     "😀 love it, wonderful 🎉🇺🇦",
 ]

@@ -87,7 +87,7 @@ def test_report_writes_every_file_with_escaped_text_and_matching_manifest(report
     assert manifest["counts"]["posts_with_stale_score"] == 0
     csv_lines = (folder / "daily.csv").read_text().splitlines()
     assert len(csv_lines) - 1 == manifest["counts"]["daily_csv_rows"] == 14
-    assert "2025-11-20,witkoffukraine,2,1,0,1," in (folder / "daily.csv").read_text()
+    assert "2025-11-20,witkoffukraine,2,2,1,0,1," in (folder / "daily.csv").read_text()
 
     listing = (config.reports_dir / "index.html").read_text()
     assert 'href="2025-11-20/index.html"' in listing

@@ -53,8 +53,8 @@ def test_parallel_scoring_stores_exactly_what_one_process_stores(tmp_path):
         assert stored_scores(two) == expected
     reference = SentimentIntensityAnalyzer()
     scored = [post for post in posts if expected[post.id][1] is not None]
-    # English tweets, but many very short: 315 are "und" or taken for another language.
-    assert len(scored) == 3885
+    # English tweets, but many very short: 283 are "und" or taken for another language.
+    assert len(scored) == 3917
     for post in scored[:300]:
         s = reference.polarity_scores(post.text)
         assert expected[post.id][2:] == (s["compound"], s["pos"], s["neu"], s["neg"])
@@ -155,3 +155,21 @@ def test_sql_aggregates_equal_a_pandas_reference_on_a_random_set(store):
     assert (merged["n_positive"] == merged["n_positive_ref"]).all()
     busy = merged[merged["n_scored"] > 0]
     assert busy["mean_compound"].to_numpy() == pytest.approx(busy["mean_compound_ref"].to_numpy())
+
+
+def test_the_pool_scores_with_the_active_scorers_own_settings():
+    """A scorer travels to the workers with its settings (here a lexicon override and a
+    second language): the pool's scores equal the scorer's own in this process."""
+    from monitor.scoring.vader import VaderScorer
+
+    texts = [p.text for p in ground_truth_posts()[:600]] + [
+        "Die Gespräche in Genf waren konstruktiv, gute Nachrichten für alle.",
+        "Diplomacy could backfire spectacularly, I love the idea of talks though.",
+    ] * 50
+    scorer = VaderScorer(languages=("en", "de"), lexicon={"backfire": -2.0, "love": -3.0})
+    with ScoringPool(scorer, 2, pool_after=0) as pool:
+        pooled = pool.submit(texts)()
+        assert pool.parallel
+    assert pooled == scorer.score(texts)
+    assert pooled[-1].compound == scorer.score([texts[-1]])[0].compound < 0
+    assert pooled[-2].language == "de" and pooled[-2].label is not None

