@@ -217,37 +217,38 @@ def rescore(
 ) -> int:
     """Re-score every post another scorer version scored; returns posts updated. Each
     distinct text is scored once (or found among the scores this version already gave) and
-    its score set on every post that has it."""
+    its score set on every post that has it. One batch is scored while the last is stored."""
     version, updated, after = scorer.version, 0, 0
-    pending: tuple[list[str], Callable[[], list[Score]]] | None = None
+    pending: _Rescoring | None = None
     with ScoringPool(scorer) if pool is None else nullcontext(pool) as active:
         while True:
             rows = store.stale_texts(version, after, batch_size)
+            submitted = None
             if rows:
                 after = rows[-1][0]
                 texts = {key: text for _, key, text in rows}
                 known = store.known_scores(texts, version)
                 missing = [key for key in texts if key not in known]
                 wait = active.submit([texts[key] for key in missing])
-                submitted = (list(texts), _merged(list(texts), known, missing, wait))
+                submitted = _Rescoring(rows, known, missing, wait)
             if pending:
-                keys, scores = pending
-                updated += store.update_scores(version, list(zip(keys, scores(), strict=True)))
+                updated += pending.store(store, version)
             if not rows:
                 return updated
             pending = submitted
 
 
-def _merged(
-    keys: list[str],
-    known: dict[str, Score],
-    missing: list[str],
-    wait: Callable[[], list[Score]],
-) -> Callable[[], list[Score]]:
-    """A waiter for the scores of ``keys``: those found, and those being scored."""
+@dataclass
+class _Rescoring:
+    """A batch of stale posts whose missing scores are being computed."""
 
-    def scores() -> list[Score]:
-        found = {**known, **dict(zip(missing, wait(), strict=True))}
-        return [found[key] for key in keys]
+    rows: list[tuple[int, str, str]]  # post_id, text key, text
+    known: dict[str, Score]
+    missing: list[str]
+    wait: Callable[[], list[Score]]
 
-    return scores
+    def store(self, store: Store, version: str) -> int:
+        new = dict(zip(self.missing, self.wait(), strict=True))
+        scores = {**self.known, **new}
+        posts = [(post_id, scores[key]) for post_id, key, _ in self.rows]
+        return store.update_scores(version, posts, new.items())

@@ -213,6 +213,13 @@ def m005_languages_labels_and_scores(db: Database) -> None:
     )
 
 
+@migrations()
+def m006_no_text_key_index(db: Database) -> None:
+    """Stored scores are found in ``scores`` by key and rescores update posts by id: the index
+    on posts.text_key only cost every insert a random B-tree write."""
+    db.execute("DROP INDEX IF EXISTS posts_text_key")
+
+
 def _now() -> str:
     return format_timestamp(datetime.now(UTC))
 
@@ -571,14 +578,20 @@ class Store:
         ).fetchall()
 
     @_writes
-    def update_scores(self, version: str, scores: Sequence[tuple[str, Score]]) -> int:
-        """Set new scores on every stale post with each text key; returns posts updated."""
+    def update_scores(
+        self,
+        version: str,
+        posts: Sequence[tuple[int, Score]],
+        new_scores: Iterable[tuple[str, Score]] = (),
+    ) -> int:
+        """Set each post's new score (by post_id), and keep the scores the batch computed
+        (text key, score) for later look-ups; returns posts updated."""
         with self.db.atomic():
-            self._remember_scores(version, scores)
+            self._remember_scores(version, new_scores)
             cursor = self.db.conn.executemany(
                 "UPDATE posts SET language = ?, label = ?, compound = ?, pos = ?, neu = ?,"
-                " neg = ?, scorer_version = ? WHERE text_key = ? AND scorer_version != ?",
-                [(*astuple(score), version, key, version) for key, score in scores],
+                " neg = ?, scorer_version = ? WHERE post_id = ? AND scorer_version != ?",
+                [(*astuple(score), version, post_id, version) for post_id, score in posts],
             )
         return cursor.rowcount
 
