@@ -147,6 +147,141 @@ def import_(
     )
 
 
+def _day_range(config: Config, since: datetime | None, until: datetime | None) -> tuple:
+    """Unix-second bounds of local days ``since`` to ``until`` (either may be open)."""
+    start = int(datetime.combine(since.date(), datetime.min.time(), config.zone).timestamp())
+    end = None
+    if until:
+        after = until.date() + timedelta(days=1)
+        end = int(datetime.combine(after, datetime.min.time(), config.zone).timestamp())
+    return (start if since else None), end
+
+
+@cli.command()
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="The label sheet to write (.csv).",
+)
+@click.option("--n", "count", default=300, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--tag", "tags", multiple=True, help="Only posts with this tag (repeatable).")
+@click.option("--platform", help="Only posts from this platform.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="First day.")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last day.")
+@click.option(
+    "--seed", default=0, show_default=True, type=int, help="The same seed, the same sample."
+)
+@pass_context
+def sample(
+    obj: _Context,
+    out: Path,
+    count: int,
+    tags: tuple[str, ...],
+    platform: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    seed: int,
+) -> None:
+    """Write a random sample of stored posts (scored or not) to label in a spreadsheet."""
+    from monitor.labels import draw, write_sample
+    from monitor.text import fold_tag
+
+    config = obj.config
+    with obj.store(config) as store:
+        ids = store.post_ids(
+            [fold_tag(t) for t in tags], platform, *_day_range(config, since, until)
+        )
+        rows = store.posts_by_id(draw(ids, count, seed))
+    for row in rows:
+        row["lang"], row["predicted"] = row["language"], row["label"] or ""
+    written = write_sample(rows, out)
+    click.echo(f"{written} of {len(ids)} matching posts written to {out}: fill in 'label'")
+
+
+@cli.command()
+@click.argument("labels_file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+@pass_context
+def evaluate(obj: _Context, labels_file: Path, as_json: bool) -> None:
+    """How the active scorer's labels agree with hand labels; kept in the database."""
+    from monitor.evaluation import evaluate as evaluate_labels
+    from monitor.labels import read_labels
+    from monitor.scoring import active_scorer
+
+    config = obj.config
+    rows = read_labels(labels_file, config.labels)
+    with obj.store(config) as store:
+        result = evaluate_labels(store, active_scorer(config), rows)
+        store.save_evaluation(str(labels_file), result)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    click.echo(describe_evaluation(result, config))
+
+
+def describe_evaluation(result: dict, config: Config) -> str:
+    """An evaluation as a person reads it: headline figures, the split, the confusion."""
+    from monitor.models import LABELS
+
+    def interval(name: str) -> str:
+        value = result[name]
+        return f"{value['value']:.3f} (95% {value['lo']:.3f}-{value['hi']:.3f})"
+
+    names = {label: config.labels.display(label) for label in LABELS}
+    lines = [
+        f"scorer {result['scorer_version']}: {result['n']} of {result['labelled']} labelled "
+        f"posts scored ({result['not_scored']} not scored: "
+        + (", ".join(f"{k} {v}" for k, v in result["not_scored_by_language"].items()) or "none")
+        + ")",
+        f"accuracy {interval('accuracy')}, macro-F1 {interval('macro_f1')}, "
+        f"share distance {interval('share_distance')}",
+        f"{'':<12}" + "".join(f"{names[label]:>12}" for label in LABELS),
+    ]
+    for source in ("labelled", "predicted"):
+        cells = result["share_intervals"][source]
+        shown = [
+            f"{cell['value']:.0%} ±{(cell['hi'] - cell['lo']) / 2:.0%}"
+            for cell in (cells[label] for label in LABELS)
+        ]
+        lines.append(f"{source + ' %':<12}" + "".join(f"{text:>12}" for text in shown))
+    lines.append("confusion (rows: hand label, columns: the scorer's)")
+    for hand in LABELS:
+        row = result["confusion"][hand]
+        lines.append(f"{names[hand]:<12}" + "".join(f"{row[p]:>12}" for p in LABELS))
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("labels_file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option(
+    "--out", type=click.Path(path_type=Path, dir_okay=False), required=True, help="Model file."
+)
+@click.option("--force", is_flag=True, help="Write the model even if it does not beat stock.")
+@pass_context
+def calibrate(obj: _Context, labels_file: Path, out: Path, force: bool) -> None:
+    """Fit a scorer on hand labels; write it only if it beats stock VADER in cross-validation."""
+    from monitor.calibration import calibrate as fit_on_labels
+    from monitor.calibration import write_model
+    from monitor.labels import read_labels
+
+    config = obj.config
+    rows = read_labels(labels_file, config.labels)
+    with obj.store(config) as store:
+        result = fit_on_labels(store, rows)
+    click.echo(result.summary())
+    if not result.beats_stock and not force:
+        raise MonitorError(
+            "the calibrated scorer does not beat stock VADER in cross-validation on these "
+            "labels: label more posts (or --force to write it anyway)"
+        )
+    write_model(result.model, out)
+    click.echo(
+        f'wrote {out}; to use it, set [scoring] model = "{out}" in the config, then run '
+        "'monitor rescore'"
+    )
+
+
 @cli.command()
 @pass_context
 def rescore(obj: _Context) -> None:

@@ -58,8 +58,10 @@ class Analysis:
 
 @dataclass(frozen=True)
 class Scoring:
-    # The scorer that labels posts (see "Scorers" in the README).
-    scorer: str = "vader"
+    # The scorer that labels posts; empty: "calibrated" when a model is set, else "vader".
+    scorer: str = ""
+    # A model file written by 'monitor calibrate' (relative to the config file's folder).
+    model: Path | None = None
     # The languages VADER reads (ISO 639-1); posts in others are stored but not scored.
     languages: tuple[str, ...] = field(
         default=("en",),
@@ -187,7 +189,7 @@ def _validate(config: Config, file: str) -> Config:
             if isinstance(table, cls.Settings)
             else parse_table(table, cls.Settings, file, f"sources.{name}.")
         )
-    if config.scoring.scorer not in SCORERS:
+    if config.scoring.scorer and config.scoring.scorer not in SCORERS:
         raise ConfigError(
             f"{file}: scoring.scorer: expected one of: {', '.join(SCORERS)}, "
             f"got {config.scoring.scorer!r}"
@@ -212,6 +214,9 @@ def _lexicon(table: dict[str, Any], file: str) -> dict[str, float]:
 
 def _resolve(config: Config, base: Path) -> Config:
     """Relative paths count from the config file's folder, so cron can run from anywhere."""
+    model = config.scoring.model
+    if model is not None and not model.is_absolute():
+        config = replace(config, scoring=replace(config.scoring, model=base / model))
     return replace(
         config,
         database=config.database if config.database.is_absolute() else base / config.database,
@@ -281,8 +286,10 @@ neutral = "neutral"
 positive = "supportive"
 
 [scoring]
-# The scorer that labels posts: "vader" (stock VADER, English tone).
+# The scorer that labels posts: "vader" (stock VADER, English tone), or "calibrated" (a model
+# fitted on your own hand labels by 'monitor calibrate'; setting model is enough).
 scorer = "vader"
+# model = "data/model.json"
 # Languages VADER reads; posts detected in other languages are stored, counted in volume and
 # searchable, but not scored ("not scored (language)", never neutral).
 languages = ["en"]

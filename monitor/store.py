@@ -220,6 +220,26 @@ def m006_no_text_key_index(db: Database) -> None:
     db.execute("DROP INDEX IF EXISTS posts_text_key")
 
 
+@migrations()
+def m007_evaluations(db: Database) -> None:
+    """Each ``monitor evaluate``: the scorer version it judged, the headline figures, and
+    the whole result (JSON), so the report can say how far to trust the labels it shows."""
+    db.execute(
+        """
+        CREATE TABLE evaluations (
+            evaluation_id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            scorer_version TEXT NOT NULL,
+            source TEXT NOT NULL,            -- the label file
+            n INTEGER NOT NULL,              -- labelled posts the scorer scored
+            accuracy REAL NOT NULL,
+            macro_f1 REAL NOT NULL,
+            result TEXT NOT NULL             -- JSON: every figure with its interval
+        )
+        """
+    )
+
+
 def _now() -> str:
     return format_timestamp(datetime.now(UTC))
 
@@ -706,6 +726,87 @@ class Store:
             raise MonitorError(
                 f"search: {query!r} is not a valid full-text query ({exc})"
             ) from None
+
+    def labelled_posts(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+        """Text, language, label and scorer version of the stored posts among ``keys``."""
+        found = {}
+        by_platform: dict[str, list[str]] = {}
+        for platform, post_id in keys:
+            by_platform.setdefault(platform, []).append(post_id)
+        for platform, ids in by_platform.items():
+            for chunk in _chunks(ids, 500):
+                for row in self._rows(
+                    "SELECT platform, id, text, language, label, scorer_version FROM posts"
+                    f" WHERE platform = ? AND id IN ({','.join('?' * len(chunk))})",
+                    [platform, *chunk],
+                ):
+                    found[(row["platform"], row["id"])] = row
+        return found
+
+    def post_ids(
+        self,
+        tags: Sequence[str] = (),
+        platform: str | None = None,
+        start_ts: int | None = None,
+        end_ts: int | None = None,
+    ) -> list[int]:
+        """post_id of every stored post matching the filters, in order."""
+        where, params = ["1"], []
+        if tags:
+            where.append(
+                "post_id IN (SELECT post_id FROM post_tags WHERE tag IN"
+                f" ({','.join('?' * len(tags))}))"
+            )
+            params += list(tags)
+        for condition, value in (
+            ("platform = ?", platform),
+            ("created_ts >= ?", start_ts),
+            ("created_ts < ?", end_ts),
+        ):
+            if value is not None:
+                where.append(condition)
+                params.append(value)
+        sql = f"SELECT post_id FROM posts WHERE {' AND '.join(where)} ORDER BY post_id"
+        return [row[0] for row in self.db.execute(sql, params)]
+
+    def posts_by_id(self, post_ids: Sequence[int]) -> list[dict]:
+        """The posts with these ids (platform, id, created_at, language, text, url, label)."""
+        rows = []
+        for chunk in _chunks(list(post_ids), 500):
+            rows += self._rows(
+                "SELECT platform, id, created_at, language, text, url, label FROM posts"
+                f" WHERE post_id IN ({','.join('?' * len(chunk))}) ORDER BY post_id",
+                chunk,
+            )
+        return rows
+
+    @_writes
+    def save_evaluation(self, source: str, result: dict[str, Any]) -> int:
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "INSERT INTO evaluations (created_at, scorer_version, source, n, accuracy,"
+                " macro_f1, result) VALUES (?,?,?,?,?,?,?)",
+                (
+                    _now(),
+                    result["scorer_version"],
+                    source,
+                    result["n"],
+                    result["accuracy"]["value"],
+                    result["macro_f1"]["value"],
+                    _json(result),
+                ),
+            )
+        return int(cursor.lastrowid)
+
+    def latest_evaluation(self, version: str | None = None) -> dict | None:
+        """The newest evaluation (of one scorer version, if given), its result parsed."""
+        where, params = ("WHERE scorer_version = ?", [version]) if version else ("", [])
+        rows = self._rows(
+            f"SELECT * FROM evaluations {where} ORDER BY evaluation_id DESC LIMIT 1", params
+        )
+        if not rows:
+            return None
+        return {**rows[0], "result": json.loads(rows[0]["result"])}
 
     def count_posts(self) -> int:
         return self.db.execute("SELECT count(*) FROM posts").fetchone()[0]

@@ -86,5 +86,7 @@ SCORERS: dict[str, type[Scorer]] = _registry()
 
 
 def active_scorer(config: Config) -> Scorer:
-    """The scorer ``[scoring] scorer`` names, set up from the config."""
-    return SCORERS[config.scoring.scorer].from_config(config)
+    """The scorer ``[scoring] scorer`` names (by default the calibrated one when a model file
+    is set, else VADER), set up from the config."""
+    name = config.scoring.scorer or ("calibrated" if config.scoring.model else "vader")
+    return SCORERS[name].from_config(config)

@@ -1,0 +1,112 @@
+"""``monitor calibrate``: fit a scorer on the user's hand labels, and show, by k-fold
+cross-validation on the same labels, whether it agrees with them better than stock VADER.
+
+Calibration belongs to the user's topic: words that mark skepticism in one story do not
+transfer to the next, so the product ships no fitted model, only this loop.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from monitor.errors import MonitorError
+from monitor.evaluation import agreement
+from monitor.labels import HandLabel
+from monitor.models import LABELS
+from monitor.scoring import calibrated
+from monitor.scoring.language import detect
+from monitor.scoring.vader import VaderScorer, label_for
+from monitor.store import Store
+
+FOLDS = 5
+# Fewer labels than this cannot be split into folds that say anything.
+MIN_LABELS = 50
+MIN_PER_LABEL = FOLDS
+# The calibrated scorer reads a language only when this many labelled posts were in it.
+MIN_LANGUAGE_LABELS = 30
+
+
+@dataclass
+class Calibration:
+    model: dict[str, Any]
+    calibrated: dict[str, Any]  # out-of-fold agreement of the calibrated scorer
+    stock: dict[str, Any]  # stock VADER's agreement on the same labels
+    languages: dict[str, int]  # labelled posts per detected language
+
+    @property
+    def beats_stock(self) -> bool:
+        return self.calibrated["macro_f1"]["value"] > self.stock["macro_f1"]["value"]
+
+    def summary(self) -> str:
+        lines = [f"{self.model['n']} labelled posts; {FOLDS}-fold cross-validation, 95% intervals:"]
+        for name, result in (("stock VADER", self.stock), ("calibrated", self.calibrated)):
+            f1, distance = result["macro_f1"], result["share_distance"]
+            lines.append(
+                f"  {name:<12} macro-F1 {f1['value']:.3f} ({f1['lo']:.3f}-{f1['hi']:.3f}), "
+                f"share distance {distance['value']:.3f} "
+                f"({distance['lo']:.3f}-{distance['hi']:.3f})"
+            )
+        read = ", ".join(self.model["languages"]) or "none"
+        counts = ", ".join(f"{lang} {n}" for lang, n in self.languages.items())
+        lines.append(f"  reads: {read} (labelled posts by language: {counts})")
+        return "\n".join(lines)
+
+
+def labelled_texts(store: Store, rows: Sequence[HandLabel]) -> list[tuple[str, str]]:
+    """(text, hand label) per row: a stored post's text, else the row's own."""
+    stored = store.labelled_posts([row.key for row in rows if row.key])
+    out = []
+    for row in rows:
+        post = stored.get(row.key) if row.key else None
+        text = post["text"] if post else row.text
+        if text is None:
+            raise MonitorError(f"line {row.line}: post {row.platform}/{row.id} is not stored")
+        out.append((text, row.label))
+    return out
+
+
+def calibrate(store: Store, rows: Sequence[HandLabel], seed: int = 0) -> Calibration:
+    """Cross-validate the calibrated scorer against stock VADER on ``rows``, then fit it on
+    all of them."""
+    from sklearn.model_selection import StratifiedKFold
+
+    pairs = labelled_texts(store, rows)
+    counts = Counter(label for _, label in pairs)
+    short = [label for label in LABELS if counts[label] < MIN_PER_LABEL]
+    if len(pairs) < MIN_LABELS or short:
+        raise MonitorError(
+            f"too few labels to calibrate: {len(pairs)} labelled posts "
+            f"({', '.join(f'{label} {counts[label]}' for label in LABELS)}); at least "
+            f"{MIN_LABELS}, and {MIN_PER_LABEL} of each label, are needed: label more posts"
+        )
+    texts, truth = [t for t, _ in pairs], [label for _, label in pairs]
+    languages = Counter(detect(text) for text in texts)
+    stock = [label_for(n[0]) for n in VaderScorer().numbers(texts)]
+    predicted = [""] * len(texts)
+    folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
+    for train, held_out in folds.split(texts, truth):
+        model = calibrated.fit([texts[i] for i in train], [truth[i] for i in train], [])
+        guesses = calibrated.labels(model, [texts[i] for i in held_out])
+        for i, label in zip(held_out, guesses, strict=True):
+            predicted[i] = label
+    read = [lang for lang, n in languages.items() if lang != "und" and n >= MIN_LANGUAGE_LABELS]
+    return Calibration(
+        model=calibrated.fit(texts, truth, read),
+        calibrated=agreement(truth, predicted, seed),
+        stock=agreement(truth, stock, seed),
+        languages=dict(languages.most_common()),
+    )
+
+
+def write_model(model: dict[str, Any], path: Path) -> Path:
+    """The model as JSON, written whole or not at all."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(model, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+    return path

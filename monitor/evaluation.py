@@ -1,0 +1,179 @@
+"""How far the scorer's labels agree with people's: the numbers behind "how far to trust these
+labels", computed on hand labels (``monitor evaluate``) and inside calibration's
+cross-validation alike."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from monitor.labels import HandLabel
+from monitor.models import LABELS
+from monitor.scoring import Scorer
+from monitor.store import Store
+
+BOOTSTRAP_ROUNDS = 1000
+
+
+def confusion(truth: Sequence[str], predicted: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Counts by hand label (rows) and predicted label (columns)."""
+    counts = Counter(zip(truth, predicted, strict=True))
+    return {hand: {guess: counts[hand, guess] for guess in LABELS} for hand in LABELS}
+
+
+def per_class(truth: Sequence[str], predicted: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Precision, recall and F1 of each label (0 where undefined)."""
+    table = confusion(truth, predicted)
+    out = {}
+    for label in LABELS:
+        tp = table[label][label]
+        predicted_n = sum(table[hand][label] for hand in LABELS)
+        actual_n = sum(table[label].values())
+        precision = tp / predicted_n if predicted_n else 0.0
+        recall = tp / actual_n if actual_n else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        out[label] = {"precision": precision, "recall": recall, "f1": f1, "n": actual_n}
+    return out
+
+
+def macro_f1(truth: Sequence[str], predicted: Sequence[str]) -> float:
+    return sum(c["f1"] for c in per_class(truth, predicted).values()) / len(LABELS)
+
+
+def accuracy(truth: Sequence[str], predicted: Sequence[str]) -> float:
+    return sum(t == p for t, p in zip(truth, predicted, strict=True)) / len(truth)
+
+
+def shares(labels: Sequence[str]) -> dict[str, float]:
+    counts = Counter(labels)
+    return {label: counts[label] / len(labels) for label in LABELS}
+
+
+def share_distance(truth: Sequence[str], predicted: Sequence[str]) -> float:
+    """Total-variation distance between the two label splits: how far the daily split the
+    scorer would publish is from the one people would."""
+    a, b = shares(truth), shares(predicted)
+    return sum(abs(a[label] - b[label]) for label in LABELS) / 2
+
+
+@dataclass(frozen=True)
+class Interval:
+    value: float
+    lo: float
+    hi: float
+
+    def as_dict(self) -> dict[str, float]:
+        return {"value": self.value, "lo": self.lo, "hi": self.hi}
+
+
+def bootstrap(
+    truth: Sequence[str],
+    predicted: Sequence[str],
+    statistic: Any,
+    seed: int = 0,
+    rounds: int = BOOTSTRAP_ROUNDS,
+) -> Interval:
+    """``statistic(truth, predicted)`` with a 95% percentile interval from resampling the
+    labelled posts (seeded, so the same labels give the same interval)."""
+    rng = random.Random(seed)
+    n = len(truth)
+    values = []
+    for _ in range(rounds):
+        picks = [rng.randrange(n) for _ in range(n)]
+        values.append(statistic([truth[i] for i in picks], [predicted[i] for i in picks]))
+    values.sort()
+    return Interval(
+        statistic(truth, predicted),
+        values[int(0.025 * rounds)],
+        values[min(rounds - 1, int(0.975 * rounds))],
+    )
+
+
+def agreement(truth: Sequence[str], predicted: Sequence[str], seed: int = 0) -> dict[str, Any]:
+    """Every agreement figure for two aligned label lists, with 95% bootstrap intervals."""
+    share_intervals = {
+        source: {
+            label: bootstrap(
+                truth,
+                predicted,
+                lambda t, p, s=source, lab=label: shares(t if s == "labelled" else p)[lab],
+                seed,
+            ).as_dict()
+            for label in LABELS
+        }
+        for source in ("labelled", "predicted")
+    }
+    return {
+        "n": len(truth),
+        "accuracy": bootstrap(truth, predicted, accuracy, seed).as_dict(),
+        "macro_f1": bootstrap(truth, predicted, macro_f1, seed).as_dict(),
+        "share_distance": bootstrap(truth, predicted, share_distance, seed).as_dict(),
+        "per_class": per_class(truth, predicted),
+        "confusion": confusion(truth, predicted),
+        "shares": {
+            source: {label: value["value"] for label, value in by_label.items()}
+            for source, by_label in share_intervals.items()
+        },
+        "share_intervals": share_intervals,
+    }
+
+
+def predictions(
+    store: Store, scorer: Scorer, rows: Sequence[HandLabel]
+) -> list[tuple[HandLabel, str | None, str]]:
+    """(hand label, the scorer's label or None when it does not read the text, language) per
+    row: a stored post's stored label when the active scorer version gave it, else the text
+    scored now (a stored post's own text, or the row's)."""
+    stored = store.labelled_posts([row.key for row in rows if row.key])
+    texts: list[str] = []
+    out: list[tuple[HandLabel, str | None, str] | None] = []
+    waiting: list[tuple[int, HandLabel]] = []
+    for row in rows:
+        post = stored.get(row.key) if row.key else None
+        if post and post["scorer_version"] == scorer.version:
+            out.append((row, post["label"], post["language"] or "und"))
+            continue
+        text = post["text"] if post else row.text
+        if text is None:  # a post that is not stored and no text to score
+            out.append(None)
+            continue
+        waiting.append((len(out), row))
+        out.append(None)
+        texts.append(text)
+    for (index, row), score in zip(waiting, scorer.score(texts), strict=True):
+        out[index] = (row, score.label, score.language)
+    missing = [row.line for row, result in zip(rows, out, strict=True) if result is None]
+    if missing:
+        from monitor.errors import MonitorError
+
+        raise MonitorError(
+            f"{len(missing)} labelled rows name a post that is not stored and have no text "
+            f"(lines {', '.join(map(str, missing[:10]))})"
+        )
+    return [result for result in out if result is not None]
+
+
+def evaluate(
+    store: Store, scorer: Scorer, rows: Sequence[HandLabel], seed: int = 0
+) -> dict[str, Any]:
+    """How the active scorer's labels agree with ``rows``; rows it does not score (other
+    languages) are counted apart, never as errors or as neutral."""
+    results = predictions(store, scorer, rows)
+    scored = [(row.label, label) for row, label, _ in results if label is not None]
+    not_scored = Counter(language for _, label, language in results if label is None)
+    if not scored:
+        from monitor.errors import MonitorError
+
+        raise MonitorError("the scorer scored none of the labelled posts: nothing to compare")
+    truth, predicted = [t for t, _ in scored], [p for _, p in scored]
+    return {
+        "scorer_version": scorer.version,
+        "scorer": scorer.name,
+        "labelled": len(results),
+        **agreement(truth, predicted, seed),
+        "not_scored": len(results) - len(scored),
+        "not_scored_by_language": dict(not_scored.most_common()),
+    }

@@ -1,0 +1,110 @@
+"""Hand labels: the CSV files people fill in to check the scorer's labels and calibrate it.
+
+A label file has a ``label`` column and, per row, either ``platform`` and ``id`` (a stored post)
+or ``text`` (any text); ``monitor sample`` writes such a file with the label column empty.
+Labels may be negative / neutral / positive, the configured display names (skeptical /
+neutral / supportive), stance names (against / none / favor) or -1 / 0 / 1; an empty label is
+skipped. Anything else is an error naming the file, the line and the value.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from monitor.config import Labels
+from monitor.errors import MonitorError
+from monitor.models import LABELS
+
+SAMPLE_COLUMNS = ("platform", "id", "created_at", "lang", "text", "url", "predicted", "label")
+# A spreadsheet runs a cell that starts with one of these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class HandLabel:
+    """One labelled row: where it is in its file, the label, and what it labels."""
+
+    line: int
+    label: str
+    platform: str | None = None
+    id: str | None = None
+    text: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str] | None:
+        return (self.platform, self.id) if self.platform and self.id else None
+
+
+def label_names(labels: Labels) -> dict[str, str]:
+    """Every accepted spelling of a label (lowercased) → the internal label."""
+    names = {label: label for label in LABELS}
+    names.update({"-1": "negative", "0": "neutral", "1": "positive"})
+    names.update({"against": "negative", "none": "neutral", "favor": "positive"})
+    names.update({labels.display(label).lower(): label for label in LABELS})
+    return names
+
+
+def read_labels(path: Path, labels: Labels) -> list[HandLabel]:
+    """The labelled rows of a CSV label file (UTF-8, with or without a byte-order mark)."""
+    names = label_names(labels)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            columns = {c.strip().lower(): c for c in reader.fieldnames or []}
+            if "label" not in columns:
+                raise MonitorError(
+                    f"{path}: no 'label' column (found: {', '.join(columns) or 'nothing'})"
+                )
+            if "text" not in columns and not {"platform", "id"} <= set(columns):
+                raise MonitorError(f"{path}: needs 'platform' and 'id' columns, or 'text'")
+            rows = []
+            for row in reader:
+                line = reader.line_num
+                cell = {name: (row.get(key) or "").strip() for name, key in columns.items()}
+                value = cell["label"]
+                if not value:
+                    continue
+                label = names.get(value.lower())
+                if label is None:
+                    raise MonitorError(
+                        f"{path}:{line}: label {value!r} is not one of "
+                        f"{', '.join(sorted(set(names)))}"
+                    )
+                text = (row.get(columns["text"]) if "text" in columns else None) or None
+                hand = HandLabel(
+                    line, label, cell.get("platform") or None, cell.get("id") or None, text
+                )
+                if hand.key is None and not hand.text:
+                    raise MonitorError(f"{path}:{line}: neither platform and id nor text")
+                rows.append(hand)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise MonitorError(f"{path}: cannot read the label file ({exc})") from None
+    return rows
+
+
+def spreadsheet_safe(value: Any) -> str:
+    """A cell a spreadsheet shows as text: one starting like a formula gets a leading quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def write_sample(rows: Iterable[dict[str, Any]], path: Path) -> int:
+    """A label sheet: UTF-8 with a byte-order mark (Excel reads it right), formulas defused."""
+    count = 0
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(SAMPLE_COLUMNS)
+        for row in rows:
+            writer.writerow([spreadsheet_safe(row.get(column)) for column in SAMPLE_COLUMNS])
+            count += 1
+    return count
+
+
+def draw(ids: Sequence[int], n: int, seed: int) -> list[int]:
+    """A reproducible random sample of ``n`` of ``ids`` (all of them when fewer)."""
+    return sorted(random.Random(seed).sample(list(ids), min(n, len(ids))))

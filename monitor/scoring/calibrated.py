@@ -1,0 +1,167 @@
+"""A scorer calibrated on the user's own hand labels: TF-IDF word 1-2-grams plus VADER's four
+numbers, class-balanced multinomial logistic regression (scikit-learn), fitted by
+``monitor calibrate``. It reads the languages it saw enough labelled examples of.
+
+The model file is data only (JSON: vocabulary, idf weights, coefficients, and a checksum of all
+of it): loading it runs no code, and a file changed by hand is refused. Its checksum is part of
+the scorer version, so a new model makes earlier scores stale. Its "compound" is
+P(positive) - P(negative), its pos / neu / neg the three probabilities.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from monitor.errors import ConfigError, MonitorError
+from monitor.models import LABELS
+from monitor.scoring import Numbers, Scorer
+from monitor.scoring.vader import VaderScorer
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from monitor.config import Config
+
+FORMAT = "sentiment-monitor calibrated model 1"
+NGRAMS = (1, 2)
+MIN_DF = 2
+REGULARISATION = 1.0  # scikit-learn's C
+VADER_WEIGHT = 1.0  # VADER's numbers beside the word features
+
+
+def checksum(model: dict[str, Any]) -> str:
+    body = {k: v for k, v in model.items() if k != "checksum"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _features(vectorizer: Any, texts: list[str]) -> Any:
+    import numpy as np
+    from scipy import sparse
+
+    vader = np.array(VaderScorer().numbers(texts), dtype=float).reshape(len(texts), 4)
+    return sparse.hstack([vectorizer.transform(texts), sparse.csr_matrix(vader * VADER_WEIGHT)])
+
+
+def _vectorizer(vocabulary: dict[str, int] | None = None) -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(
+        ngram_range=NGRAMS,
+        min_df=1 if vocabulary else MIN_DF,
+        sublinear_tf=True,
+        vocabulary=vocabulary,
+    )
+
+
+def fit(texts: list[str], labels: list[str], languages: list[str]) -> dict[str, Any]:
+    """A model (plain data) fitted on labelled texts."""
+    import sklearn
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = _vectorizer()
+    vectorizer.fit(texts)
+    features = _features(vectorizer, texts)
+    regression = LogisticRegression(C=REGULARISATION, class_weight="balanced", max_iter=5000).fit(
+        features, labels
+    )
+    order = [list(regression.classes_).index(label) for label in LABELS]
+    model = {
+        "format": FORMAT,
+        "scikit_learn": sklearn.__version__,
+        "languages": sorted(set(languages)),
+        "classes": list(LABELS),
+        "vocabulary": {term: int(i) for term, i in vectorizer.vocabulary_.items()},
+        "idf": [float(x) for x in vectorizer.idf_],
+        "coef": [[float(x) for x in regression.coef_[i]] for i in order],
+        "intercept": [float(regression.intercept_[i]) for i in order],
+        "n": len(texts),
+    }
+    model["checksum"] = checksum(model)
+    return model
+
+
+def probabilities(model: dict[str, Any], texts: list[str]) -> np.ndarray:
+    """P(negative), P(neutral), P(positive) per text."""
+    import numpy as np
+
+    vectorizer = _loaded_vectorizer(model["checksum"], json.dumps(model["vocabulary"]))
+    vectorizer.idf_ = np.asarray(model["idf"])
+    scores = _features(vectorizer, texts) @ np.asarray(model["coef"]).T + model["intercept"]
+    scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return scores / scores.sum(axis=1, keepdims=True)
+
+
+def labels(model: dict[str, Any], texts: list[str]) -> list[str]:
+    """The most probable label of each text."""
+    return [LABELS[i] for i in probabilities(model, texts).argmax(axis=1)]
+
+
+@cache
+def _loaded_vectorizer(_: str, vocabulary: str) -> Any:
+    return _vectorizer(json.loads(vocabulary))
+
+
+def load(path: Path) -> dict[str, Any]:
+    """A model file, checked: JSON of the expected shape whose checksum matches."""
+    try:
+        model = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MonitorError(f"{path}: no such model file (run 'monitor calibrate')") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MonitorError(f"{path}: not a model file ({exc})") from None
+    if not isinstance(model, dict) or model.get("format") != FORMAT:
+        raise MonitorError(f"{path}: not a model file written by 'monitor calibrate'")
+    if model.get("checksum") != checksum(model):
+        raise MonitorError(f"{path}: the model file was changed after it was written")
+    words, weights = model["vocabulary"], model["coef"]
+    if len(model["idf"]) != len(words) or any(len(row) != len(words) + 4 for row in weights):
+        raise MonitorError(f"{path}: the model file's parts do not fit together")
+    return model
+
+
+class CalibratedScorer(Scorer):
+    """A model fitted on the user's hand labels; reads the languages it was fitted on."""
+
+    name = "calibrated"
+    title = "a scorer calibrated on your hand labels (TF-IDF words + VADER, logistic regression)"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.model = load(path)
+        super().__init__(self.model["languages"])
+
+    @classmethod
+    def from_config(cls, config: Config) -> CalibratedScorer:
+        if config.scoring.model is None:
+            raise ConfigError(
+                f"{config.path or 'config'}: scoring.model: the calibrated scorer needs a model "
+                "file (run 'monitor calibrate LABELS.csv --out MODEL')"
+            )
+        return cls(config.scoring.model)
+
+    def settings(self) -> dict[str, Any]:
+        return {"model": self.model["checksum"]}
+
+    def package_version(self) -> str:
+        return f"sklearn{self.model['scikit_learn']}"
+
+    def score_read(self, texts: list[str]) -> list[tuple[str, Numbers]]:
+        if not texts:
+            return []
+        out = []
+        for negative, neutral, positive in probabilities(self.model, texts).tolist():
+            label = LABELS[max(range(3), key=(negative, neutral, positive).__getitem__)]
+            out.append((label, (positive - negative, positive, neutral, negative)))
+        return out
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The pool sends the scorer to its workers with every batch: send the path, and let
+        # each worker load (and check) the model once.
+        return {"path": self.path}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["path"])
