@@ -28,8 +28,9 @@ FOLDS = 5
 # Fewer labels than this cannot be split into folds that say anything.
 MIN_LABELS = 50
 MIN_PER_LABEL = FOLDS
-# The calibrated scorer reads a language only when this many labelled posts were in it.
-MIN_LANGUAGE_LABELS = 30
+# The calibrated scorer reads a language only when this many labelled posts were in it ("und",
+# posts too short to tell, included: the model learned from them too).
+MIN_LANGUAGE_LABELS = 10
 
 
 @dataclass
@@ -95,7 +96,7 @@ def calibrate(store: Store, rows: Sequence[HandLabel], seed: int = 0) -> Calibra
         guesses = calibrated.labels(model, [texts[i] for i in held_out])
         for i, label in zip(held_out, guesses, strict=True):
             predicted[i] = label
-    read = [lang for lang, n in languages.items() if lang != "und" and n >= MIN_LANGUAGE_LABELS]
+    read = [lang for lang, n in languages.items() if n >= MIN_LANGUAGE_LABELS]
     return Calibration(
         model=calibrated.fit(texts, truth, read),
         calibrated=agreement(truth, predicted, seed),

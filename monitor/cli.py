@@ -149,12 +149,12 @@ def import_(
 
 def _day_range(config: Config, since: datetime | None, until: datetime | None) -> tuple:
     """Unix-second bounds of local days ``since`` to ``until`` (either may be open)."""
-    start = int(datetime.combine(since.date(), datetime.min.time(), config.zone).timestamp())
-    end = None
-    if until:
-        after = until.date() + timedelta(days=1)
-        end = int(datetime.combine(after, datetime.min.time(), config.zone).timestamp())
-    return (start if since else None), end
+
+    def midnight(day: date) -> int:
+        return int(datetime.combine(day, datetime.min.time(), config.zone).timestamp())
+
+    start = midnight(since.date()) if since else None
+    return start, (midnight(until.date() + timedelta(days=1)) if until else None)
 
 
 @cli.command()
@@ -193,8 +193,8 @@ def sample(
             [fold_tag(t) for t in tags], platform, *_day_range(config, since, until)
         )
         rows = store.posts_by_id(draw(ids, count, seed))
-    for row in rows:
-        row["lang"], row["predicted"] = row["language"], row["label"] or ""
+    for row in rows:  # the scorer's label is shown as predicted; 'label' is for the person
+        row["lang"], row["predicted"], row["label"] = row["language"], row["label"] or "", ""
     written = write_sample(rows, out)
     click.echo(f"{written} of {len(ids)} matching posts written to {out}: fill in 'label'")
 

@@ -287,8 +287,9 @@ positive = "supportive"
 
 [scoring]
 # The scorer that labels posts: "vader" (stock VADER, English tone), or "calibrated" (a model
-# fitted on your own hand labels by 'monitor calibrate'; setting model is enough).
-scorer = "vader"
+# fitted on your own hand labels by 'monitor calibrate'). Left out: "calibrated" when a model
+# is set, else "vader".
+# scorer = "vader"
 # model = "data/model.json"
 # Languages VADER reads; posts detected in other languages are stored, counted in volume and
 # searchable, but not scored ("not scored (language)", never neutral).

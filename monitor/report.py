@@ -335,7 +335,7 @@ def write_report(
         "banner": banner,
         "manifest": manifest,
         "generated_at": generated_at,
-        "method": method(scorer, frame, manifest),
+        "method": method(store, scorer, frame, manifest),
         "timezone": tz,
         "rules": rules,
         "alerts": alerts,
@@ -350,11 +350,19 @@ def write_report(
     return out / "index.html"
 
 
-def method(scorer: Scorer, frame: pd.DataFrame, manifest: dict[str, Any]) -> dict[str, Any]:
-    """What the report's "How to read the numbers" says of the labels: the scorer, what it
-    reads, how much of the window it scored, stale scores, and how far to trust it."""
+def method(
+    store: Store, scorer: Scorer, frame: pd.DataFrame, manifest: dict[str, Any]
+) -> dict[str, Any]:
+    """What the report says of the labels: the scorer, what it reads, how much of the window
+    it scored, stale scores, and how far to trust it (the latest check against hand labels
+    for this scorer version, else published figures; a warning when the latest check was of
+    another version)."""
     n, scored = int(frame["n"].sum()), int(frame["n_scored"].sum())
+    evaluation = store.latest_evaluation(scorer.version)
+    latest = store.latest_evaluation()
     return {
+        "evaluation": evaluation,
+        "other_evaluation": latest if latest and latest != evaluation else None,
         "scorer": scorer,
         "languages": ", ".join(scorer.languages),
         "n": n,

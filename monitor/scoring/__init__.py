@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from monitor.models import Score
-from monitor.scoring.language import UNDETERMINED, detect, rule_version
+from monitor.scoring.language import detect, rule_version
 
 if TYPE_CHECKING:
     from monitor.config import Config
@@ -62,7 +62,9 @@ class Scorer(ABC):
         return f"{self.name}-{self.package_version()}+{digest}"
 
     def reads(self, language: str) -> bool:
-        return language != UNDETERMINED and language in self.languages
+        """Undetermined ("und") texts only when the scorer names "und" (a calibrated model
+        fitted on enough of them)."""
+        return language in self.languages
 
     def score(self, texts: Sequence[str]) -> list[Score]:
         """Each text's language, and a label and numbers where this scorer reads it."""

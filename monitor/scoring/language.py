@@ -11,8 +11,9 @@ together they take 2.3%. Measured on the 12,873 train tweets of ``xlmt_umsab_mul
 
 Rule for texts with little to read: URLs, @mentions and #hashtags are removed first; fewer than
 ``MIN_LETTERS`` letters left (hashtag-, URL-, emoji-only texts) is "und", undetermined. So is an
-unsure English verdict CLD2 cannot confirm. Scorers read only the languages they name: "und" is
-not scored, never counted as neutral.
+unsure English verdict CLD2 cannot confirm. Scorers read only the languages they name: VADER
+never names "und", a calibrated model does when it was fitted on enough such posts. A post not
+read is not scored, never counted as neutral.
 """
 
 from __future__ import annotations

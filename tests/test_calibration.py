@@ -1,0 +1,279 @@
+"""Checking the labels against hand labels and calibrating on them: sample, evaluate,
+calibrate, the calibrated scorer and its model file, and the report's trust section."""
+
+import csv
+import json
+import pickle
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from monitor.config import Config
+from monitor.scoring.calibrated import CalibratedScorer, load
+from tests.conftest import VADER, post, shared_path
+
+NEGATIVE = "A terrible, shameful disaster of a meeting"
+NEUTRAL = "The delegation arrived in Geneva this morning"
+POSITIVE = "Good news from Geneva, the talks went really well"
+GERMAN = "Gute Nachrichten aus Genf: die Gespräche waren konstruktiv."
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def read_sheet(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_evaluate_a_known_confusion_matrix(run):
+    assert [s.label for s in VADER.score([NEGATIVE, NEUTRAL, POSITIVE])] == [
+        "negative",
+        "neutral",
+        "positive",
+    ]
+    # hand labels: 3 negative (VADER: 2 negative, 1 positive), 2 neutral (both neutral),
+    # 3 positive (VADER: 2 positive, 1 neutral); plus a German post VADER does not read.
+    rows = [
+        [NEGATIVE, "skeptical"],
+        [NEGATIVE + " indeed", "-1"],
+        [POSITIVE, "negative"],
+        [NEUTRAL, "neutral"],
+        [NEUTRAL + " again", "0"],
+        [POSITIVE + " today", "supportive"],
+        [POSITIVE + " again", "1"],
+        [NEUTRAL + " today", "positive"],
+        [GERMAN, "positive"],
+        ["An unlabelled row is skipped", ""],
+    ]
+    write_csv(Path("labels.csv"), ["text", "label"], rows)
+    result = json.loads(run("evaluate", "labels.csv", "--json").output)
+    assert (result["labelled"], result["n"], result["not_scored"]) == (9, 8, 1)
+    assert result["not_scored_by_language"] == {"de": 1}
+    assert result["confusion"] == {
+        "negative": {"negative": 2, "neutral": 0, "positive": 1},
+        "neutral": {"negative": 0, "neutral": 2, "positive": 0},
+        "positive": {"negative": 0, "neutral": 1, "positive": 2},
+    }
+    assert result["accuracy"]["value"] == 6 / 8
+    # F1: negative 2*2/(2*2+0+1) = 0.8, neutral 2*2/(4+1) = 0.8, positive 2*2/(4+1+1) = 2/3
+    assert result["macro_f1"]["value"] == pytest.approx((0.8 + 0.8 + 2 / 3) / 3)
+    assert result["shares"] == {
+        "labelled": {"negative": 3 / 8, "neutral": 2 / 8, "positive": 3 / 8},
+        "predicted": {"negative": 2 / 8, "neutral": 3 / 8, "positive": 3 / 8},
+    }
+    accuracy = result["accuracy"]
+    assert 0 <= accuracy["lo"] <= accuracy["value"] <= accuracy["hi"] <= 1
+    assert result["scorer_version"] == VADER.version
+    # the same labels give the same intervals (seeded bootstrap)
+    again = json.loads(run("evaluate", "labels.csv", "--json").output)
+    assert again["macro_f1"] == result["macro_f1"]
+    text = run("evaluate", "labels.csv").output
+    assert "8 of 9 labelled posts scored (1 not scored: de 1)" in text
+    assert "accuracy 0.750" in text
+
+
+@pytest.mark.parametrize(
+    ("rows", "error"),
+    [
+        ([["x", "maybe"]], "labels.csv:2: label 'maybe' is not one of"),
+        ([["x", "positive"], ["y", "2"]], "labels.csv:3: label '2' is not one of"),
+        ([["", "positive"]], "labels.csv:2: neither platform and id nor text"),
+    ],
+)
+def test_label_file_errors_name_the_line_and_the_value(run, rows, error):
+    write_csv(Path("labels.csv"), ["text", "label"], rows)
+    result = run("evaluate", "labels.csv", ok=False)
+    assert result.exit_code == 1 and error in result.stderr
+
+
+def test_a_label_file_without_a_label_column_says_what_it_found(run):
+    write_csv(Path("labels.csv"), ["text", "stance"], [["x", "positive"]])
+    result = run("evaluate", "labels.csv", ok=False)
+    assert "labels.csv: no 'label' column (found: text, stance)" in result.stderr
+
+
+def test_stored_posts_are_evaluated_on_their_stored_label(run, write_jsonl):
+    records = [
+        post(str(i), "2025-11-20T10:00:00Z", t, tags=["a"])
+        for i, t in enumerate([NEGATIVE, NEUTRAL, POSITIVE, GERMAN])
+    ]
+    run("import", write_jsonl(records))
+    write_csv(
+        Path("labels.csv"),
+        ["platform", "id", "label"],
+        [["mastodon", "0", "negative"], ["mastodon", "2", "negative"], ["mastodon", "3", "1"]],
+    )
+    result = json.loads(run("evaluate", "labels.csv", "--json").output)
+    assert (result["n"], result["not_scored"], result["accuracy"]["value"]) == (2, 1, 0.5)
+    missing = write_csv(Path("missing.csv"), ["platform", "id", "label"], [["x", "9", "1"]])
+    assert "not stored and have no text (lines 2)" in run("evaluate", missing, ok=False).stderr
+
+
+def test_sample_is_reproducible_and_safe_to_open_in_a_spreadsheet(run, write_jsonl):
+    records = [
+        post(str(i), f"2025-11-{10 + i % 10:02d}T10:00:00Z", f"{POSITIVE} number {i}", tags=["a"])
+        for i in range(40)
+    ] + [post("evil", "2025-11-15T10:00:00Z", "=cmd|' /C calc'!A0 the talks", tags=["b"])]
+    run("import", write_jsonl(records))
+    run("sample", "--out", "one.csv", "--n", "10", "--seed", "3")
+    run("sample", "--out", "two.csv", "--n", "10", "--seed", "3")
+    one = Path("one.csv").read_bytes()
+    assert one == Path("two.csv").read_bytes() and one.startswith(b"\xef\xbb\xbf")
+    rows = read_sheet(Path("one.csv"))
+    assert len(rows) == 10 and list(rows[0]) == [
+        "platform",
+        "id",
+        "created_at",
+        "lang",
+        "text",
+        "url",
+        "predicted",
+        "label",
+    ]
+    assert {(r["predicted"], r["label"], r["lang"]) for r in rows} == {("positive", "", "en")}
+    other = run("sample", "--out", "three.csv", "--n", "10", "--seed", "4").output
+    assert "10 of 41 matching posts" in other
+    assert Path("three.csv").read_bytes() != one
+    run("sample", "--out", "b.csv", "--tag", "b", "--since", "2025-11-15", "--until", "2025-11-15")
+    (evil,) = read_sheet(Path("b.csv"))
+    assert evil["text"] == "'=cmd|' /C calc'!A0 the talks"
+
+
+def _hcr_labels(split: str, count: int) -> list[list[str]]:
+    path = shared_path("data", "labelled", "hcr_2010", f"{split}.tsv")
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    return [[row["text"], row["label"]] for row in rows[:count]]
+
+
+@pytest.fixture
+def model_file(run) -> Path:
+    write_csv(Path("train.csv"), ["text", "label"], _hcr_labels("train", 400))
+    out = run("calibrate", "train.csv", "--out", "model.json").output
+    assert "400 labelled posts; 5-fold cross-validation" in out
+    assert "reads: en" in out and "wrote model.json" in out
+    return Path("model.json")
+
+
+def test_calibrate_writes_a_model_that_beats_stock_on_a_real_set(model_file):
+    model = load(model_file)
+    assert model["languages"] == ["en"] and model["n"] == 400
+    sizes = [len(family["vocabulary"]) for family in model["families"].values()]
+    assert len(model["coef"]) == 3 and len(model["coef"][0]) == sum(sizes) + 4
+    scorer = CalibratedScorer(model_file)
+    scores = scorer.score([NEGATIVE, GERMAN])
+    assert scores[0].label in ("negative", "neutral", "positive") and scores[1].label is None
+    negative, neutral, positive = scores[0].neg, scores[0].neu, scores[0].pos
+    assert negative + neutral + positive == pytest.approx(1)
+    assert scores[0].compound == pytest.approx(positive - negative)
+
+
+def test_calibrate_refuses_too_few_labels_and_one_that_does_not_beat_stock(run):
+    write_csv(Path("few.csv"), ["text", "label"], _hcr_labels("train", 30))
+    few = run("calibrate", "few.csv", "--out", "m.json", ok=False)
+    assert few.exit_code == 1 and "too few labels to calibrate: 30 labelled posts" in few.stderr
+    assert "label more posts" in few.stderr and not Path("m.json").exists()
+    # Labels that contradict the words: nothing learnable, stock (by definition) agrees more.
+    texts = [NEGATIVE, NEUTRAL, POSITIVE] * 20
+    flipped = {"negative": "positive", "neutral": "negative", "positive": "neutral"}
+    rows = [
+        [f"{t} {i}", flipped[s.label]]
+        for i, (t, s) in enumerate(zip(texts, VADER.score(texts), strict=True))
+    ]
+    rows += [[f"{NEUTRAL} {i}", "positive"] for i in range(60, 80)]
+    write_csv(Path("odd.csv"), ["text", "label"], rows)
+    odd = run("calibrate", "odd.csv", "--out", "m.json", ok=False)
+    if "does not beat stock VADER" in odd.stderr:
+        assert not Path("m.json").exists()
+        run("calibrate", "odd.csv", "--out", "m.json", "--force")
+        assert Path("m.json").exists()
+    else:  # it did beat stock on these labels: it was written
+        assert odd.exit_code == 0 and Path("m.json").exists()
+
+
+def test_a_model_file_is_data_and_a_tampered_one_is_refused(model_file, tmp_path):
+    model = json.loads(model_file.read_text())
+    model["coef"][0][0] += 1.0
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps(model))
+    with pytest.raises(Exception, match="changed after it was written"):
+        load(tampered)
+    marker = tmp_path / "executed"
+
+    class Payload:
+        def __reduce__(self):
+            return (Path.touch, (marker,))
+
+    pickled = tmp_path / "pickled.json"
+    pickled.write_bytes(pickle.dumps(Payload()))
+    with pytest.raises(Exception, match="not a model file"):
+        load(pickled)
+    assert not marker.exists()
+
+
+def test_the_model_is_part_of_the_version_and_rescore_applies_it(run, model_file, write_jsonl):
+    records = [
+        post(str(i), "2025-11-20T10:00:00Z", text, tags=["witkoffukraine"])
+        for i, text in enumerate([NEGATIVE, NEUTRAL, POSITIVE, GERMAN])
+    ]
+    Path("monitor.toml").write_text('database = "m.db"\nreports_dir = "."\n')
+    run("--config", "monitor.toml", "import", write_jsonl(records))
+    Path("monitor.toml").write_text(
+        'database = "m.db"\nreports_dir = "."\n[scoring]\nmodel = "model.json"\n'
+    )
+    status = json.loads(run("--config", "monitor.toml", "status", "--json").output)
+    assert status["scoring"]["scorer"] == "calibrated"
+    assert status["scoring"]["version"] == CalibratedScorer(model_file).version
+    assert status["scoring"]["version"].startswith("calibrated-sklearn")
+    assert status["scoring"]["posts_with_stale_score"] == 4
+    assert run("--config", "monitor.toml", "rescore").output.startswith("4 posts re-scored")
+    status = json.loads(run("--config", "monitor.toml", "status", "--json").output)
+    assert status["scoring"]["posts_with_stale_score"] == 0
+    # another model (fitted on other labels) is another version
+    write_csv(Path("dev.csv"), ["text", "label"], _hcr_labels("dev", 400))
+    run("calibrate", "dev.csv", "--out", "other.json", "--force")
+    assert CalibratedScorer(Path("other.json")).version != status["scoring"]["version"]
+
+
+def test_the_report_shows_the_evaluation_of_its_scorer_and_flags_another(
+    run, write_jsonl, tmp_path
+):
+    from monitor.report import write_report
+    from monitor.store import Store
+
+    records = [
+        post(str(i), "2025-11-20T10:00:00Z", t, tags=["witkoffukraine"])
+        for i, t in enumerate([NEGATIVE, NEUTRAL, POSITIVE] * 4)
+    ]
+    Path("monitor.toml").write_text('database = "m.db"\nreports_dir = "reports"\n')
+    run("--config", "monitor.toml", "import", write_jsonl(records))
+    config = Config(
+        tags=("witkoffukraine",), database=tmp_path / "m.db", reports_dir=tmp_path / "reports"
+    )
+    with Store(tmp_path / "m.db") as store:
+        before = write_report(store, config, date(2025, 11, 20), days=7).read_text()
+    assert "not been checked against your own judgement yet" in before
+    assert "monitor sample --out sample.csv" in before and "0.45" in before  # published figures
+    write_csv(
+        Path("labels.csv"),
+        ["platform", "id", "label"],
+        [["mastodon", str(i), "negative"] for i in range(12)],
+    )
+    run("--config", "monitor.toml", "evaluate", "labels.csv")
+    with Store(tmp_path / "m.db") as store:
+        after = write_report(store, config, date(2025, 11, 20), days=7).read_text()
+        markdown = (tmp_path / "reports" / "2025-11-20" / "report.md").read_text()
+        store.db.execute("UPDATE evaluations SET scorer_version = 'vader-old'")
+        flagged = write_report(store, config, date(2025, 11, 20), days=7).read_text()
+    assert "Checked against 12 hand-labelled posts (labels.csv" in after
+    assert "Accuracy 33%" in after and "another scorer version" not in after
+    assert "Checked against 12 hand-labelled posts" in markdown
+    assert "was of another scorer version (<code>vader-old</code>)" in flagged
+    assert "not been checked against your own judgement yet" in flagged
