@@ -69,6 +69,12 @@ class Score:
     neu: float | None = None
     neg: float | None = None
 
+    def values(
+        self,
+    ) -> tuple[str, str | None, float | None, float | None, float | None, float | None]:
+        """The fields in order, for SQL (``dataclasses.astuple`` deep-copies: 50x slower)."""
+        return (self.language, self.label, self.compound, self.pos, self.neu, self.neg)
+
 
 @dataclass(frozen=True, slots=True)
 class ScoredPost:
