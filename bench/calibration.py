@@ -76,10 +76,10 @@ def run_set(labelled: LabelledSet, count: int, work: Path) -> dict:
 def line(name: str, result: dict | str, test: int) -> str:
     if isinstance(result, str):
         return f"| {name} | {result} | | | |"
-    f1, distance = result["macro_f1"], result["share_distance"]
+    (f1_lo, f1_hi), (d_lo, d_hi) = (result["intervals"][k] for k in ("macro_f1", "share_distance"))
     return (
-        f"| {name} | {f1['value']:.3f} ({f1['lo']:.3f}-{f1['hi']:.3f}) | "
-        f"{distance['value']:.3f} ({distance['lo']:.3f}-{distance['hi']:.3f}) | "
+        f"| {name} | {result['macro_f1']:.3f} ({f1_lo:.3f}-{f1_hi:.3f}) | "
+        f"{result['share_distance']:.3f} ({d_lo:.3f}-{d_hi:.3f}) | "
         f"{result['n']} of {test} ({result['n'] / test:.1%}) | {result['scorer_version']} |"
     )
 

@@ -42,16 +42,18 @@ class Calibration:
 
     @property
     def beats_stock(self) -> bool:
-        return self.calibrated["macro_f1"]["value"] > self.stock["macro_f1"]["value"]
+        return self.calibrated["macro_f1"] > self.stock["macro_f1"]
 
     def summary(self) -> str:
         lines = [f"{self.model['n']} labelled posts; {FOLDS}-fold cross-validation, 95% intervals:"]
         for name, result in (("stock VADER", self.stock), ("calibrated", self.calibrated)):
             f1, distance = result["macro_f1"], result["share_distance"]
+            (f1_lo, f1_hi), (d_lo, d_hi) = (
+                result["intervals"][k] for k in ("macro_f1", "share_distance")
+            )
             lines.append(
-                f"  {name:<12} macro-F1 {f1['value']:.3f} ({f1['lo']:.3f}-{f1['hi']:.3f}), "
-                f"share distance {distance['value']:.3f} "
-                f"({distance['lo']:.3f}-{distance['hi']:.3f})"
+                f"  {name:<12} macro-F1 {f1:.3f} ({f1_lo:.3f}-{f1_hi:.3f}), "
+                f"share distance {distance:.3f} ({d_lo:.3f}-{d_hi:.3f})"
             )
         read = ", ".join(self.model["languages"]) or "none"
         counts = ", ".join(f"{lang} {n}" for lang, n in self.languages.items())

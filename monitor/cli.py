@@ -225,8 +225,8 @@ def describe_evaluation(result: dict, config: Config) -> str:
     from monitor.models import LABELS
 
     def interval(name: str) -> str:
-        value = result[name]
-        return f"{value['value']:.3f} (95% {value['lo']:.3f}-{value['hi']:.3f})"
+        lo, hi = result["intervals"][name]
+        return f"{result[name]:.3f} (95% {lo:.3f}-{hi:.3f})"
 
     names = {label: config.labels.display(label) for label in LABELS}
     lines = [
@@ -239,10 +239,10 @@ def describe_evaluation(result: dict, config: Config) -> str:
         f"{'':<12}" + "".join(f"{names[label]:>12}" for label in LABELS),
     ]
     for source in ("labelled", "predicted"):
-        cells = result["share_intervals"][source]
+        bounds = result["intervals"]["shares"][source]
         shown = [
-            f"{cell['value']:.0%} ±{(cell['hi'] - cell['lo']) / 2:.0%}"
-            for cell in (cells[label] for label in LABELS)
+            f"{result['shares'][source][label]:.0%} ±{(hi - lo) / 2:.0%}"
+            for label, (lo, hi) in ((label, bounds[label]) for label in LABELS)
         ]
         lines.append(f"{source + ' %':<12}" + "".join(f"{text:>12}" for text in shown))
     lines.append("confusion (rows: hand label, columns: the scorer's)")

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from monitor.labels import HandLabel
@@ -59,25 +58,15 @@ def share_distance(truth: Sequence[str], predicted: Sequence[str]) -> float:
     return sum(abs(a[label] - b[label]) for label in LABELS) / 2
 
 
-@dataclass(frozen=True)
-class Interval:
-    value: float
-    lo: float
-    hi: float
-
-    def as_dict(self) -> dict[str, float]:
-        return {"value": self.value, "lo": self.lo, "hi": self.hi}
-
-
 def bootstrap(
     truth: Sequence[str],
     predicted: Sequence[str],
-    statistic: Any,
+    statistic: Callable[[Sequence[str], Sequence[str]], float],
     seed: int = 0,
     rounds: int = BOOTSTRAP_ROUNDS,
-) -> Interval:
-    """``statistic(truth, predicted)`` with a 95% percentile interval from resampling the
-    labelled posts (seeded, so the same labels give the same interval)."""
+) -> list[float]:
+    """The 95% percentile interval [lo, hi] of ``statistic(truth, predicted)`` over
+    resamplings of the labelled posts (seeded: the same labels give the same interval)."""
     rng = random.Random(seed)
     n = len(truth)
     values = []
@@ -85,39 +74,36 @@ def bootstrap(
         picks = [rng.randrange(n) for _ in range(n)]
         values.append(statistic([truth[i] for i in picks], [predicted[i] for i in picks]))
     values.sort()
-    return Interval(
-        statistic(truth, predicted),
-        values[int(0.025 * rounds)],
-        values[min(rounds - 1, int(0.975 * rounds))],
-    )
+    return [values[int(0.025 * rounds)], values[min(rounds - 1, int(0.975 * rounds))]]
+
+
+def _share_of(source: str, label: str) -> Callable[[Sequence[str], Sequence[str]], float]:
+    def share(truth: Sequence[str], predicted: Sequence[str]) -> float:
+        return shares(truth if source == "labelled" else predicted)[label]
+
+    return share
 
 
 def agreement(truth: Sequence[str], predicted: Sequence[str], seed: int = 0) -> dict[str, Any]:
-    """Every agreement figure for two aligned label lists, with 95% bootstrap intervals."""
-    share_intervals = {
-        source: {
-            label: bootstrap(
-                truth,
-                predicted,
-                lambda t, p, s=source, lab=label: shares(t if s == "labelled" else p)[lab],
-                seed,
-            ).as_dict()
-            for label in LABELS
-        }
-        for source in ("labelled", "predicted")
-    }
+    """Every agreement figure for two aligned label lists; ``intervals`` holds each one's 95%
+    bootstrap interval as [lo, hi]."""
+    overall = {"accuracy": accuracy, "macro_f1": macro_f1, "share_distance": share_distance}
     return {
         "n": len(truth),
-        "accuracy": bootstrap(truth, predicted, accuracy, seed).as_dict(),
-        "macro_f1": bootstrap(truth, predicted, macro_f1, seed).as_dict(),
-        "share_distance": bootstrap(truth, predicted, share_distance, seed).as_dict(),
+        **{name: statistic(truth, predicted) for name, statistic in overall.items()},
         "per_class": per_class(truth, predicted),
         "confusion": confusion(truth, predicted),
-        "shares": {
-            source: {label: value["value"] for label, value in by_label.items()}
-            for source, by_label in share_intervals.items()
+        "shares": {"labelled": shares(truth), "predicted": shares(predicted)},
+        "intervals": {
+            **{name: bootstrap(truth, predicted, s, seed) for name, s in overall.items()},
+            "shares": {
+                source: {
+                    label: bootstrap(truth, predicted, _share_of(source, label), seed)
+                    for label in LABELS
+                }
+                for source in ("labelled", "predicted")
+            },
         },
-        "share_intervals": share_intervals,
     }
 
 

@@ -794,8 +794,8 @@ class Store:
                     result["scorer_version"],
                     source,
                     result["n"],
-                    result["accuracy"]["value"],
-                    result["macro_f1"]["value"],
+                    result["accuracy"],
+                    result["macro_f1"],
                     _json(result),
                 ),
             )

@@ -61,19 +61,20 @@ def test_evaluate_a_known_confusion_matrix(run):
         "neutral": {"negative": 0, "neutral": 2, "positive": 0},
         "positive": {"negative": 0, "neutral": 1, "positive": 2},
     }
-    assert result["accuracy"]["value"] == 6 / 8
+    assert result["accuracy"] == 6 / 8
     # F1: negative 2*2/(2*2+0+1) = 0.8, neutral 2*2/(4+1) = 0.8, positive 2*2/(4+1+1) = 2/3
-    assert result["macro_f1"]["value"] == pytest.approx((0.8 + 0.8 + 2 / 3) / 3)
+    assert result["macro_f1"] == pytest.approx((0.8 + 0.8 + 2 / 3) / 3)
     assert result["shares"] == {
         "labelled": {"negative": 3 / 8, "neutral": 2 / 8, "positive": 3 / 8},
         "predicted": {"negative": 2 / 8, "neutral": 3 / 8, "positive": 3 / 8},
     }
-    accuracy = result["accuracy"]
-    assert 0 <= accuracy["lo"] <= accuracy["value"] <= accuracy["hi"] <= 1
+    lo, hi = result["intervals"]["accuracy"]
+    assert 0 <= lo <= result["accuracy"] <= hi <= 1
+    assert result["share_distance"] == pytest.approx(1 / 8)  # |3-2| + |2-3| + 0, halved, of 8
     assert result["scorer_version"] == VADER.version
     # the same labels give the same intervals (seeded bootstrap)
     again = json.loads(run("evaluate", "labels.csv", "--json").output)
-    assert again["macro_f1"] == result["macro_f1"]
+    assert again["intervals"] == result["intervals"]
     text = run("evaluate", "labels.csv").output
     assert "8 of 9 labelled posts scored (1 not scored: de 1)" in text
     assert "accuracy 0.750" in text
@@ -111,7 +112,7 @@ def test_stored_posts_are_evaluated_on_their_stored_label(run, write_jsonl):
         [["mastodon", "0", "negative"], ["mastodon", "2", "negative"], ["mastodon", "3", "1"]],
     )
     result = json.loads(run("evaluate", "labels.csv", "--json").output)
-    assert (result["n"], result["not_scored"], result["accuracy"]["value"]) == (2, 1, 0.5)
+    assert (result["n"], result["not_scored"], result["accuracy"]) == (2, 1, 0.5)
     missing = write_csv(Path("missing.csv"), ["platform", "id", "label"], [["x", "9", "1"]])
     assert "not stored and have no text (lines 2)" in run("evaluate", missing, ok=False).stderr
 
