@@ -291,11 +291,9 @@ def write_report(
         "scorer": scorer.name,
         "scorer_version": scorer.version,
         "scorer_languages": list(scorer.languages),
-        # Every version that scored the posts in this report's range (the active one, and any
-        # stale ones that 'monitor rescore' would update).
-        "scorer_versions_in_range": store.scorer_versions(
-            tags, *astuple(trends.day_span(start, day, tz))
-        ),
+        # Every version that scored the posts of the database this report reads (the active
+        # one, and any stale ones that 'monitor rescore' would update), with its posts.
+        "scorer_versions_in_database": store.scorer_versions(),
         "database": str(store.path),
         "banner": banner,
         "counts": {

@@ -83,7 +83,7 @@ def test_report_writes_every_file_with_escaped_text_and_matching_manifest(report
     assert manifest["counts"]["posts_on_day"] == {"witkoffukraine": 2, "diplomacydebacle": 0}
     assert manifest["date_range"] == ["2025-11-14", "2025-11-20"]
     assert manifest["scorer_version"] == VADER.version
-    assert list(manifest["scorer_versions_in_range"]) == [VADER.version]
+    assert manifest["scorer_versions_in_database"] == {VADER.version: 4}
     assert manifest["counts"]["posts_with_stale_score"] == 0
     csv_lines = (folder / "daily.csv").read_text().splitlines()
     assert len(csv_lines) - 1 == manifest["counts"]["daily_csv_rows"] == 14

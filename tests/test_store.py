@@ -33,6 +33,7 @@ def test_schema_is_migrated_once_and_reopening_upgrades_nothing(tmp_path):
             "m005_languages_labels_and_scores",
             "m006_no_text_key_index",
             "m007_evaluations",
+            "m008_scorer_version_index",
         ]
         assert store.db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert {"posts", "post_tags", "raw_posts", "cursors", "runs", "posts_fts"} <= set(
