@@ -145,6 +145,8 @@ def import_(
         f"{result.new} new, {result.duplicate} already present, "
         f"{result.rejected} rejected ({result.scored} texts scored)"
     )
+    if result.rejected:  # as collect: 3 some records were unusable, 1 none was usable
+        raise SystemExit(3 if result.new + result.duplicate else 1)
 
 
 def _day_range(config: Config, since: datetime | None, until: datetime | None) -> tuple:
@@ -528,6 +530,8 @@ def plot(
         raise click.BadParameter(f"--by {by} compares {by}s for one --tag", param_hint="--by")
     end = _local_date(until, datetime.now(config.zone).date())
     start = _local_date(since, end - timedelta(days=13))
+    if start > end:
+        raise click.BadParameter(f"{start} is after --until {end}", param_hint="--since")
     platforms = [platform.lower()] if platform else None
     with obj.store(config) as store:
         frame = trends.series(
@@ -562,7 +566,7 @@ def plot(
 @pass_context
 def search(obj: _Context, query: str, tag: str | None, since: datetime | None, limit: int) -> None:
     """Full-text search of stored posts (SQLite FTS5 syntax: words, "phrases", OR, NOT, pre*)."""
-    from monitor.text import fold_tag
+    from monitor.text import fold_tag, printable
 
     config = obj.config
     since_ts = None
@@ -575,13 +579,13 @@ def search(obj: _Context, query: str, tag: str | None, since: datetime | None, l
             score = f"{row['compound']:+.3f} {config.labels.display(row['label']):<10}"
         else:
             score = f"not scored ({row['language'] or '?'})".ljust(17)
-        text = " ".join(row["text"].split())
+        text = printable(" ".join(row["text"].split()))
         click.echo(
-            f"{row['created_at']}  {row['platform']:<8} {score} "
+            f"{row['created_at']}  {printable(row['platform']):<8} {score} "
             f"{text[:120]}{'…' if len(text) > 120 else ''}"
         )
         if row["url"]:
-            click.echo(f"{'':>31}{row['url']}")
+            click.echo(f"{'':>31}{printable(row['url'])}")
     if not rows:
         click.echo("no matching posts", err=True)
 

@@ -99,3 +99,12 @@ def format_timestamp(moment: datetime) -> str:
     """The stored form of a time: UTC, second precision, 'Z' suffix (sorts as text).
     (isoformat, not strftime: a third of the time, and four-digit years everywhere.)"""
     return moment.astimezone(UTC).isoformat(timespec="seconds")[:19] + "Z"
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print at a terminal: control characters (escape sequences that clear
+    the screen or retitle the window, bells, bidirectional overrides) become U+FFFD."""
+    return "".join(
+        "\ufffd" if unicodedata.category(c) in ("Cc", "Cf") and c not in "\u200d" else c
+        for c in text
+    )

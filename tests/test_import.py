@@ -121,13 +121,31 @@ def test_csv_with_semicolon_tags_quoted_newlines_and_invalid_utf8(tmp_path: Path
     assert items[2].url == "https://example.org/r3" and items[2].id == "r3"
 
 
-def test_cli_import_prints_counts_and_rejections(run, write_jsonl):
+def test_cli_import_prints_counts_and_rejections_and_exits_as_collect_does(run, write_jsonl):
     path = write_jsonl([GOOD[0], "{oops", GOOD[1]])
-    result = run("--db", "x.db", "import", path)
+    result = run("--db", "x.db", "import", path, ok=False)
+    assert result.exit_code == 3  # some records unusable, the rest stored
     assert result.stdout == "2 new, 0 already present, 1 rejected (2 texts scored)\n"
     assert f"rejected {path}:2: not valid JSON" in result.stderr
-    again = run("--db", "x.db", "import", path)
-    assert again.stdout.startswith("0 new, 2 already present, 1 rejected")
+    again = run("--db", "x.db", "import", path, ok=False)
+    assert again.exit_code == 3 and again.stdout.startswith("0 new, 2 already present, 1 rejected")
+    clean = run("--db", "x.db", "import", write_jsonl([GOOD[0]], "clean.jsonl"))
+    assert clean.exit_code == 0  # all already present
+    useless = run("--db", "x.db", "import", write_jsonl(["{", "[]"], "bad.jsonl"), ok=False)
+    assert useless.exit_code == 1 and useless.stdout.startswith("0 new, 0 already present, 2")
+
+
+def test_search_prints_no_terminal_control_sequences(run, write_jsonl):
+    hostile = "Peace talks \x1b[2J\x1b]0;pwned\x07 collapse \u202eevil\x1b[31m red"
+    run(
+        "--db",
+        "x.db",
+        "import",
+        write_jsonl([post("1", "2025-11-20T10:00:00Z", hostile, tags=["a"])]),
+    )
+    shown = run("--db", "x.db", "search", "collapse").stdout
+    assert "\x1b" not in shown and "\x07" not in shown and "\u202e" not in shown
+    assert "Peace talks \ufffd[2J\ufffd]0;pwned\ufffd collapse \ufffdevil\ufffd[31m red" in shown
 
 
 def test_identical_texts_are_scored_once(store, write_jsonl):

@@ -246,3 +246,21 @@ def test_plot_prints_which_platforms_differ_beyond_chance(run, demo_db):
         for line in lines
     )
     assert all("two-proportion z = " in line for line in lines)
+
+
+def test_plot_refuses_a_start_after_the_end(run, demo_db):
+    result = run(
+        "--db",
+        demo_db,
+        "plot",
+        "--since",
+        "2025-11-20",
+        "--until",
+        "2025-11-10",
+        "--out",
+        "x.png",
+        ok=False,
+    )
+    assert result.exit_code == 2
+    assert "2025-11-20 is after --until 2025-11-10" in result.stderr
+    assert not Path("x.png").exists()
