@@ -17,6 +17,9 @@ from monitor.errors import InvalidPost, MonitorError
 from monitor.models import Post, Rejection
 from monitor.text import fold_tag, hashtags, is_valid_tag, parse_timestamp
 
+# A CSV field longer than any post (texts over 100,000 characters are rejected anyway): past
+# this the csv module stops with an error, which becomes that record's rejection.
+csv.field_size_limit(1_000_000)
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv"}
 _OPTIONAL = ("author", "url", "lang")
 
@@ -68,8 +71,6 @@ def record_to_post(record: Any, platform: str | None = None, tags: Sequence[str]
             metrics = json.loads(metrics)
         except json.JSONDecodeError:
             raise InvalidPost("metrics is not JSON") from None
-    if metrics is not None and metrics != "" and not isinstance(metrics, dict):
-        raise InvalidPost("metrics must be an object")
     return Post(
         platform=post_platform.strip().lower(),
         id=post_id.strip(),
@@ -95,13 +96,25 @@ def _jsonl_records(path: Path) -> Iterator[tuple[int, Any]]:
                 yield number, json.loads(line)
             except json.JSONDecodeError as exc:
                 yield number, InvalidPost(f"not valid JSON ({exc.msg})")
+            except ValueError as exc:  # an integer of thousands of digits
+                yield number, InvalidPost(f"not valid JSON ({exc})")
+            except RecursionError:
+                yield number, InvalidPost("not valid JSON (nested too deeply)")
 
 
 def _csv_records(path: Path) -> Iterator[tuple[int, Any]]:
     with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
         reader = csv.DictReader(handle)
         start = 2
-        for row in reader:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # a field over the size limit: that record only
+                yield start, InvalidPost(f"not valid CSV ({exc})")
+                start = reader.line_num + 1
+                continue
             values = [v for v in row.values() if isinstance(v, str)]
             if any(any("\udc80" <= ch <= "\udcff" for ch in v) for v in values):
                 yield start, InvalidPost("not valid UTF-8")

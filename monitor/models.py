@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,8 +16,28 @@ EARLIEST_POST = datetime(2006, 1, 1, tzinfo=UTC)
 FUTURE_TOLERANCE = timedelta(days=1)
 
 LABELS = ("negative", "neutral", "positive")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Engagement counts beyond this are not counts (and their sums would overflow SQLite's integers).
+MAX_COUNT = 2**53
 # Longer than any platform allows (Reddit's 40,000 is the largest): such a text is not a post.
 MAX_TEXT_CHARS = 100_000
+
+
+def counts(metrics: Any) -> dict[str, int | float] | None:
+    """Engagement counts as a flat object of finite numbers; anything else in it (NaN,
+    Infinity, 1e400, nested values, strings) is dropped at the door, so no report ever sums
+    it. Not an object at all is an invalid post."""
+    if not isinstance(metrics, dict):
+        raise InvalidPost("metrics must be an object")
+    kept = {
+        str(name): value
+        for name, value in metrics.items()
+        if isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and abs(value) < MAX_COUNT
+    }
+    return kept or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +72,12 @@ class Post:
             raise InvalidPost("empty text")
         if len(self.text) > MAX_TEXT_CHARS:
             raise InvalidPost(f"text longer than {MAX_TEXT_CHARS} characters")
+        for name in ("platform", "id", "text", "author", "url", "lang"):
+            value = getattr(self, name)
+            if isinstance(value, str) and _SURROGATE.search(value):
+                raise InvalidPost(f"{name} is not valid Unicode (a lone surrogate)")
+        if self.metrics is not None:
+            object.__setattr__(self, "metrics", counts(self.metrics))
 
     @property
     def key(self) -> tuple[str, str]:

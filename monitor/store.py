@@ -692,7 +692,7 @@ class Store:
         of those the scorer labelled so (``by`` 'negative' / 'positive'), or the most engaged
         (``by`` 'engagement': the sum of the platform's counts, likes, reposts, replies)."""
         engagement = (
-            "(SELECT coalesce(sum(value), 0) FROM json_each(coalesce(p.metrics, '{}'))"
+            "(SELECT total(value) FROM json_each(coalesce(p.metrics, '{}'))"
             " WHERE type IN ('integer', 'real'))"
         )
         where, order = {

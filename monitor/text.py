@@ -92,7 +92,10 @@ def parse_timestamp(value: str) -> datetime:
         raise InvalidPost(f"created_at {value!r} is not an ISO 8601 timestamp") from None
     if moment.tzinfo is None:
         raise InvalidPost(f"created_at {value!r} has no UTC offset")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 pushed past the calendar by its offset
+        raise InvalidPost(f"created_at {value!r} is out of range") from None
 
 
 def format_timestamp(moment: datetime) -> str:

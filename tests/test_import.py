@@ -1,6 +1,9 @@
 """Import: idempotence, rejects with line numbers and reasons, CSV, filling missing fields."""
 
+import csv
 from pathlib import Path
+
+import pytest
 
 from monitor.files import read_posts
 from monitor.models import Rejection
@@ -179,3 +182,71 @@ def test_awkward_but_real_texts_are_stored_as_written(store, write_jsonl):
     ]
     stored = dict(store.db.execute("SELECT id, text FROM posts"))
     assert stored == texts
+
+
+def raw_record(ident: str = "ok", **fields: str) -> str:
+    """A record as JSON text, each value given as raw JSON (so a test can write what
+    json.dumps never would: NaN, 5,000-digit numbers, lone surrogates)."""
+    values = {
+        "platform": '"mastodon"',
+        "id": f'"{ident}"',
+        "created_at": '"2025-11-20T10:00:00Z"',
+        "text": '"talks"',
+        "tags": '["a"]',
+        **fields,
+    }
+    return "{" + ", ".join(f'"{name}": {value}' for name, value in values.items()) + "}"
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (raw_record(text='"lone \\ud800 surrogate"'), "text is not valid Unicode"),
+        (raw_record(created_at='"9999-12-31T23:59:59-01:00"'), "is out of range"),
+        (raw_record(created_at='"0001-01-01T00:30:00+01:00"'), "is out of range"),
+        (raw_record(id="9" * 5000), "not valid JSON (Exceeds the limit (4300 digits)"),
+        (raw_record(metrics="[" * 100_000 + "]" * 100_000), "not valid JSON (nested too deeply)"),
+        (raw_record(author='"x\\udfff"'), "author is not valid Unicode"),
+    ],
+)
+def test_one_bad_record_is_a_rejection_and_the_rest_is_stored(store, tmp_path, line, reason):
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n".join([raw_record("first"), line, raw_record("last")]) + "\n")
+    result = import_files(store, [path], VADER)
+    assert (result.new, result.rejected) == (2, 1)
+    (rejection,) = result.rejections
+    assert rejection.where == f"{path}:2" and reason in rejection.reason
+
+
+def test_csv_fields_over_any_size_limit_reject_their_record_only(store, tmp_path):
+    path = tmp_path / "big.csv"
+    texts = {"c1": "one", "c2": "x" * 200_000, "c3": "y" * 1_200_000, "c4": "four"}
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["platform", "id", "created_at", "text", "tags"])
+        for name, text in texts.items():
+            writer.writerow(["mastodon", name, "2025-11-20T10:00:00Z", text, "a"])
+    result = import_files(store, [path], VADER)
+    assert result.new == 2 and [r.where[-2:] for r in result.rejections] == [":3", ":4"]
+    assert "text longer than 100000" in result.rejections[0].reason
+    assert "not valid CSV (field larger than field limit" in result.rejections[1].reason
+
+
+def test_engagement_that_is_not_a_count_is_dropped_and_reports_still_sum(store, write_jsonl):
+    lines = [
+        raw_record("nan", metrics='{"likes": NaN, "reposts": 2}'),
+        raw_record("inf", metrics='{"likes": 1e400}'),
+        raw_record("big", metrics=f'{{"likes": {2**63 - 1}, "replies": 3}}'),
+        raw_record("odd", metrics='{"likes": "7", "x": {"y": 1}, "ok": 1}'),
+    ]
+    result = import_files(store, [write_jsonl(lines)], VADER)
+    assert (result.new, result.rejected) == (4, 0)
+    stored = dict(store.db.execute("SELECT id, metrics FROM posts").fetchall())
+    assert stored == {
+        "nan": '{"reposts": 2}',
+        "inf": None,
+        "big": '{"replies": 3}',
+        "odd": '{"ok": 1}',
+    }
+    top = store.top_posts("a", 0, 2**31, "engagement", limit=4)
+    assert [(p["id"], p["engagement"]) for p in top][:2] == [("big", 3.0), ("nan", 2.0)]
