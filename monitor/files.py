@@ -15,7 +15,7 @@ from typing import Any
 
 from monitor.errors import InvalidPost, MonitorError
 from monitor.models import Post, Rejection
-from monitor.text import fold_tag, hashtags, is_valid_tag, parse_timestamp
+from monitor.text import PLATFORM_ALIASES, fold_tag, hashtags, is_valid_tag, parse_timestamp
 
 # A CSV field longer than any post (texts over 100,000 characters are rejected anyway): past
 # this the csv module stops with an error, which becomes that record's rejection.
@@ -54,6 +54,8 @@ def record_to_post(record: Any, platform: str | None = None, tags: Sequence[str]
     post_platform = record.get("platform") or platform
     if not isinstance(post_platform, str) or not post_platform.strip():
         raise InvalidPost("missing platform (give --platform)")
+    post_platform = post_platform.strip().lower()
+    post_platform = PLATFORM_ALIASES.get(post_platform, post_platform)
     post_id = record.get("id")
     if isinstance(post_id, int) and not isinstance(post_id, bool):
         post_id = str(post_id)
@@ -72,7 +74,7 @@ def record_to_post(record: Any, platform: str | None = None, tags: Sequence[str]
         except json.JSONDecodeError:
             raise InvalidPost("metrics is not JSON") from None
     return Post(
-        platform=post_platform.strip().lower(),
+        platform=post_platform,
         id=post_id.strip(),
         created_at=parse_timestamp(record.get("created_at")),
         text=text,

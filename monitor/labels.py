@@ -19,10 +19,9 @@ from typing import Any
 from monitor.config import Labels
 from monitor.errors import MonitorError
 from monitor.models import LABELS
+from monitor.text import spreadsheet_safe
 
 SAMPLE_COLUMNS = ("platform", "id", "created_at", "lang", "text", "url", "predicted", "label")
-# A spreadsheet runs a cell that starts with one of these as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -85,12 +84,6 @@ def read_labels(path: Path, labels: Labels) -> list[HandLabel]:
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise MonitorError(f"{path}: cannot read the label file ({exc})") from None
     return rows
-
-
-def spreadsheet_safe(value: Any) -> str:
-    """A cell a spreadsheet shows as text: one starting like a formula gets a leading quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def write_sample(rows: Iterable[dict[str, Any]], path: Path) -> int:

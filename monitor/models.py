@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from monitor.errors import InvalidPost
+from monitor.text import PLATFORM
 
 # Posts older than this predate every platform we collect from; such dates are data errors.
 EARLIEST_POST = datetime(2006, 1, 1, tzinfo=UTC)
@@ -58,6 +59,11 @@ class Post:
     def __post_init__(self) -> None:
         if not self.platform or not isinstance(self.platform, str):
             raise InvalidPost("missing platform")
+        if not PLATFORM.fullmatch(self.platform):
+            raise InvalidPost(
+                f"platform {self.platform[:40]!r} is not a name (lowercase letters, digits, "
+                "'_' and '-')"
+            )
         if not self.id or not isinstance(self.id, str):
             raise InvalidPost("missing id")
         if not isinstance(self.created_at, datetime) or self.created_at.tzinfo is None:

@@ -23,6 +23,7 @@ from monitor.health import collection_health, gaps_between
 from monitor.scoring import Scorer, active_scorer
 from monitor.scoring.vader import STOCK_AGREEMENT
 from monitor.store import Store
+from monitor.text import spreadsheet_safe
 
 HEADLINE_BASELINE_DAYS = 7
 TOP_POSTS = 3
@@ -38,6 +39,11 @@ def safe_url(url: str | None) -> str | None:
     except ValueError:
         return None
     return url.strip() if scheme in ("http", "https") else None
+
+
+def markdown_url(url: str) -> str:
+    """A URL inside a Markdown autolink ``<...>``: what would end or break it is escaped."""
+    return url.replace(" ", "%20").replace("<", "%3C").replace(">", "%3E").replace("\n", "")
 
 
 def markdown_text(text: str) -> str:
@@ -58,7 +64,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(safe_url=safe_url, md=markdown_text, percent=percent)
+    env.filters.update(safe_url=safe_url, md=markdown_text, md_url=markdown_url, percent=percent)
     return env
 
 
@@ -278,7 +284,7 @@ def write_report(
         figure.savefig(out / name, dpi=110)
 
     frame.to_csv(out / "daily.csv", index=False, date_format="%Y-%m-%d", float_format="%.6g")
-    by_platform.to_csv(
+    by_platform.assign(platform=by_platform["platform"].map(spreadsheet_safe)).to_csv(
         out / "daily_by_platform.csv", index=False, date_format="%Y-%m-%d", float_format="%.6g"
     )
     generated_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -111,3 +111,18 @@ def printable(text: str) -> str:
         "\ufffd" if unicodedata.category(c) in ("Cc", "Cf") and c not in "\u200d" else c
         for c in text
     )
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> str:
+    """A cell a spreadsheet shows as text: one starting like a formula gets a leading quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+# Platforms are names: letters, digits, '_' and '-' (they become file names, CSV cells, labels).
+PLATFORM = re.compile(r"[a-z0-9_-]{1,40}")
+PLATFORM_ALIASES = {"twitter": "x"}

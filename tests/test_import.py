@@ -250,3 +250,17 @@ def test_engagement_that_is_not_a_count_is_dropped_and_reports_still_sum(store, 
     }
     top = store.top_posts("a", 0, 2**31, "engagement", limit=4)
     assert [(p["id"], p["engagement"]) for p in top][:2] == [("big", 3.0), ("nan", 2.0)]
+
+
+def test_platform_is_a_name_and_twitter_is_x(store, write_jsonl):
+    records = [
+        post("1", "2025-11-20T10:00:00Z", "talks", platform="=cmd|' /C calc'!A0", tags=["a"]),
+        post("2", "2025-11-20T10:00:00Z", "talks", platform="Twitter", tags=["a"]),
+        post("3", "2025-11-20T10:00:00Z", "talks", platform="<img src=x>", tags=["a"]),
+    ]
+    result = import_files(store, [write_jsonl(records)], VADER)
+    assert result.new == 1 and result.rejected == 2
+    assert "platform \"=cmd|' /c calc'!a0\" is not a name" in result.rejections[0].reason
+    assert store.db.execute("SELECT platform, id FROM posts").fetchall() == [("x", "2")]
+    again = import_files(store, [write_jsonl([records[1] | {"platform": "x"}], "x.jsonl")], VADER)
+    assert (again.new, again.duplicate) == (0, 1)  # twitter and x are one platform

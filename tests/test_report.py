@@ -130,3 +130,28 @@ def test_demo_from_the_console_script_builds_a_labelled_report(tmp_path):
     assert 2000 <= manifest["counts"]["posts_in_database"] <= 6000
     assert (tmp_path / "data" / "demo.db").is_file()
     assert (tmp_path / "reports" / "demo" / "index.html").is_file()
+
+
+def test_report_files_carry_no_markup_or_formulas_from_posts(store, write_jsonl, tmp_path):
+    records = [
+        post(
+            "1",
+            "2025-11-20T10:00:00Z",
+            "A terrible disaster of a meeting",
+            tags=["witkoffukraine"],
+            url="https://example.org/a> <img src=x onerror=alert(1)>",
+        )
+    ]
+    import_files(store, [write_jsonl(records)], VADER)
+    # a platform name stored by an older release, before names were checked at the door
+    store.db.execute("UPDATE posts SET platform = '=HYPERLINK(\"x\")'")
+    store.db.execute("UPDATE post_tags SET platform = '=HYPERLINK(\"x\")'")
+    config = replace(Config(), tags=("witkoffukraine",), reports_dir=tmp_path / "reports")
+    folder = write_report(store, config, date(2025, 11, 20), days=7).parent
+    markdown = (folder / "report.md").read_text()
+    assert "<img" not in markdown
+    assert "(<https://example.org/a%3E%20%3Cimg%20src=x%20onerror=alert(1)%3E>)" in markdown
+    assert "=HYPERLINK\\(\"x\"\\): A terrible disaster" in markdown
+    by_platform = (folder / "daily_by_platform.csv").read_text()
+    assert ',"\'=HYPERLINK(""x"")",' in by_platform
+    assert ",=HYPERLINK" not in by_platform and ',"=HYPERLINK' not in by_platform
