@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from jobs.tasks import CollectOutcome
 
 SHOWN_REJECTIONS = 20
+# Longer plots have more periods than a chart can show (and take minutes to build).
+MAX_PLOT_DAYS = {"D": 3660, "H": 92}
 
 
 class _Context:
@@ -454,6 +456,11 @@ def report(obj: _Context, day: datetime | None, days: int | None, summary: bool)
     """Write the daily report; print where it is (at a terminal, with -v or --summary)."""
     from jobs.tasks import report_job
 
+    if day is not None and not date(2006, 1, 1) <= day.date() <= date.today() + timedelta(days=1):
+        raise click.BadParameter(
+            f"{day.date()} is outside 2006-01-01 to tomorrow: no post can be on it",
+            param_hint="--date",
+        )
     path = report_job(obj.config, day.date() if day else None, days)
     if summary or obj.chatty():
         click.echo(f"report: {path}" if summary else path)
@@ -532,6 +539,11 @@ def plot(
     start = _local_date(since, end - timedelta(days=13))
     if start > end:
         raise click.BadParameter(f"{start} is after --until {end}", param_hint="--since")
+    longest = MAX_PLOT_DAYS[freq]
+    if (end - start).days + 1 > longest:
+        raise click.BadParameter(
+            f"{start} to {end} is more than {longest} days at --freq {freq}", param_hint="--since"
+        )
     platforms = [platform.lower()] if platform else None
     with obj.store(config) as store:
         frame = trends.series(

@@ -84,14 +84,19 @@ def parse_duration(text: str) -> float:
     return float(sum(int(n) * _UNIT_SECONDS[u] for n, u in re.findall(r"(\d+)([smhd])", text)))
 
 
+# A schedule interval or wait longer than this is a typo (and beyond what timers can hold).
+MAX_DURATION_SECONDS = 366 * 86400
+
+
 def _is_duration(text: str) -> bool:
-    return bool(_DURATION.match(text.strip())) and parse_duration(text) > 0
+    return bool(_DURATION.match(text.strip())) and 0 < parse_duration(text) <= MAX_DURATION_SECONDS
 
 
 @dataclass(frozen=True)
 class Schedule:
     collect_every: str = field(
-        default="15m", metadata=_check(_is_duration, "a duration such as '15m', '1h' or '90s'")
+        default="15m",
+        metadata=_check(_is_duration, "a duration such as '15m', '1h' or '90s', at most 366d"),
     )
     report_at: str = field(
         default="07:00", metadata=_check(_CLOCK.match, "a time of day such as '07:00'")
@@ -107,7 +112,9 @@ class Schedule:
     )
     report_days: int = field(default=14, metadata=_check(lambda v: 1 <= v <= 366, "1 to 366"))
     # Raw payloads older than this many days are deleted by housekeeping; 0 keeps them.
-    raw_retention_days: int = field(default=0, metadata=_check(lambda v: v >= 0, "0 or more"))
+    raw_retention_days: int = field(
+        default=0, metadata=_check(lambda v: 0 <= v <= 36_500, "0 (keep) to 36500")
+    )
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from monitor.errors import InvalidPost
 # preceded by a word character or '&' (so 'a#b' and '&#39;' are not either). The pattern starts
 # with the '#' (the look-behind follows it), so a search jumps from '#' to '#': ten times faster.
 _HASHTAG = re.compile(r"#(?<![\w&#]#)(\w*[^\W\d_]\w*)")
-_TAG = re.compile(r"^\w+$")
+# Hashtags are words; no platform allows one over 100 characters (X: 100, Mastodon: 100).
+_TAG = re.compile(r"^\w{1,100}$")
 _SPACE = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 

@@ -65,6 +65,16 @@ def test_tags_accept_hash_and_case_and_are_deduplicated(tmp_path):
         ('[schedule]\nreport_at = "25:00"', "schedule.report_at: expected a time of day"),
         ('[schedule]\ntimezone = "Mars/Olympus"', "schedule.timezone: expected an IANA time"),
         ("[analysis]\nmin_posts = 0", "analysis.min_posts: expected 1 or more, got 0"),
+        (
+            '[schedule]\ncollect_every = "99999999999999999999d"',
+            "schedule.collect_every: expected a duration such as '15m', '1h' or '90s', at most",
+        ),
+        ('[schedule]\nlock_wait = "400d"', "schedule.lock_wait: expected a duration"),
+        (
+            "[schedule]\nraw_retention_days = 99999999999",
+            "schedule.raw_retention_days: expected 0 (keep) to 36500",
+        ),
+        (f'tags = ["{"a" * 300}"]', "tags[0]: expected a hashtag of letters, digits and '_'"),
     ],
 )
 def test_errors_name_the_file_and_the_key(tmp_path, text, message):

@@ -264,3 +264,21 @@ def test_plot_refuses_a_start_after_the_end(run, demo_db):
     assert result.exit_code == 2
     assert "2025-11-20 is after --until 2025-11-10" in result.stderr
     assert not Path("x.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--since", "2014-01-01", "--until", "2025-01-01"], "more than 3660 days at --freq D"),
+        (["--freq", "H", "--since", "2025-01-01", "--until", "2025-11-01"], "more than 92 days"),
+    ],
+)
+def test_plot_refuses_a_range_too_long_to_draw(run, demo_db, args, message):
+    result = run("--db", demo_db, "plot", *args, "--out", "x.png", ok=False)
+    assert result.exit_code == 2 and message in result.stderr
+
+
+@pytest.mark.parametrize("day", ["0001-01-05", "9999-12-31", "2005-12-31"])
+def test_report_refuses_a_day_no_post_can_be_on(run, demo_db, day):
+    result = run("--db", demo_db, "report", "--date", day, ok=False)
+    assert result.exit_code == 2 and f"{day} is outside 2006-01-01 to tomorrow" in result.stderr

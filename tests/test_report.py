@@ -151,7 +151,7 @@ def test_report_files_carry_no_markup_or_formulas_from_posts(store, write_jsonl,
     markdown = (folder / "report.md").read_text()
     assert "<img" not in markdown
     assert "(<https://example.org/a%3E%20%3Cimg%20src=x%20onerror=alert(1)%3E>)" in markdown
-    assert "=HYPERLINK\\(\"x\"\\): A terrible disaster" in markdown
+    assert '=HYPERLINK\\("x"\\): A terrible disaster' in markdown
     by_platform = (folder / "daily_by_platform.csv").read_text()
     assert ',"\'=HYPERLINK(""x"")",' in by_platform
     assert ",=HYPERLINK" not in by_platform and ',"=HYPERLINK' not in by_platform
