@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from monitor.errors import MonitorError
 from monitor.labels import HandLabel
 from monitor.models import LABELS
 from monitor.scoring import Scorer
@@ -133,8 +134,6 @@ def predictions(
         out[index] = (row, score.label, score.language)
     missing = [row.line for row, result in zip(rows, out, strict=True) if result is None]
     if missing:
-        from monitor.errors import MonitorError
-
         raise MonitorError(
             f"{len(missing)} labelled rows name a post that is not stored and have no text "
             f"(lines {', '.join(map(str, missing[:10]))})"
@@ -151,8 +150,6 @@ def evaluate(
     scored = [(row.label, label) for row, label, _ in results if label is not None]
     not_scored = Counter(language for _, label, language in results if label is None)
     if not scored:
-        from monitor.errors import MonitorError
-
         raise MonitorError("the scorer scored none of the labelled posts: nothing to compare")
     truth, predicted = [t for t, _ in scored], [p for _, p in scored]
     return {
