@@ -369,21 +369,25 @@ class Store:
 
     # --- writing -------------------------------------------------------------------------
 
-    def existing_ids(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
-        """post_id of each (platform, id) already stored."""
-        found: dict[tuple[str, str], int] = {}
+    def _by_key(self, keys: Iterable[tuple[str, str]], columns: str) -> Iterator[tuple]:
+        """(platform, id, *columns) of the stored posts among ``keys`` (platform, id), asked
+        for 500 ids of one platform at a time."""
         by_platform: dict[str, list[str]] = {}
         for platform, post_id in keys:
             by_platform.setdefault(platform, []).append(post_id)
         for platform, ids in by_platform.items():
             for chunk in _chunks(ids, 500):
-                marks = ",".join("?" * len(chunk))
-                for row in self.db.execute(
-                    f"SELECT post_id, id FROM posts WHERE platform = ? AND id IN ({marks})",
+                yield from self.db.execute(
+                    f"SELECT platform, id, {columns} FROM posts"
+                    f" WHERE platform = ? AND id IN ({','.join('?' * len(chunk))})",
                     [platform, *chunk],
-                ):
-                    found[(platform, row[1])] = row[0]
-        return found
+                )
+
+    def existing_ids(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """post_id of each (platform, id) already stored."""
+        return {
+            (platform, ident): post_id for platform, ident, post_id in self._by_key(keys, "post_id")
+        }
 
     def known_scores(self, text_keys: Iterable[str], version: str) -> dict[str, Score]:
         """Scores already stored for these text keys by this scorer version (one primary-key
@@ -740,19 +744,11 @@ class Store:
 
     def labelled_posts(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict]:
         """Text, language, label and scorer version of the stored posts among ``keys``."""
-        found = {}
-        by_platform: dict[str, list[str]] = {}
-        for platform, post_id in keys:
-            by_platform.setdefault(platform, []).append(post_id)
-        for platform, ids in by_platform.items():
-            for chunk in _chunks(ids, 500):
-                for row in self._rows(
-                    "SELECT platform, id, text, language, label, scorer_version FROM posts"
-                    f" WHERE platform = ? AND id IN ({','.join('?' * len(chunk))})",
-                    [platform, *chunk],
-                ):
-                    found[(row["platform"], row["id"])] = row
-        return found
+        names = ("text", "language", "label", "scorer_version")
+        return {
+            (platform, ident): dict(zip(names, rest, strict=True))
+            for platform, ident, *rest in self._by_key(keys, ", ".join(names))
+        }
 
     def post_ids(
         self,
