@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -181,7 +182,11 @@ def collect(
     horizon = datetime.now(UTC) - timedelta(days=config.collect.backfill_days)
     scorer = active_scorer(config)
     own_http = http is None
-    http = http or Http(stop=stop)
+    http = http or Http(
+        stop=stop,
+        deadline=config.collect.request_deadline,
+        max_bytes=int(config.collect.max_response_mb * 2**20),
+    )
     results = []
     try:
         for name in names:
@@ -205,7 +210,6 @@ def collect(
                 for instance in source.instances():
                     for tag in tags:
                         if stop and stop.is_set():
-                            result.status, result.message = "error", "stopped by a signal"
                             break
                         result.tags.append(
                             collect_tag(
@@ -223,6 +227,14 @@ def collect(
             except SourceError as exc:
                 result.status, result.message = "error", http.redact(str(exc))
                 log.warning("%s: %s", name, result.message)
+            except Exception as exc:  # a fault nobody foresaw is this source's error, not all's
+                result.status = "error"
+                result.message = http.redact(f"unexpected {type(exc).__name__}: {exc}")[:500]
+                log.warning("%s: %s", name, result.message)
+                log.debug("%s: %s", name, http.redact(traceback.format_exc()))
+            if stop and stop.is_set() and result.status == "ok":
+                result.status = "interrupted"
+                result.message = "stopped by a signal after a whole page; the next run resumes"
             if run_id is not None:
                 store.finish_run(
                     run_id,

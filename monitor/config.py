@@ -38,6 +38,14 @@ class Labels:
 class Collect:
     backfill_days: int = field(default=7, metadata=_check(lambda v: 1 <= v <= 10_000, "1 to 10000"))
     max_pages: int = field(default=10, metadata=_check(lambda v: 1 <= v <= 10_000, "1 to 10000"))
+    # A request that has not fully answered after this many seconds fails its source's run.
+    request_deadline: float = field(
+        default=60.0, metadata=_check(lambda v: 1 <= v <= 3600, "1 to 3600 seconds")
+    )
+    # An answer larger than this is not an API page: its source fails for this run.
+    max_response_mb: float = field(
+        default=8.0, metadata=_check(lambda v: 0.01 <= v <= 1024, "0.01 to 1024")
+    )
 
 
 @dataclass(frozen=True)
@@ -313,6 +321,9 @@ languages = ["en"]
 backfill_days = 7
 # ...and fetches at most this many pages per source and tag in one run.
 max_pages = 10
+# One request (headers to last byte) may take this many seconds, and its answer this many MB.
+request_deadline = 60
+max_response_mb = 8
 
 [analysis]
 # Alerts compare each day (or hour) with the previous baseline_days days.

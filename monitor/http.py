@@ -1,9 +1,13 @@
-"""The one HTTP layer every source uses: timeouts, a descriptive User-Agent, retries with capped
-exponential backoff and jitter, rate-limit headers honoured before they hit zero, and secrets
-kept out of every message. Only ``monitor.sources`` speaks HTTP."""
+"""The one HTTP layer every source uses: timeouts, a total deadline and a size cap per request,
+a descriptive User-Agent, retries with capped exponential backoff and jitter, rate-limit headers
+honoured before they hit zero, redirects that never carry credentials to another server, and
+secrets kept out of every message in every encoding. Only ``monitor.sources`` speaks HTTP."""
 
 from __future__ import annotations
 
+import base64
+import contextvars
+import json as jsonlib
 import logging
 import random
 import threading
@@ -13,7 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import quote, quote_plus
 
+import httpcore
 import httpx
 
 from monitor import __version__
@@ -23,6 +29,11 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = f"sentiment-monitor/{__version__} (hashtag sentiment research; +https://example.org)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+DEFAULT_DEADLINE = 60.0  # seconds for one request, headers to last byte
+DEFAULT_MAX_BYTES = 8 * 2**20  # an API page is kilobytes; a body past this is not one
+
+# When the request in flight on this thread must be over (time.monotonic()); None: no deadline.
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
 
 
 class SourceError(MonitorError):
@@ -58,6 +69,66 @@ class Retry:
     low_water: float = 1  # slow down (wait for the reset) when this few calls remain
 
 
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write waits at most until the request's deadline, so a
+    server trickling a byte a second (which resets an ordinary read timeout) is cut off."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self.inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self.inner.read(max_bytes, _clip(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.inner.write(buffer, _clip(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        timeout = _clip(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self.inner.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self.inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.SyncBackend):
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        timeout = _clip(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(
+            super().connect_tcp(host, port, timeout, local_address, socket_options)
+        )
+
+
+def _clip(timeout: float | None, expired: type[Exception]) -> float | None:
+    """The smaller of ``timeout`` and the time left before the deadline."""
+    deadline = _deadline.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise expired("the request's deadline has passed")
+    return left if timeout is None else min(timeout, left)
+
+
+def secret_forms(secret: str) -> set[str]:
+    """The ways a secret travels in a request (raw, URL-encoded, JSON-escaped, base64): a server
+    that echoes the request must not get any of them into a message."""
+    forms = {secret, quote(secret, safe=""), quote_plus(secret), jsonlib.dumps(secret)[1:-1]}
+    forms.add(base64.b64encode(secret.encode()).decode().rstrip("="))
+    return forms
+
+
 class Http:
     """A shared httpx client with retries, rate-limit pacing and secret redaction."""
 
@@ -67,12 +138,20 @@ class Http:
         timeout: float = 30.0,
         user_agent: str = USER_AGENT,
         stop: threading.Event | None = None,
+        deadline: float = DEFAULT_DEADLINE,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self.retry = retry or Retry()
+        self.deadline, self.max_bytes = deadline, max_bytes
+        transport = httpx.HTTPTransport()
+        # httpx offers no total deadline; its connection pool's network layer is where one fits.
+        transport._pool._network_backend = _DeadlineBackend()
         self.client = httpx.Client(
+            transport=transport,
             timeout=httpx.Timeout(timeout, connect=10.0),
             headers={"User-Agent": user_agent, "Accept": "application/json"},
             follow_redirects=True,
+            event_hooks={"response": [self._refuse_unsafe_redirect]},
         )
         # Waits end early when ``stop`` is set, so a signal never waits out a rate limit.
         self.sleep: Callable[[float], object] = stop.wait if stop else time.sleep
@@ -84,13 +163,41 @@ class Http:
         self.client.close()
 
     def add_secret(self, *values: str | None) -> None:
-        """Values that must never appear in a log line or an error message."""
-        self.secrets.update(v for v in values if v and len(v) >= 4)
+        """Values that must never appear in a log line or an error message, in any form."""
+        for value in values:
+            if value and len(value) >= 4:
+                self.secrets.update(secret_forms(value))
 
     def redact(self, text: str) -> str:
-        for secret in self.secrets:
+        for secret in sorted(self.secrets, key=len, reverse=True):
             text = text.replace(secret, "[redacted]")
         return text
+
+    def _refuse_unsafe_redirect(self, response: httpx.Response) -> None:
+        """Follow a redirect only where it cannot leak: never from https to http, and never to
+        another server for a request that carries credentials (httpx keeps the body of a
+        redirected POST, such as a login's password)."""
+        if not response.has_redirect_location:
+            return
+        source = response.request.url
+        target = source.join(response.headers["Location"])
+        if source.scheme == "https" and target.scheme != "https":
+            problem = "from https to http"
+        elif (target.scheme, target.host, target.port) != (
+            source.scheme,
+            source.host,
+            source.port,
+        ) and (
+            response.request.method not in ("GET", "HEAD")
+            or "authorization" in response.request.headers
+        ):
+            problem = f"to another server ({target.host}) with credentials"
+        else:
+            return
+        raise SourceError(
+            f"{source.copy_with(query=None)}: redirected {problem}; not followed",
+            response.status_code,
+        )
 
     def _wait(self, seconds: float, why: str) -> None:
         seconds = max(0.0, seconds)
@@ -119,14 +226,22 @@ class Http:
     ) -> httpx.Response:
         """One call with retries. 2xx: the response. 401/403: AuthError. Other 4xx:
         SourceError. 429, 5xx, timeouts and dropped connections: retried with backoff (or the
-        server's Retry-After / reset time), then SourceError."""
+        server's Retry-After / reset time), then SourceError. What retrying cannot cure (the
+        deadline passed, a body over the size cap, a redirect loop, a body that does not
+        decode) is a SourceError at once."""
         what = what or f"{method} {httpx.URL(url).copy_with(query=None)}"
+        if auth:  # the Basic header's base64 of "id:secret" is a secret of its own
+            self.add_secret(f"{auth[0]}:{auth[1]}")
         for attempt in range(1, self.retry.attempts + 1):
             last = attempt == self.retry.attempts
             try:
                 self.requests += 1
-                response = self.client.request(
-                    method, url, params=params, headers=headers, data=data, json=json, auth=auth
+                response = self._send(
+                    what,
+                    self.client.build_request(
+                        method, url, params=params, headers=headers, data=data, json=json
+                    ),
+                    auth,
                 )
             except httpx.TransportError as exc:
                 problem = f"{what}: {type(exc).__name__}: {self.redact(str(exc)) or 'no answer'}"
@@ -159,6 +274,49 @@ class Http:
             return response
         raise AssertionError("unreachable")
 
+    def _send(
+        self, what: str, request: httpx.Request, auth: tuple[str, str] | None
+    ) -> httpx.Response:
+        """Send and read the body within the deadline and the size cap."""
+        token = _deadline.set(time.monotonic() + self.deadline)
+        try:
+            response = self.client.send(request, auth=auth, stream=True)
+            try:
+                body = self._read_capped(what, response)
+            finally:
+                response.close()
+        except httpx.TransportError:
+            if _deadline.get() <= time.monotonic():
+                raise SourceError(
+                    f"{what}: no complete answer within the {self.deadline:g} s deadline"
+                ) from None
+            raise
+        except httpx.HTTPError as exc:  # redirect loops, bodies that do not decode: not retried
+            raise SourceError(f"{what}: {type(exc).__name__}: {self.redact(str(exc))}") from None
+        finally:
+            _deadline.reset(token)
+        headers = response.headers.copy()
+        headers.pop("content-encoding", None)  # the body below is decoded already
+        return httpx.Response(
+            response.status_code, headers=headers, content=body, request=response.request
+        )
+
+    def _read_capped(self, what: str, response: httpx.Response) -> bytes:
+        declared = response.headers.get("content-length", "")
+        chunks, size = [], int(declared) if declared.isdigit() else 0
+        if size <= self.max_bytes:
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > self.max_bytes:
+                    break
+                chunks.append(chunk)
+        if size > self.max_bytes:
+            raise SourceError(
+                f"{what}: the answer is larger than {self.max_bytes / 2**20:g} MB; not read"
+            )
+        return b"".join(chunks)
+
     def get_json(self, url: str, **kwargs: Any) -> tuple[Any, httpx.Headers]:
         response = self.request("GET", url, **kwargs)
         return self.decode(response, kwargs.get("what") or url), response.headers
@@ -166,7 +324,7 @@ class Http:
     def decode(self, response: httpx.Response, what: str) -> Any:
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
             raise SourceError(
                 f"{self.redact(what)}: the response is not JSON ({len(response.content)} bytes)"
             ) from None
@@ -193,8 +351,8 @@ class Http:
 
     def _detail(self, response: httpx.Response) -> str:
         """A short, redacted reason from an error body (never the request's headers)."""
-        text = response.text[:300].replace("\n", " ")
-        return self.redact(text)
+        # Redacted before it is cut: a secret straddling the cut must not leave its first half.
+        return self.redact(response.text[:10_000])[:300].replace("\n", " ")
 
 
 def epoch_reset(headers: httpx.Headers, remaining: str, reset: str) -> RateLimit | None:

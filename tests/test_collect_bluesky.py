@@ -173,6 +173,7 @@ def test_a_full_page_without_a_cursor_continues_in_an_older_time_window(store, c
         view["uri"] = f"at://did:plc:window/app.bsky.feed.post/w{minute:03d}"
         moment = datetime(2023, 12, 20, 12, tzinfo=UTC) - timedelta(minutes=minute)
         view["record"]["createdAt"] = moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        view["indexedAt"] = view["record"]["createdAt"]
         full_page.append(view)
     seen: list[dict] = []
 
@@ -195,3 +196,39 @@ def test_a_full_page_without_a_cursor_continues_in_an_older_time_window(store, c
         (False, None),
         (True, oldest.replace(".000Z", ".000000Z")),
     ]
+
+
+def test_a_post_dated_in_the_future_never_moves_the_cursor_ahead(store, config, httpserver):
+    """An author's clock can say anything: a post claiming 2099 is rejected and a post claiming
+    three hours ahead sits where the server indexed it, so the next walk asks from now."""
+    server = Server(httpserver)
+    now = datetime.now(UTC)
+    views = server.page["posts"]
+    views[0]["record"]["createdAt"] = "2099-01-01T00:00:00.000Z"
+    views[1]["record"]["createdAt"] = (now + timedelta(hours=3)).isoformat()
+    views[1]["indexedAt"] = now.isoformat()
+    (result,) = collect(store, config, ["bluesky"], env=ENV)
+    assert (result.status, result.tags[0].new, result.tags[0].rejected) == ("ok", 22, 1)
+    newest = store.cursor("bluesky", config.sources["bluesky"].service.rstrip("/"), "redistricting")
+    assert newest["newest"] <= datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    collect(store, config, ["bluesky"], env=ENV)
+    assert server.search_params[-1]["since"] == newest["newest"]
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_the_app_password_never_follows_a_redirect_to_another_server(
+    store, config, httpserver, status
+):
+    """httpx keeps a POST's body through a 307/308: a login redirected elsewhere would hand the
+    app password to that server. The login fails instead, and the other server hears nothing."""
+    elsewhere = f"http://127.0.0.1:{httpserver.port}/xrpc/com.atproto.server.createSession"
+    httpserver.expect_request("/xrpc/com.atproto.server.createSession").respond_with_data(
+        "", status=status, headers={"Location": elsewhere}
+    )
+    (result,) = collect(store, config, ["bluesky"], env=ENV)
+    assert result.status == "error"
+    assert "redirected to another server (127.0.0.1) with credentials; not followed" in (
+        result.message
+    )
+    assert len(httpserver.log) == 1  # the redirect was not followed
+    assert ENV["BSKY_APP_PASSWORD"] not in result.message

@@ -298,3 +298,36 @@ subreddits = ["worldnews", "golang"]
     )
     (result,) = collect(store, config, ["reddit"], env=REDDIT_ENV)
     assert (result.status, result.tags[0].new) == ("ok", 2)
+
+
+def test_comments_that_cannot_be_read_skip_that_submission_not_the_walk(store, config, httpserver):
+    """A 404 (deleted) or 403 (private) on one submission's comments is one rejection; it is
+    not a refused page token (which would restart the walk) nor the source's failure."""
+    listing, _ = recorded("reddit", "goreddit_subreddit_search_posts_2results.json")
+    empty, _ = recorded("reddit", "r_all_search_empty_listing.json")
+    httpserver.expect_request("/api/v1/access_token", method="POST").respond_with_json(
+        {"access_token": "reddit-access-token-1", "expires_in": 86400}
+    )
+    search = {"q": "coronavirus", "sort": "new", "limit": "100", "raw_json": "1", "type": "link"}
+    httpserver.expect_request("/search", query_string=search).respond_with_json(listing)
+    httpserver.expect_request(
+        "/search", query_string={**search, "after": "t3_hmwhd7"}
+    ).respond_with_json(empty)
+    httpserver.expect_request("/comments/hybow9").respond_with_json({"error": 404}, status=404)
+    httpserver.expect_request("/comments/hmwhd7").respond_with_json({"error": 403}, status=403)
+    one_page = config_file(
+        config.path.parent,
+        config.path.read_text().replace(
+            "backfill_days = 10000", "backfill_days = 10000\nmax_pages = 1"
+        ),
+    )
+
+    (first,) = collect(store, one_page, ["reddit"], env=REDDIT_ENV)
+    assert (first.status, first.tags[0].new, first.tags[0].rejected) == ("ok", 2, 2)
+    walk = store.cursor("reddit", config.sources["reddit"].base_url, "coronavirus")["walk"]
+    assert walk["token"] == {"after": "t3_hmwhd7"}
+    (second,) = collect(store, one_page, ["reddit"], env=REDDIT_ENV)
+    assert second.status == "ok"
+    searches = [r.args.get("after") for r, _ in httpserver.log if r.path == "/search"]
+    assert searches == [None, "t3_hmwhd7"]  # resumed where it stopped, not restarted
+    assert store.cursor("reddit", config.sources["reddit"].base_url, "coronavirus")["walk"] is None

@@ -166,3 +166,44 @@ def test_connection_resets_are_retried(store, tmp_path):
         server.close()
     assert result.status == "ok" and stored(store) == 5
     assert server.connections == 3  # two resets, one good answer
+
+
+class TricklingServer:
+    """A raw TCP server on 127.0.0.1 that sends its status line and headers one byte at a time,
+    each byte well inside the client's read timeout: only a total deadline can end it."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self) -> None:
+        try:
+            conn, _ = self.sock.accept()
+        except OSError:
+            return
+        with conn:
+            conn.recv(65536)
+            try:
+                for byte in b"HTTP/1.1 200 OK\r\nX-Padding: " + b"a" * 600:
+                    conn.sendall(bytes([byte]))
+                    time.sleep(0.1)
+            except OSError:  # the client hung up, as it should
+                return
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_headers_trickled_a_byte_at_a_time_end_at_the_deadline(store, tmp_path):
+    server = TricklingServer()
+    try:
+        config = mastodon_config(tmp_path, server.url)
+        http = Http(retry=Retry(attempts=3, backoff=0.05), timeout=1.0, deadline=1.5)
+        started = time.monotonic()
+        (result,) = collect(store, config, ["mastodon"], http=http)
+    finally:
+        server.close()
+    assert result.status == "error"
+    assert result.message.endswith("no complete answer within the 1.5 s deadline")
+    assert time.monotonic() - started < 10  # one attempt: a deadline is not retried

@@ -124,6 +124,42 @@ def test_scheduler_collects_reports_and_stops_cleanly_on_sigterm(tmp_path, https
     assert (tmp_path / "reports" / yesterday / "index.html").is_file()
 
 
+def test_sigterm_stops_a_long_walk_after_the_page_in_flight(tmp_path, httpserver):
+    """A walk of up to 50 slow pages: SIGTERM during the third ends it after that page is
+    stored, well before systemd's kill, with the run recorded and the database whole."""
+    body, _ = recorded("mastodon", "tchncs_tag_ichbinhanna_limit5.json")
+    base = httpserver.url_for("/").rstrip("/")
+
+    def endless(request: Request) -> Response:
+        time.sleep(0.5)
+        older = int(request.args.get("max_id", "10000")) - 1
+        link = f'<{base}{TAG_PATH}?max_id={older}>; rel="next"'
+        return Response(json.dumps(body), content_type="application/json", headers={"Link": link})
+
+    httpserver.expect_request(TAG_PATH).respond_with_handler(endless)
+    config = write_config(tmp_path, httpserver, 'collect_every = "1h"')
+    config.write_text(
+        config.read_text().replace("backfill_days = 10000", "backfill_days = 10000\nmax_pages = 50")
+    )
+    daemon = monitor(config, "schedule")
+    try:
+        wait_for(lambda: len(httpserver.log) >= 3, timeout=60, step=0.05)
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        signalled = time.monotonic()
+        _, err = daemon.communicate(timeout=60)
+    assert daemon.returncode == 0, err
+    assert time.monotonic() - signalled < 10
+    assert len(httpserver.log) <= 4  # the page in flight, perhaps the next; never 50
+    db = tmp_path / "m.db"
+    assert query(db, "SELECT status, error FROM runs WHERE job = 'collect'") == [
+        ("interrupted", "stopped by a signal after a whole page; the next run resumes")
+    ]
+    assert query(db, "SELECT count(*) FROM posts") == [(5,)]
+    (cursor,) = query(db, "SELECT value FROM cursors")
+    assert json.loads(cursor[0])["walk"] is not None  # the next run resumes the walk
+
+
 def test_two_collects_started_together_never_both_collect(tmp_path, httpserver, mastodon):
     mastodon["delay"] = 3.0
     config = write_config(tmp_path, httpserver)

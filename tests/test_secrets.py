@@ -1,9 +1,11 @@
 """Secrets: with tokens in the environment, a full run (collect from every source, report,
 status, debug logs, an HTTP error that echoes headers) leaves them nowhere."""
 
+import base64
 import json
 import logging
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 from werkzeug import Request, Response
 
@@ -94,3 +96,59 @@ base_url = "{base}"
             assert secret.encode() not in path.read_bytes(), path
     (x_run,) = [r for r in json.loads(status.stdout)["sources"] if r["source"] == "x"]
     assert x_run["state"] == "error"
+
+
+def test_an_auth_endpoint_that_echoes_the_request_leaks_no_form_of_the_secret(
+    run, httpserver, monkeypatch
+):
+    """Reddit's client secret travels as base64("id:secret") in a Basic header; a token endpoint
+    that echoes the request (headers, body, URL-encoded) must not get it into stderr, the runs
+    table, status or the report, in any of those encodings."""
+    client_id, secret = "reddit-id/ZZZZ 9999", "reddit+secret/DDDD=4444&x"
+    monkeypatch.setenv("REDDIT_CLIENT_ID", client_id)
+    monkeypatch.setenv("REDDIT_CLIENT_SECRET", secret)
+    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    forms = {
+        secret,
+        quote(secret, safe=""),
+        quote_plus(secret),
+        base64.b64encode(secret.encode()).decode().rstrip("="),
+        basic,
+        basic.rstrip("="),
+    }
+
+    def echo(request: Request) -> Response:
+        echoed = {
+            "authorization": request.headers["Authorization"],
+            "headers": dict(request.headers),
+            "url": f"{request.url}&secret={quote_plus(secret)}",
+            "base64_of_secret": base64.b64encode(secret.encode()).decode(),
+        }
+        return Response(json.dumps(echoed), status=401, content_type="application/json")
+
+    httpserver.expect_request("/api/v1/access_token").respond_with_handler(echo)
+    base = httpserver.url_for("/").rstrip("/")
+    Path("monitor.toml").write_text(f"""
+tags = ["ichbinhanna"]
+[sources.reddit]
+base_url = "{base}"
+auth_url = "{base}/api/v1/access_token"
+[sources.mastodon]
+enabled = false
+[sources.bluesky]
+enabled = false
+[sources.x]
+enabled = false
+""")
+    collected = run("-vv", "collect", ok=False)
+    assert collected.exit_code == 1 and "reddit token: HTTP 401" in collected.stderr
+    assert "Basic [redacted]" in collected.stderr  # the echo arrived, and was cut
+    report = run("report", "--date", "2022-11-08", "--summary")
+    status = run("status", "--json")
+    texts = [collected.stdout, collected.stderr, report.stdout, status.stdout]
+    files = [p.read_bytes() for p in Path(".").rglob("*") if p.is_file()]
+    for form in forms:
+        for text in texts:
+            assert form not in text
+        for content in files:
+            assert form.encode() not in content

@@ -70,24 +70,28 @@ class Source(ABC):
 def build_page(
     items: list[Any],
     to_post: Callable[[Any], Post | None],
-    marker: Callable[[Any], Any],
+    marker: Callable[[Any], Any],  # the item's position in the walk; None: not walked
     where: Callable[[Any], str],
     next_token: dict[str, Any] | None,
 ) -> Page:
     """A Page from raw API items: each becomes a Post, is skipped (``to_post`` returns None,
-    for reposts) or becomes a Rejection naming the item and the reason."""
+    for reposts) or becomes a Rejection naming the item and the reason. Whatever is wrong with
+    one item (a missing field, a date past the calendar, nesting too deep) is that item's
+    rejection; only accepted items move the walk's markers, so a post dated 2099 cannot."""
     if not isinstance(items, list):
         raise SourceError(f"expected a list of posts, got {type(items).__name__}")
     page = Page(next=next_token)
     markers = []
     for item in items:
         try:
-            markers.append(marker(item))
             post = to_post(item)
-        except (InvalidPost, KeyError, TypeError, ValueError, AttributeError) as exc:
+            position = marker(item)
+        except Exception as exc:  # any fault in one item is that item's alone
             reason = str(exc) if isinstance(exc, InvalidPost) else f"{type(exc).__name__}: {exc}"
-            page.rejected.append(Rejection(where(item), reason))
+            page.rejected.append(Rejection(_where(where, item), reason[:300]))
             continue
+        if position is not None:
+            markers.append(position)
         if post is not None:
             page.posts.append(post)
     if markers:
@@ -95,6 +99,13 @@ def build_page(
     if page.posts:
         page.oldest_time = min(p.created_at for p in page.posts)
     return page
+
+
+def _where(where: Callable[[Any], str], item: Any) -> str:
+    try:
+        return where(item)
+    except Exception:  # an item too broken to name is still rejected
+        return "an item without an id"
 
 
 def env_value(env: Mapping[str, str], name: str) -> str | None:

@@ -42,6 +42,14 @@ def iso_marker(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def sort_marker(view: dict[str, Any]) -> str:
+    """Where the post sits in search order: Bluesky's ``sortAt``, the earlier of the author's
+    ``createdAt`` and the server's ``indexedAt``; a clock set to 2099 cannot push it ahead."""
+    created = parse_timestamp(view["record"]["createdAt"])
+    indexed = view.get("indexedAt")
+    return iso_marker(min(created, parse_timestamp(indexed)) if indexed else created)
+
+
 def post_view_to_post(view: dict[str, Any], tag: str) -> Post:
     """A PostView as a Post; hashtags from facets, ``record.tags`` and (later) the text."""
     record = view["record"]
@@ -160,7 +168,7 @@ class Bluesky(Source):
         page = build_page(
             views,
             lambda v: post_view_to_post(v, tag),
-            lambda v: iso_marker(parse_timestamp(v["record"]["createdAt"])),
+            sort_marker,
             lambda v: f"bluesky {v.get('uri', '?') if isinstance(v, dict) else '?'}",
             None,
         )

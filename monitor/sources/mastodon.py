@@ -113,7 +113,12 @@ class Mastodon(Source):
         if not isinstance(statuses, list):
             raise SourceError(f"{what}: expected a list of statuses, got {type(statuses).__name__}")
         older = response.links.get("next", {}).get("url")
-        max_id = parse_qs(urlsplit(older).query).get("max_id", [None])[0] if older else None
+        try:
+            max_id = parse_qs(urlsplit(older).query).get("max_id", [None])[0] if older else None
+        except ValueError:
+            raise SourceError(
+                f"{what}: the Link header's next page is no URL: {older!r:.200}"
+            ) from None
         return build_page(
             statuses,
             lambda s: status_to_post(s, tag, instance),

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from monitor.http import AuthError, RateLimit, SourceError
-from monitor.models import Post
+from monitor.models import Post, Rejection
 from monitor.sources.base import Page, Source, build_page, env_value
 
 GONE = frozenset({"[deleted]", "[removed]"})
@@ -104,7 +104,10 @@ class Reddit(Source):
             raise SourceError(f"reddit token: no access token in the answer ({body!r:.100})")
         self.token = body["access_token"]
         self.http.add_secret(self.token)
-        self.token_expires = time.monotonic() + float(body.get("expires_in", 3600)) - 60
+        lifetime = body.get("expires_in")
+        if not isinstance(lifetime, int | float) or not 60 < lifetime < 10**7:
+            lifetime = 3600  # missing or nonsense: Reddit's documented hour
+        self.token_expires = time.monotonic() + lifetime - 60
 
     def _get(self, path: str, params: dict[str, Any], what: str) -> Any:
         for attempt in (1, 2):
@@ -128,18 +131,29 @@ class Reddit(Source):
                 self.token = None  # expired or revoked: one new token, then give up
         raise AssertionError("unreachable")
 
-    def _comments(self, submission: Post, tag: str) -> list[Post]:
+    def _comments(self, submission: Post, tag: str) -> Page:
+        """The newest comments of one submission. A submission whose comments cannot be read
+        (deleted, private, a malformed answer) is one rejection: it never fails the listing's
+        walk, nor passes for a refused page token."""
         article = submission.id.removeprefix("t3_")
-        data = self._get(
-            f"/comments/{article}",
-            {"sort": "new", "limit": self.settings.comments, "raw_json": 1},
-            f"reddit comments {article}",
+        what = f"reddit comments {article}"
+        try:
+            data = self._get(
+                f"/comments/{article}",
+                {"sort": "new", "limit": self.settings.comments, "raw_json": 1},
+                what,
+            )
+            things = [t for t in data[1]["data"]["children"] if t.get("kind") == "t1"]
+        except (SourceError, LookupError, TypeError, AttributeError) as exc:
+            reason = str(exc) if isinstance(exc, SourceError) else "expected [submission, comments]"
+            return Page(rejected=[Rejection(what, reason)])
+        return build_page(
+            things[: self.settings.comments],
+            lambda t: thing_to_post(t, tag),
+            lambda t: None,
+            lambda t: f"reddit {t.get('data', {}).get('name', '?')}",
+            None,
         )
-        if not isinstance(data, list) or len(data) < 2:
-            raise SourceError(f"reddit comments {article}: expected [submission, comments]")
-        things = [t for t in data[1]["data"]["children"] if t.get("kind") == "t1"]
-        posts = (thing_to_post(t, tag) for t in things[: self.settings.comments])
-        return [p for p in posts if p is not None]
 
     def fetch(
         self, instance: str, tag: str, token: dict[str, Any] | None, since: Any, horizon: datetime
@@ -174,5 +188,7 @@ class Reddit(Source):
         if self.settings.comments:
             for submission in list(page.posts):
                 if since is None or submission.created_at.timestamp() > since:
-                    page.posts.extend(self._comments(submission, tag))
+                    comments = self._comments(submission, tag)
+                    page.posts.extend(comments.posts)
+                    page.rejected.extend(comments.rejected)
         return page
