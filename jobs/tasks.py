@@ -65,11 +65,6 @@ def collect_job(
     with open_store(config) as store:
         try:
             with collect_lock(config.database, wait):
-                if store.mark_interrupted("collect"):
-                    log.warning(
-                        "collect: an earlier collect was killed; its run is marked "
-                        "interrupted and this one resumes from its cursors"
-                    )
                 log.info("collect: start")
                 outcome = CollectOutcome(
                     collect(store, config, sources, tags, max_pages, dry_run, stop=stop)

@@ -5,9 +5,12 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import math
+import os
 import re
+import shutil
 from dataclasses import astuple, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -22,7 +25,7 @@ from monitor.config import Config
 from monitor.health import collection_health, gaps_between
 from monitor.scoring import Scorer, active_scorer
 from monitor.scoring.vader import STOCK_AGREEMENT
-from monitor.store import Store
+from monitor.store import Store, process_alive
 from monitor.text import spreadsheet_safe
 
 HEADLINE_BASELINE_DAYS = 7
@@ -242,8 +245,78 @@ def write_report(
     banner: str | None = None,
 ) -> Path:
     """Write ``<reports_dir>/<day>/`` and refresh ``<reports_dir>/index.html``; returns the
-    day's ``index.html``. ``banner`` is shown at the top of the page (the demo uses it)."""
+    day's ``index.html``. ``banner`` is shown at the top of the page (the demo uses it).
+
+    A report is one moment and is published whole: every number comes from one read
+    transaction, and the files are written to a staging folder that then takes the day
+    folder's place by rename, so a reader (or a kill -9) never meets half a report."""
     day = day or default_report_day(config)
+    reports = config.reports_dir
+    reports.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(reports)
+    staging = reports / f".{day.isoformat()}.{os.getpid()}.tmp"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        with store.snapshot():
+            _write_day(store, config, day, days, banner, staging)
+        _publish(staging, reports / day.isoformat())
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    write_index(reports, banner)
+    return reports / day.isoformat() / "index.html"
+
+
+_LEFTOVER = re.compile(r"\.(?:\d{4}-\d{2}-\d{2}|index\.html)\.(\d+)\.(?:tmp|old)")
+
+
+def _remove_leftovers(reports: Path) -> None:
+    """Staging folders of report runs that died (their process is gone)."""
+    for path in reports.iterdir():
+        match = _LEFTOVER.fullmatch(path.name)
+        if match and not process_alive(int(match[1])):
+            _remove(path)
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or not path.is_dir():
+        path.unlink()
+    else:
+        shutil.rmtree(path)
+
+
+def _publish(staging: Path, final: Path) -> None:
+    """Put the staged folder where the day's folder is: a rename, never a write through a
+    symlink planted there (a symlink is replaced, not followed). Replacing an earlier report
+    is one atomic exchange where the system offers it (Linux renameat2), else two renames."""
+    if not (final.is_symlink() or final.exists()):
+        os.rename(staging, final)
+        return
+    if final.is_dir() and not final.is_symlink() and _exchange(staging, final):
+        _remove(staging)  # now holding the earlier report
+        return
+    old = final.with_name(f".{final.name}.{os.getpid()}.old")
+    os.rename(final, old)
+    os.rename(staging, final)
+    _remove(old)
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return (
+        renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange) == 0
+    )
+
+
+def _write_day(
+    store: Store, config: Config, day: date, days: int, banner: str | None, out: Path
+) -> None:
+    """The day's charts, CSVs, manifest and pages, into ``out``."""
     start = day - timedelta(days=days - 1)
     rules = config.analysis
     # The headline and the alerts compare with the days before: fetch those too.
@@ -256,8 +329,6 @@ def write_report(
     gaps = gaps_between(store, config, start, day)
     alerts, earlier_alerts = _alerts(store, config, day, start, full)
 
-    out = config.reports_dir / day.isoformat()
-    out.mkdir(parents=True, exist_ok=True)
     languages = trends.series(store, tags, day, day, tz, by="language")
     summaries = [_summary(store, config, tag, day, full, by_platform, languages) for tag in tags]
     figures = {
@@ -350,8 +421,6 @@ def write_report(
     env = _environment()
     (out / "index.html").write_text(env.get_template("report.html").render(context))
     (out / "report.md").write_text(env.get_template("report.md").render(context))
-    write_index(config.reports_dir, banner)
-    return out / "index.html"
 
 
 def method(
@@ -390,5 +459,7 @@ def write_index(reports_dir: Path, banner: str | None = None) -> Path:
         reverse=True,
     )
     path = reports_dir / "index.html"
-    path.write_text(_environment().get_template("index.html").render(days=days, banner=banner))
+    staged = reports_dir / f".index.html.{os.getpid()}.tmp"
+    staged.write_text(_environment().get_template("index.html").render(days=days, banner=banner))
+    os.replace(staged, path)  # readers see the old page or the new one, never an empty one
     return path

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import sqlite3
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +28,8 @@ from monitor.config import Config, prepare_parent_dir
 from monitor.errors import MonitorError
 from monitor.models import Post, Score, ScoredPost
 from monitor.text import format_timestamp
+
+log = logging.getLogger(__name__)
 
 migrations = Migrations("monitor")
 
@@ -553,16 +557,27 @@ class Store:
             )
 
     @_writes
-    def mark_interrupted(self, job: str) -> int:
-        """Runs of ``job`` still marked running belong to a process that died (the caller
-        holds the job's lock); mark them so. Returns how many."""
+    def mark_interrupted(self) -> int:
+        """Runs still marked running whose process is gone (killed, out of power) are marked
+        interrupted, so no run stays ``running`` forever. Returns how many."""
+        running = self.db.execute("SELECT run_id, pid FROM runs WHERE status = 'running'")
+        dead = [run_id for run_id, pid in running.fetchall() if not process_alive(pid)]
+        if not dead:
+            return 0
         with self.db.atomic():
-            return self.db.execute(
+            self.db.conn.executemany(
                 "UPDATE runs SET status = 'interrupted', finished_at = ?,"
                 " error = coalesce(error, 'the process ended before the run finished')"
-                " WHERE job = ? AND status = 'running'",
-                (_now(), job),
-            ).rowcount
+                " WHERE run_id = ? AND status = 'running'",
+                [(_now(), run_id) for run_id in dead],
+            )
+        log.warning("%d run(s) whose process ended mid-run are marked interrupted", len(dead))
+        return len(dead)
+
+    def snapshot(self) -> AbstractContextManager:
+        """One read transaction: every query inside sees the database at one moment, however
+        many writes land meanwhile (a report's files then agree with each other)."""
+        return self.db.atomic()
 
     def runs(
         self, job: str | None = None, limit: int = 50, source: str | None = None
@@ -828,9 +843,25 @@ class Store:
 
 
 def open_store(config: Config) -> Store:
-    """The config's database, its folder checked (or, for the default, created)."""
+    """The config's database, its folder checked (or, for the default, created), with the runs
+    of processes that died marked interrupted."""
     prepare_parent_dir(config.database, "database", config)
-    return Store(config.database)
+    store = Store(config.database)
+    store.mark_interrupted()
+    return store
+
+
+def process_alive(pid: int | None) -> bool:
+    """Whether a process with this id runs on this machine (a reused id counts as alive)."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def _json(value: Any) -> str | None:

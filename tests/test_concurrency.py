@@ -6,6 +6,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from datetime import date
 
@@ -57,3 +58,55 @@ def test_reports_plots_and_searches_while_an_import_writes(tmp_path):
         (r["platform"], r["id"]) for f in (source, second) for r in map(json.loads, f.open())
     }
     assert stored == expected  # each post once (the two files share some), none lost
+
+
+def test_report_files_are_never_seen_half_written_and_a_killed_report_leaves_no_trace(tmp_path):
+    """A reader polling the report pages while reports are rewritten and killed never finds
+    them missing, empty or cut short; a report killed with SIGKILL leaves the earlier report
+    whole, its run is marked interrupted by the next command, and its staging folder goes."""
+    source = write_jsonl(generate(date(2025, 11, 23), days=30), tmp_path / "posts.jsonl")
+    db = tmp_path / "m.db"
+    assert monitor("--db", db, "import", source, cwd=tmp_path).wait(timeout=300) == 0
+    report = ("--db", db, "report", "--date", "2025-11-20")
+    assert monitor(*report, cwd=tmp_path).wait(timeout=300) == 0
+    pages = [
+        tmp_path / "reports" / "index.html",
+        tmp_path / "reports" / "2025-11-20" / "index.html",
+    ]
+    seen, bad, done = [0], [], threading.Event()
+
+    def read_pages() -> None:
+        while not done.is_set():
+            for page in pages:
+                try:
+                    text = page.read_text()
+                except OSError as exc:
+                    bad.append(f"{page}: {exc}")
+                    continue
+                seen[0] += 1
+                if not text.rstrip().endswith("</html>"):
+                    bad.append(f"{page}: {len(text)} characters, cut short")
+
+    reader = threading.Thread(target=read_pages)
+    reader.start()
+    try:
+        for delay in (0.5, 1.5, 2.5, None):  # three killed mid-way, one to the end
+            writer = monitor(*report, cwd=tmp_path)
+            if delay is None:
+                assert writer.wait(timeout=300) == 0
+                break
+            time.sleep(delay)
+            writer.kill()
+            writer.wait(timeout=60)
+    finally:
+        done.set()
+        reader.join()
+    assert bad == [] and seen[0] > 100
+    with sqlite3.connect(db) as conn:
+        states = [s for (s,) in conn.execute("SELECT status FROM runs WHERE job = 'report'")]
+    assert "running" not in states and states.count("interrupted") >= 1, states
+    leftovers = [p.name for p in (tmp_path / "reports").iterdir() if p.name.startswith(".")]
+    assert leftovers == []
+    day = tmp_path / "reports" / "2025-11-20"
+    manifest = json.loads((day / "manifest.json").read_text())
+    assert sorted(p.name for p in day.iterdir()) == manifest["files"]

@@ -86,3 +86,6 @@ def test_sigkill_at_twenty_moments_then_the_same_result_as_a_clean_run(tmp_path)
     assert start_import(db, source).wait(timeout=300) == 0
     assert check_consistent(db) == total
     assert snapshot(db) == clean
+    with sqlite3.connect(db) as conn:  # the killed imports' runs: none left "running"
+        states = dict(conn.execute("SELECT status, count(*) FROM runs GROUP BY status"))
+    assert "running" not in states and states.get("interrupted", 0) >= 1, states

@@ -155,3 +155,25 @@ def test_report_files_carry_no_markup_or_formulas_from_posts(store, write_jsonl,
     by_platform = (folder / "daily_by_platform.csv").read_text()
     assert ',"\'=HYPERLINK(""x"")",' in by_platform
     assert ",=HYPERLINK" not in by_platform and ',"=HYPERLINK' not in by_platform
+
+
+def test_report_writes_replace_symlinks_planted_in_the_reports_folder(report_setup, tmp_path):
+    """A symlink where the day folder or the index would go is replaced, never written through:
+    the files it points at are untouched. A rewrite replaces the earlier report whole."""
+    store, config = report_setup
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("precious")
+    config.reports_dir.mkdir()
+    (config.reports_dir / "2025-11-20").symlink_to(outside, target_is_directory=True)
+    (config.reports_dir / "index.html").symlink_to(outside / "keep.txt")
+    write_report(store, config, date(2025, 11, 20), days=7)
+    day = config.reports_dir / "2025-11-20"
+    assert not day.is_symlink() and (day / "index.html").is_file()
+    assert not (config.reports_dir / "index.html").is_symlink()
+    assert [p.name for p in outside.iterdir()] == ["keep.txt"]
+    assert (outside / "keep.txt").read_text() == "precious"
+    (day / "stray.txt").write_text("from an earlier run")
+    write_report(store, config, date(2025, 11, 20), days=7)
+    assert not (day / "stray.txt").exists()
+    assert sorted(p.name for p in config.reports_dir.iterdir()) == ["2025-11-20", "index.html"]

@@ -209,3 +209,17 @@ def test_posts_scored_before_the_language_gate_keep_their_scores_and_are_stale(t
             "SELECT label, compound FROM post_tags WHERE post_id = 3"
         ).fetchone() == (None, None)
         assert store.count_stale(VADER.version) == 0
+
+
+def test_a_snapshot_sees_one_moment_while_another_process_writes(tmp_path):
+    """What a report reads inside ``snapshot()`` agrees with itself: posts stored meanwhile by
+    another connection (an import, a collect) appear only after it."""
+    with Store(tmp_path / "m.db") as reader, Store(tmp_path / "m.db") as writer:
+        first = [record_to_post(post("1", "2025-11-20T10:00:00Z", "good talks", tags=["t"]))]
+        ingest_batch(writer, first, VADER)
+        with reader.snapshot():
+            before = reader.count_posts()
+            later = [record_to_post(post("2", "2025-11-20T11:00:00Z", "bad talks", tags=["t"]))]
+            ingest_batch(writer, later, VADER)  # not blocked by the reader (WAL)
+            assert reader.count_posts() == before == 1
+        assert reader.count_posts() == 2
