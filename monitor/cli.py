@@ -307,7 +307,8 @@ def _print_collect(outcome: CollectOutcome) -> None:
         for t in result.tags:
             click.echo(
                 f"{t.source:<9} {t.instance}  #{t.tag}: {t.pages} pages, {t.new} new, "
-                f"{t.duplicate} duplicates, {t.rejected} rejected, waited {t.waited:.0f} s"
+                f"{t.duplicate} duplicates ({t.gained} newly tagged), {t.rejected} rejected, "
+                f"waited {t.waited:.0f} s"
             )
 
 

@@ -43,6 +43,7 @@ class TagResult:
     pages: int = 0
     new: int = 0
     duplicate: int = 0
+    gained: int = 0  # posts already stored (under another tag) that this walk tagged
     rejected: int = 0
     waited: float = 0.0
 
@@ -53,6 +54,7 @@ class TagResult:
             "pages": self.pages,
             "new": self.new,
             "duplicate": self.duplicate,
+            "gained": self.gained,
             "rejected": self.rejected,
             "waited": round(self.waited, 1),
         }
@@ -143,6 +145,7 @@ def collect_tag(
             stored: IngestResult = ingest_batch(store, page.posts, scorer, [cursor])
             result.new += stored.new
             result.duplicate += stored.duplicate
+            result.gained += stored.gained[tag]
         log.info(
             "%s %s #%s: page %d, %d posts",
             source.name,

@@ -62,8 +62,13 @@ def _tag_health(
         return bool(walks(run))
 
     # Posts this source collected for the tag in the last 24 h, from its runs' own counts
-    # (imports are not collection).
-    posts = sum(t.get("new", 0) for r in runs if r["started_at"] >= since for t in walks(r))
+    # (imports are not collection): new ones, and stored ones (under another tag) it tagged.
+    posts = sum(
+        t.get("new", 0) + t.get("gained", 0)
+        for r in runs
+        if r["started_at"] >= since
+        for t in walks(r)
+    )
 
     latest = runs[0] if runs else None
     success = next((r for r in runs if covers(r)), None)

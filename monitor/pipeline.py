@@ -7,6 +7,7 @@ the input and an interrupted run leaves whole batches only.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field, replace
@@ -35,6 +36,7 @@ class IngestResult:
     duplicate: int = 0
     rejected: int = 0
     scored: int = 0  # texts the scorer actually ran on (repeats reuse a stored score)
+    gained: Counter[str] = field(default_factory=Counter)  # tag → known posts that gained it
     rejections: list[Rejection] = field(default_factory=list)
 
     def reject(self, rejection: Rejection) -> None:
@@ -47,6 +49,7 @@ class IngestResult:
         self.new += other.new
         self.duplicate += other.duplicate
         self.scored += other.scored
+        self.gained.update(other.gained)
         self.rejected += other.rejected
         room = MAX_REJECTIONS_KEPT - len(self.rejections)
         self.rejections.extend(other.rejections[:room])
@@ -118,11 +121,14 @@ def _commit(
     recent.clear()
     recent.update(new_scores)
     new = [ScoredPost(p, k, batch.scores[k]) for k, p in zip(batch.keys, batch.fresh, strict=True)]
-    inserted, present = store.write_batch(
+    inserted, present, gained = store.write_batch(
         new, batch.seen, cursors, scorer_version=version, new_scores=new_scores.items()
     )
     return IngestResult(
-        new=inserted, duplicate=present + batch.posts - len(batch.merged), scored=len(new_scores)
+        new=inserted,
+        duplicate=present + batch.posts - len(batch.merged),
+        scored=len(new_scores),
+        gained=gained,
     )
 
 

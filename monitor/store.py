@@ -14,6 +14,7 @@ import os
 import sqlite3
 import time
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -422,12 +423,12 @@ class Store:
         cursors: Sequence[Cursor] = (),
         scorer_version: str = "",
         new_scores: Iterable[tuple[str, Score]] = (),
-    ) -> tuple[int, int]:
+    ) -> tuple[int, int, Counter[str]]:
         """Store one batch in one transaction: new posts with their tags and raw payloads,
         new tags and fresh engagement counts for posts already stored, the cursors that cover
         them, and the scores the batch computed (text key, score), kept for later look-ups by
-        key. Returns (inserted, already present); a post another process stored in
-        the meantime counts as already present."""
+        key. Returns (inserted, already present, tags gained by posts already present: how many
+        per tag); a post another process stored in the meantime counts as already present."""
         collected_at = _now()
         with self.db.atomic():
             self._remember_scores(scorer_version, new_scores)
@@ -454,14 +455,8 @@ class Store:
                     if p.raw is not None and k in stored
                 ],
             )
-            for post_id, post in seen:  # known posts gain tags with their stored values
-                self.db.conn.executemany(
-                    "INSERT OR IGNORE INTO post_tags"
-                    " (post_id, tag, created_ts, platform, label, compound)"
-                    " SELECT post_id, ?, created_ts, platform, label, compound FROM posts"
-                    " WHERE post_id = ?",
-                    [(tag, post_id) for tag in post.tags],
-                )
+            gained = self._add_tags(seen)
+            for post_id, post in seen:
                 if post.metrics:
                     self.db.execute(
                         "UPDATE posts SET metrics = ? WHERE post_id = ?",
@@ -479,7 +474,25 @@ class Store:
                     " DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
                     (cursor.source, cursor.instance, cursor.tag, _json(cursor.value), collected_at),
                 )
-        return len(stored), len(seen)
+        return len(stored), len(seen), gained
+
+    def _add_tags(self, seen: Sequence[tuple[int, Post]]) -> Counter[str]:
+        """Known posts gain the batch's tags they lack (with their stored values); how many
+        posts gained each tag."""
+        wanted = {(post_id, tag) for post_id, post in seen for tag in post.tags}
+        have: set[tuple[int, str]] = set()
+        for chunk in _chunks(sorted({post_id for post_id, _ in wanted}), 500):
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT post_id, tag FROM post_tags WHERE post_id IN ({marks})"
+            have.update(self.db.execute(query, chunk).fetchall())
+        missing = sorted(wanted - have)
+        self.db.conn.executemany(
+            "INSERT INTO post_tags (post_id, tag, created_ts, platform, label, compound)"
+            " SELECT post_id, ?, created_ts, platform, label, compound FROM posts"
+            " WHERE post_id = ?",
+            [(tag, post_id) for post_id, tag in missing],
+        )
+        return Counter(tag for _, tag in missing)
 
     def _insert_posts(
         self, new: Sequence[ScoredPost], scorer_version: str, collected_at: str

@@ -3,11 +3,13 @@
 import json
 import logging
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from monitor.collect import collect
+from monitor.health import collection_health
 from monitor.store import Store
 from tests.conftest import mastodon_config, recorded
 
@@ -183,3 +185,24 @@ instances = ["{httpserver.url_for("/").rstrip("/")}"]
         f"mastodon  {instance}  #ichbinhanna: 3 pages, 10 new, 0 duplicates, 0 rejected, "
         "waited 0 s\n"
     )
+
+
+def test_health_counts_posts_a_walk_tagged_even_when_another_tag_stored_them(
+    store, tmp_path, httpserver
+):
+    """The same five statuses answer both tags: the second walk stores nothing new but tags
+    five posts, and health counts them for its tag instead of warning of no posts."""
+    page, _ = recorded("mastodon", "tchncs_tag_ichbinhanna_limit5.json")
+    for tag in ("ichbinhanna", "wisskomm"):
+        httpserver.expect_request(f"/api/v1/timelines/tag/{tag}").respond_with_json(page)
+    config = mastodon_config(tmp_path, httpserver.url_for("/"), extra="max_pages = 1")
+    config = replace(config, tags=("ichbinhanna", "wisskomm"))
+    (result,) = collect(store, config, ["mastodon"])
+    first, second = result.tags
+    assert (first.new, first.gained) == (5, 0)
+    assert (second.new, second.duplicate, second.gained) == (0, 5, 5)
+    health = {h.tag: h for h in collection_health(store, config) if h.source == "mastodon"}
+    assert health["wisskomm"].posts_24h == health["ichbinhanna"].posts_24h == 5
+    assert health["wisskomm"].warning is None
+    (again,) = collect(store, config, ["mastodon"])
+    assert [t.gained for t in again.tags] == [0, 0]  # already tagged: nothing gained twice

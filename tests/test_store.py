@@ -111,7 +111,7 @@ def test_a_post_stored_by_another_process_meanwhile_is_kept_and_gains_the_new_ta
     ]
     assert store.write_batch(
         [ScoredPost(p, f"key{p.id}", score) for p in batch], scorer_version="v"
-    ) == (2, 1)
+    ) == (2, 1, {"b": 1})
     rows = store.db.execute(
         "SELECT p.id, p.text, group_concat(t.tag, ',') FROM posts p JOIN post_tags t"
         " USING (post_id) GROUP BY p.post_id ORDER BY p.id"
