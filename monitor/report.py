@@ -22,6 +22,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from monitor import __version__, analysis, charts, trends
 from monitor.config import Config
+from monitor.errors import MonitorError
 from monitor.health import collection_health, gaps_between
 from monitor.scoring import Scorer, active_scorer
 from monitor.scoring.vader import STOCK_AGREEMENT
@@ -251,6 +252,11 @@ def write_report(
     transaction, and the files are written to a staging folder that then takes the day
     folder's place by rename, so a reader (or a kill -9) never meets half a report."""
     day = day or default_report_day(config)
+    if not trends.day_exists(day, config.timezone):
+        raise MonitorError(
+            f"{day} did not happen in {config.timezone} (its clocks skipped that day): "
+            "no report can be written for it"
+        )
     reports = config.reports_dir
     reports.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(reports)

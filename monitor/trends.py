@@ -50,7 +50,13 @@ def buckets(start: date, end: date, timezone: str = "UTC", freq: str = "D") -> l
             int(datetime.combine(start + timedelta(days=i), time(), zone).timestamp())
             for i in range(days + 1)
         ]
-    return [Bucket(lo, hi) for lo, hi in zip(edges, edges[1:], strict=False)]
+    # A zone can skip a whole day (Pacific/Apia skipped 2011-12-30): it has no bucket.
+    return [Bucket(lo, hi) for lo, hi in zip(edges, edges[1:], strict=False) if hi > lo]
+
+
+def day_exists(day: date, timezone: str) -> bool:
+    """False for a date a time zone skipped (its clocks jumped over the whole day)."""
+    return bool(buckets(day, day, timezone))
 
 
 def wilson_interval(k: np.ndarray, n: np.ndarray, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:

@@ -157,3 +157,30 @@ def test_hourly_periods_are_local_hours_and_filter_by_platform(loaded):
 def test_hour_buckets_across_dst_are_each_an_hour():
     spans = buckets(date(2025, 11, 2), date(2025, 11, 2), "America/New_York", "H")
     assert len(spans) == 25 and {b.end_ts - b.start_ts for b in spans} == {3600}
+
+
+def test_a_day_the_time_zone_skipped_has_no_row_and_no_report(run, tmp_path, write_jsonl):
+    """Samoa (Pacific/Apia) jumped from 29 to 31 December 2011: that zone's series has no row
+    for the 30th, the 31st reports normally, and a report for the 30th is a clear error."""
+    zone = "Pacific/Apia"
+    assert [
+        b.end_ts - b.start_ts for b in day_buckets(date(2011, 12, 29), date(2011, 12, 31), zone)
+    ] == [
+        86400,
+        86400,
+    ]
+    (tmp_path / "monitor.toml").write_text(f'tags = ["t"]\ntimezone = "{zone}"\n')
+    records = write_jsonl(
+        [
+            post("1", "2011-12-29T12:00:00Z", "good talks", tags=["t"]),  # 29th, 02:00 local
+            post("2", "2011-12-30T12:00:00Z", "bad talks", tags=["t"]),  # 31st, 02:00 local
+        ]
+    )
+    run("import", records)
+    run("report", "--date", "2011-12-31")
+    daily = pd.read_csv(tmp_path / "reports" / "2011-12-31" / "daily.csv")
+    assert "2011-12-30" not in set(daily["period"])
+    assert daily.set_index("period").loc[["2011-12-29", "2011-12-31"], "n"].tolist() == [1, 1]
+    skipped = run("report", "--date", "2011-12-30", ok=False)
+    assert skipped.exit_code == 1
+    assert "2011-12-30 did not happen in Pacific/Apia" in skipped.stderr
