@@ -9,6 +9,7 @@ stored twice; ``max_pages`` bounds the requests per source and tag in one run.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -46,6 +47,7 @@ class TagResult:
     gained: int = 0  # posts already stored (under another tag) that this walk tagged
     rejected: int = 0
     waited: float = 0.0
+    problem: str | None = None  # the walk ended early for a reason the source's run reports
 
     def counts(self) -> dict[str, Any]:
         return {
@@ -96,7 +98,8 @@ def collect_tag(
     waited_before = source.http.waited
     state = store.cursor(source.name, instance, tag) or {"newest": None, "walk": None}
     fresh_walk = False
-    while result.pages < max_pages and not (stop and stop.is_set()):
+    tokens: set[str] = set()  # the next-page tokens this run was given: one given twice loops
+    while result.pages < max_pages and not result.problem and not (stop and stop.is_set()):
         walk = state["walk"]
         if walk is None:
             if fresh_walk:  # this run already walked to the top; nothing newer is expected
@@ -129,7 +132,14 @@ def collect_tag(
         result.pages += 1
         if walk["top"] is None:  # an empty first page: nothing new, and no cursor to move
             break
-        if _done(page, walk, horizon):
+        token = json.dumps(page.next, sort_keys=True) if page.next is not None else None
+        if token in tokens:
+            result.problem = (
+                f"{instance} #{tag}: the server gave the same next-page token twice (its pages "
+                f"loop); the walk ended after page {result.pages}"
+            )
+        tokens.add(token)
+        if _done(page, walk, horizon) or result.problem:
             state = {"newest": walk["top"], "walk": None}
         else:
             state = {"newest": state["newest"], "walk": walk}
@@ -235,6 +245,9 @@ def collect(
                 result.message = http.redact(f"unexpected {type(exc).__name__}: {exc}")[:500]
                 log.warning("%s: %s", name, result.message)
                 log.debug("%s: %s", name, http.redact(traceback.format_exc()))
+            problems = [t.problem for t in result.tags if t.problem]
+            if problems and result.status == "ok":
+                result.status, result.message = "error", "; ".join(problems)
             if stop and stop.is_set() and result.status == "ok":
                 result.status = "interrupted"
                 result.message = "stopped by a signal after a whole page; the next run resumes"

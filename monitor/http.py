@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -202,9 +202,11 @@ class Http:
     def _wait(self, seconds: float, why: str) -> None:
         seconds = max(0.0, seconds)
         if seconds > self.retry.max_wait:
+            until = datetime.now(UTC) + timedelta(seconds=min(seconds, 1e10))
             raise SourceError(
-                f"{why}: the server asks to wait {seconds:.0f} s, "
-                f"more than the {self.retry.max_wait:.0f} s allowed; giving up"
+                f"{why}: the server asks to wait {seconds:.0f} s (until "
+                f"{until:%Y-%m-%d %H:%M} UTC), more than the {self.retry.max_wait:.0f} s "
+                "allowed; giving up"
             )
         if seconds >= 1:
             log.info("%s: waiting %.1f s", why, seconds)
@@ -269,7 +271,7 @@ class Http:
                 self._wait(
                     until,
                     f"{what}: {limit.remaining:g} calls left before the rate "
-                    f"limit resets at {limit.reset_at:%H:%M:%S} UTC",
+                    f"limit resets at {limit.reset_at:%Y-%m-%d %H:%M:%S} UTC",
                 )
             return response
         raise AssertionError("unreachable")
@@ -361,5 +363,5 @@ def epoch_reset(headers: httpx.Headers, remaining: str, reset: str) -> RateLimit
         return RateLimit(
             float(headers[remaining]), datetime.fromtimestamp(float(headers[reset]), UTC)
         )
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, OverflowError, OSError):  # absent, or no moment in time
         return None

@@ -173,7 +173,8 @@ instances = ["{httpserver.url_for("/").rstrip("/")}"]
     dry = run("-v", "collect", "--source", "mastodon", "--source", "x", "--dry-run")
     instance = httpserver.url_for("/").rstrip("/")
     assert dry.stdout == (
-        f"mastodon  {instance}  #ichbinhanna: 3 pages, 10 new, 0 duplicates, 0 rejected, "
+        f"mastodon  {instance}  #ichbinhanna: 3 pages, 10 new, 0 duplicates (0 newly tagged), "
+        "0 rejected, "
         "waited 0 s\n"
         "x         skipped: set X_BEARER_TOKEN (an app bearer token) to search X\n"
     )
@@ -182,7 +183,8 @@ instances = ["{httpserver.url_for("/").rstrip("/")}"]
         assert store.cursor("mastodon", instance, "ichbinhanna") is None
     real = run("-v", "collect", "--source", "mastodon")
     assert real.stdout == (
-        f"mastodon  {instance}  #ichbinhanna: 3 pages, 10 new, 0 duplicates, 0 rejected, "
+        f"mastodon  {instance}  #ichbinhanna: 3 pages, 10 new, 0 duplicates (0 newly tagged), "
+        "0 rejected, "
         "waited 0 s\n"
     )
 

@@ -94,10 +94,13 @@ def test_a_page_that_repeats_or_a_cursor_that_loops_is_bounded(store, config, ht
     # Every page answers with the same statuses and the same "next" link: a loop.
     httpserver.expect_request(TAG_PATH).respond_with_json(page, headers=headers)
     (result,) = collect(store, config, ["mastodon"], http=fast_http())
-    assert result.status == "ok"
-    assert result.tags[0].pages == 5 and len(httpserver.log) == 5  # max_pages, then stop
-    assert (result.tags[0].new, result.tags[0].duplicate) == (5, 20)
+    assert result.status == "error"  # reported, not "ok" every run
+    assert "the server gave the same next-page token twice (its pages loop)" in result.message
+    assert result.tags[0].pages == 2 and len(httpserver.log) == 2  # seen at once, then stop
+    assert (result.tags[0].new, result.tags[0].duplicate) == (5, 5)
     assert stored(store) == 5
+    instance = httpserver.url_for("/").rstrip("/")
+    assert store.cursor("mastodon", instance, "ichbinhanna")["walk"] is None  # no loop kept
 
 
 def test_an_empty_page_ends_the_walk(store, config, httpserver):
@@ -207,3 +210,18 @@ def test_headers_trickled_a_byte_at_a_time_end_at_the_deadline(store, tmp_path):
     assert result.status == "error"
     assert result.message.endswith("no complete answer within the 1.5 s deadline")
     assert time.monotonic() - started < 10  # one attempt: a deadline is not retried
+
+
+def test_a_rate_limit_reset_a_month_away_gives_up_naming_the_date(store, config, httpserver):
+    reset_at = (datetime.now(UTC) + timedelta(days=30)).replace(second=30, microsecond=0)
+    httpserver.expect_request(TAG_PATH).respond_with_json(
+        {"error": "Too many requests"},
+        status=429,
+        headers={
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": reset_at.isoformat().replace("+00:00", "Z"),
+        },
+    )
+    (result,) = collect(store, config, ["mastodon"], http=fast_http())
+    assert result.status == "error" and len(httpserver.log) == 1
+    assert f"(until {reset_at:%Y-%m-%d %H:%M} UTC), more than the 900 s allowed" in result.message

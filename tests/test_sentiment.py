@@ -187,6 +187,10 @@ _EDGES = [
     "😂😂 lol😂 ©",
     "",
     "   ",
+    # "but" rescales the first word holding each value, again and again: long and repetitive
+    # texts (where vaderSentiment's quadratic rule took seconds) keep every quirk.
+    "good but good but bad GOOD but not good " * 120,
+    "but " * 50 + "great horrible great " * 100 + "BUT love",
 ]
 
 

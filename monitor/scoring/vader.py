@@ -4,6 +4,7 @@ compound, word valences adjustable with ``[lexicon]`` exactly as
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -38,7 +39,8 @@ class ExactVader(SentimentIntensityAnalyzer):
     rebuilds the text one character at a time to swap emojis for their names. Here: one
     lowercased list per text, a set of negations, emojis swapped only in texts holding one,
     and the rules (no/least/never/without, boosters, idioms) read from that list. The lexicons, word
-    lists and the final sums (``score_valence``, ``_but_check``) are vaderSentiment's own."""
+    lists and the final sum (``score_valence``) are vaderSentiment's own; its "but" rule is
+    rewritten to run in O(n log n) with the same results."""
 
     def __init__(self, overrides: Mapping[str, float] | None = None) -> None:
         super().__init__()
@@ -67,7 +69,7 @@ class ExactVader(SentimentIntensityAnalyzer):
             else:
                 sentiments.append(self._valence(valence, words, lowers, i, is_cap_diff))
         if "but" in lowers:
-            sentiments = self._but_check(words, sentiments)
+            _but_check(lowers, sentiments)
         return self.score_valence(sentiments, text)
 
     def _has_emoji(self, text: str) -> bool:
@@ -164,6 +166,30 @@ _IDIOM_WORDS = frozenset(
     word for phrase in (*SPECIAL_CASES, *BOOSTER_DICT) if " " in phrase for word in phrase.split()
 )
 _NEGATIONS = frozenset(NEGATE)
+
+
+def _but_check(lowers: list[str], sentiments: list[float]) -> None:
+    """vaderSentiment's ``_but_check`` in O(n log n) instead of O(n²) (a 100,000-character text
+    of "but"s took 3 s), with its quirk kept: for each position it rescales the *first* word
+    holding that position's current value (``list.index``), halving it before the first "but"
+    and multiplying it by 1.5 after. A heap of positions per value finds that first one."""
+    first_but = lowers.index("but")
+    holding: dict[float, list[int]] = {}  # value → positions that held it (ascending: a heap)
+    for position, value in enumerate(sentiments):
+        holding.setdefault(value, []).append(position)
+    for position in range(len(sentiments)):
+        value = sentiments[position]
+        heap = holding[value]
+        while sentiments[heap[0]] != value:  # positions whose value changed since
+            heapq.heappop(heap)
+        first = heap[0]
+        if first == first_but:
+            continue
+        rescaled = value * (0.5 if first < first_but else 1.5)
+        if rescaled != value:  # zeros stay
+            heapq.heappop(heap)
+            sentiments[first] = rescaled
+            heapq.heappush(holding.setdefault(rescaled, []), first)
 
 
 def _negated(lower: str) -> bool:

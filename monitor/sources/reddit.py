@@ -40,7 +40,7 @@ def _rate_limit(headers: httpx.Headers) -> RateLimit | None:
     try:
         reset = datetime.now(UTC) + timedelta(seconds=float(headers["x-ratelimit-reset"]))
         return RateLimit(float(headers["x-ratelimit-remaining"]), reset)
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, OverflowError):  # absent, or no moment in time
         return None
 
 
