@@ -118,13 +118,27 @@ def _csv_records(path: Path) -> Iterator[tuple[int, Any]]:
                 start = reader.line_num + 1
                 continue
             values = [v for v in row.values() if isinstance(v, str)]
-            if any(any("\udc80" <= ch <= "\udcff" for ch in v) for v in values):
+            end = reader.line_num
+            if end > start and _holds_records(values, len(reader.fieldnames or ())):
+                yield start, InvalidPost(
+                    f"a quote opened on line {start} runs to line {end}: lines {start + 1}-{end} "
+                    "(records of their own, by the look of them) are inside this one and were "
+                    "not imported; fix the quote"
+                )
+            elif any(any("\udc80" <= ch <= "\udcff" for ch in v) for v in values):
                 yield start, InvalidPost("not valid UTF-8")
             elif None in row:
                 yield start, InvalidPost("more fields than the header names")
             else:
                 yield start, row
             start = reader.line_num + 1
+
+
+def _holds_records(values: list[str], columns: int) -> bool:
+    """Whether a line inside a record's multi-line fields reads as a whole record of its own
+    (as many fields as the header): the sign of a quote left open."""
+    inner = (line for v in values if "\n" in v for line in v.split("\n")[1:] if line.strip())
+    return any(len(next(csv.reader([line]), [])) >= columns > 1 for line in inner)
 
 
 def read_posts(

@@ -264,3 +264,30 @@ def test_platform_is_a_name_and_twitter_is_x(store, write_jsonl):
     assert store.db.execute("SELECT platform, id FROM posts").fetchall() == [("x", "2")]
     again = import_files(store, [write_jsonl([records[1] | {"platform": "x"}], "x.jsonl")], VADER)
     assert (again.new, again.duplicate) == (0, 1)  # twitter and x are one platform
+
+
+@pytest.mark.parametrize("closed", [True, False], ids=["closed-later", "never-closed"])
+def test_an_unbalanced_csv_quote_says_where_it_opened_and_what_it_took_in(tmp_path, closed):
+    """A quote left open makes the csv module read the next lines as one field: that record is
+    rejected naming the line the quote opened and the lines it took in, instead of storing a
+    post whose text holds other records (or losing them under a count of one)."""
+    lines = [
+        "platform,id,created_at,text,tags",
+        'mastodon,1,2025-11-20T10:00:00Z,"an open quote,a',
+        "mastodon,2,2025-11-20T10:00:00Z,swallowed,a",
+        "mastodon,3,2025-11-20T10:00:00Z,closes here" + ('"' if closed else "") + ",a",
+        "mastodon,4,2025-11-20T10:00:00Z,multi-line texts are fine,a",
+    ]
+    if closed:
+        lines.append('mastodon,5,2025-11-20T10:00:00Z,"two\nlines, a comma",a')
+    path = tmp_path / "posts.csv"
+    path.write_text("\n".join(lines) + "\n")
+    items = list(read_posts(path))
+    end = 4 if closed else 5
+    assert items[0] == Rejection(
+        f"{path}:2",
+        f"a quote opened on line 2 runs to line {end}: lines 3-{end} (records of their own, by "
+        "the look of them) are inside this one and were not imported; fix the quote",
+    )
+    expected = [("4", "multi-line texts are fine"), ("5", "two\nlines, a comma")] if closed else []
+    assert [(p.id, p.text) for p in items[1:]] == expected
