@@ -120,10 +120,13 @@ def _csv_records(path: Path) -> Iterator[tuple[int, Any]]:
             values = [v for v in row.values() if isinstance(v, str)]
             end = reader.line_num
             if end > start and _holds_records(values, len(reader.fieldnames or ())):
-                yield start, InvalidPost(
-                    f"a quote opened on line {start} runs to line {end}: lines {start + 1}-{end} "
-                    "(records of their own, by the look of them) are inside this one and were "
-                    "not imported; fix the quote"
+                yield (
+                    start,
+                    InvalidPost(
+                        f"a quote opened on line {start} runs to line {end}: lines {start + 1}-{end} "
+                        "(records of their own, by the look of them) are inside this one and were "
+                        "not imported; fix the quote"
+                    ),
                 )
             elif any(any("\udc80" <= ch <= "\udcff" for ch in v) for v in values):
                 yield start, InvalidPost("not valid UTF-8")
