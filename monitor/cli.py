@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -16,6 +16,7 @@ import click
 from monitor import __version__
 from monitor.config import DEFAULT_CONFIG_TEXT, Config, load_config, prepare_parent_dir
 from monitor.errors import ConfigError, MonitorError
+from monitor.models import EARLIEST_POST
 from monitor.pipeline import BATCH_SIZE
 from monitor.store import Store, open_store
 
@@ -114,9 +115,15 @@ def init(obj: _Context, force: bool) -> None:
 
 
 @cli.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "format_name", help="Read the files as this format (see --formats).")
+@click.option("--formats", "list_formats", is_flag=True, help="List the formats and exit.")
 @click.option("--platform", help="Platform for records that have none.")
 @click.option("--tag", "tags", multiple=True, help="Tag for records that have none (repeatable).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Skip posts before this UTC day.")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Skip posts after this UTC day.")
+@click.option("--subreddit", "subreddits", multiple=True, help="Reddit dumps: only these.")
+@click.option("--match", help="Only posts with any of these words or hashtags (spaces apart).")
 @click.option(
     "--batch-size",
     type=click.IntRange(min=1),
@@ -128,23 +135,48 @@ def init(obj: _Context, force: bool) -> None:
 def import_(
     obj: _Context,
     files: tuple[Path, ...],
+    format_name: str | None,
+    list_formats: bool,
     platform: str | None,
     tags: tuple[str, ...],
+    since: datetime | None,
+    until: datetime | None,
+    subreddits: tuple[str, ...],
+    match: str | None,
     batch_size: int,
 ) -> None:
-    """Import JSON Lines or CSV files of canonical post records."""
+    """Import files: the monitor's own records, or the exports researchers hold (twarc2,
+    Reddit dumps, Zeeschuimer, Mastodon, Bluesky Jetstream, 4CAT), plain, .gz or .zst; '-'
+    reads standard input. The format is recognised from the content."""
+    from monitor.formats import ImportOptions, format_names
     from monitor.pipeline import import_files
     from monitor.scoring import active_scorer
 
+    if list_formats:
+        for name, title in format_names():
+            click.echo(f"{name:<18} {title}")
+        return
+    if not files:
+        raise click.UsageError("give one or more FILES (or --formats)")
+    options = ImportOptions(
+        platform=platform,
+        tags=tags,
+        since=since.replace(tzinfo=UTC) if since else None,
+        until=(until + timedelta(days=1)).replace(tzinfo=UTC) if until else None,
+        subreddits=frozenset(subreddits),
+        match=tuple((match or "").split()),
+    )
     config = obj.config
     with obj.store(config) as store:
-        result = import_files(store, files, active_scorer(config), platform, tags, batch_size)
+        result = import_files(store, files, active_scorer(config), options, format_name, batch_size)
     for rejection in result.rejections[:SHOWN_REJECTIONS]:
         click.echo(f"rejected {rejection.where}: {rejection.reason}", err=True)
     if result.rejected > SHOWN_REJECTIONS:
         click.echo(f"... and {result.rejected - SHOWN_REJECTIONS} more rejected", err=True)
+    skipped = ", ".join(f"{n} {reason}" for reason, n in result.skipped.most_common())
     click.echo(
         f"{result.new} new, {result.duplicate} already present, "
+        f"{result.skipped.total()} skipped{f' ({skipped})' if skipped else ''}, "
         f"{result.rejected} rejected ({result.scored} texts scored)"
     )
     if result.rejected:  # as collect: 3 some records were unusable, 1 none was usable
@@ -457,9 +489,10 @@ def report(obj: _Context, day: datetime | None, days: int | None, summary: bool)
     """Write the daily report; print where it is (at a terminal, with -v or --summary)."""
     from jobs.tasks import report_job
 
-    if day is not None and not date(2006, 1, 1) <= day.date() <= date.today() + timedelta(days=1):
+    earliest = EARLIEST_POST.date()
+    if day is not None and not earliest <= day.date() <= date.today() + timedelta(days=1):
         raise click.BadParameter(
-            f"{day.date()} is outside 2006-01-01 to tomorrow: no post can be on it",
+            f"{day.date()} is outside {earliest} to tomorrow: no post can be on it",
             param_hint="--date",
         )
     path = report_job(obj.config, day.date() if day else None, days)

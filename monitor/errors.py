@@ -15,3 +15,8 @@ class ConfigError(MonitorError):
 
 class InvalidPost(MonitorError):
     """One input record cannot become a Post; the batch it came in goes on without it."""
+
+
+class EmptyText(InvalidPost):
+    """A post with no text (an image or a video only): nothing to score. Imports count it as
+    skipped, not as an error."""

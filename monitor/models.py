@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from monitor.errors import InvalidPost
+from monitor.errors import EmptyText, InvalidPost
 from monitor.text import PLATFORM
 
 # Posts older than this predate every platform we collect from; such dates are data errors.
-EARLIEST_POST = datetime(2006, 1, 1, tzinfo=UTC)
+EARLIEST_POST = datetime(2005, 6, 1, tzinfo=UTC)  # Reddit, the oldest, opened in June 2005
 # Clocks drift; a post a little in the future is accepted, a day ahead is a data error.
 FUTURE_TOLERANCE = timedelta(days=1)
 
@@ -69,13 +69,15 @@ class Post:
         if not isinstance(self.created_at, datetime) or self.created_at.tzinfo is None:
             raise InvalidPost("created_at must be a datetime with a UTC offset")
         if self.created_at < EARLIEST_POST:
-            raise InvalidPost(f"created_at {self.created_at.isoformat()} is before 2006")
+            raise InvalidPost(
+                f"created_at {self.created_at.isoformat()} is before {EARLIEST_POST:%Y-%m-%d}"
+            )
         if self.created_at > datetime.now(UTC) + FUTURE_TOLERANCE:
             raise InvalidPost(f"created_at {self.created_at.isoformat()} is in the future")
         if not isinstance(self.text, str):
             raise InvalidPost("text must be a string")
         if not self.text.strip():
-            raise InvalidPost("empty text")
+            raise EmptyText("empty text")
         if len(self.text) > MAX_TEXT_CHARS:
             raise InvalidPost(f"text longer than {MAX_TEXT_CHARS} characters")
         for name in ("platform", "id", "text", "author", "url", "lang"):

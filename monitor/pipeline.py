@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from monitor.errors import MonitorError
-from monitor.files import read_posts
+from monitor.formats import ImportOptions, Skip, read_posts
 from monitor.models import Post, Rejection, Score, ScoredPost
 from monitor.scoring import Scorer
 from monitor.scoring.pool import ScoringPool, spare_cores
@@ -37,6 +38,7 @@ class IngestResult:
     rejected: int = 0
     scored: int = 0  # texts the scorer actually ran on (repeats reuse a stored score)
     gained: Counter[str] = field(default_factory=Counter)  # tag → known posts that gained it
+    skipped: Counter[str] = field(default_factory=Counter)  # reason → items left out on purpose
     rejections: list[Rejection] = field(default_factory=list)
 
     def reject(self, rejection: Rejection) -> None:
@@ -50,16 +52,18 @@ class IngestResult:
         self.duplicate += other.duplicate
         self.scored += other.scored
         self.gained.update(other.gained)
+        self.skipped.update(other.skipped)
         self.rejected += other.rejected
         room = MAX_REJECTIONS_KEPT - len(self.rejections)
         self.rejections.extend(other.rejections[:room])
 
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> dict[str, Any]:
         return {
             "new": self.new,
             "duplicate": self.duplicate,
             "rejected": self.rejected,
             "scored": self.scored,
+            "skipped": dict(self.skipped),
         }
 
 
@@ -150,7 +154,7 @@ def ingest_batch(
 
 def ingest(
     store: Store,
-    items: Iterable[Post | Rejection],
+    items: Iterable[Post | Skip | Rejection],
     scorer: Scorer,
     batch_size: int = BATCH_SIZE,
     pool: ScoringPool | None = None,
@@ -180,13 +184,16 @@ def ingest(
 
 
 def _batches(
-    items: Iterable[Post | Rejection], size: int, result: IngestResult
+    items: Iterable[Post | Skip | Rejection], size: int, result: IngestResult
 ) -> Iterator[list[Post]]:
-    """Posts in lists of ``size``; Rejections go straight to ``result``."""
+    """Posts in lists of ``size``; Skips and Rejections are counted in ``result``."""
     batch: list[Post] = []
     for item in items:
         if isinstance(item, Rejection):
             result.reject(item)
+            continue
+        if isinstance(item, Skip):
+            result.skipped[item.reason] += 1
             continue
         batch.append(item)
         if len(batch) >= size:
@@ -200,16 +207,18 @@ def import_files(
     store: Store,
     paths: Sequence[Path],
     scorer: Scorer,
-    platform: str | None = None,
-    tags: Sequence[str] = (),
+    options: ImportOptions | None = None,
+    format_name: str | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> IngestResult:
-    """Import JSON Lines / CSV files of canonical records; the run is logged in the store."""
+    """Import files in any known format (``monitor.formats``), recognised from their content
+    unless ``format_name`` is given; the run is logged in the store."""
     run_id = store.start_run("import")
     result = IngestResult()
     try:
         for path in paths:
-            result.add(ingest(store, read_posts(path, platform, tags), scorer, batch_size))
+            items = read_posts(path, options, format_name)
+            result.add(ingest(store, items, scorer, batch_size))
     except BaseException as exc:
         with suppress(MonitorError):  # a full disk may refuse this too; the error says why
             store.finish_run(run_id, "error", result.counts(), f"{type(exc).__name__}: {exc}")

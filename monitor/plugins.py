@@ -31,7 +31,8 @@ def discover(package: str, base: type[T]) -> dict[str, type[T]]:
 
 def registries() -> dict[str, dict[str, type]]:
     """Every plug-in registry, for the contract test and ``monitor`` introspection."""
+    from monitor.formats import IMPORTERS
     from monitor.scoring import SCORERS
     from monitor.sources import SOURCES
 
-    return {"sources": SOURCES, "scorers": SCORERS}
+    return {"sources": SOURCES, "scorers": SCORERS, "import formats": IMPORTERS}

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.files import read_posts
+from monitor.formats import ImportOptions, read_posts
 from monitor.models import Rejection
 from monitor.pipeline import import_files
 from tests.conftest import VADER, post
@@ -43,19 +43,19 @@ def test_import_counts_new_present_rejected_and_reimport_adds_nothing(store, wri
         ]
     )
     result = import_files(store, [path], VADER)
-    assert (result.new, result.duplicate, result.rejected) == (3, 1, 8)
+    assert (result.new, result.duplicate, result.rejected) == (3, 1, 7)
+    assert result.skipped == {"no text (an image or video only)": 1}  # nothing to score
     assert [(r.where.rsplit(":", 1)[1], r.reason) for r in result.rejections] == [
         ("2", "not valid JSON (Expecting property name enclosed in double quotes)"),
         ("4", "created_at '2025-11-20T14:03:00' has no UTC offset"),
         ("5", "missing id"),
         ("6", "no tags (add a tags field or give --tag)"),
         ("7", "created_at 2031-01-01T00:00:00+00:00 is in the future"),
-        ("8", "empty text"),
         ("9", "tag 'two words' is not a hashtag"),
         ("10", "not a JSON object"),
     ]
     again = import_files(store, [path], VADER)
-    assert (again.new, again.duplicate, again.rejected, again.scored) == (0, 4, 8, 0)
+    assert (again.new, again.duplicate, again.rejected, again.scored) == (0, 4, 7, 0)
     rows = store.db.execute(
         "SELECT platform, id, created_at, author, url, lang FROM posts ORDER BY post_id"
     ).fetchall()
@@ -83,7 +83,8 @@ def test_tag_and_platform_fill_missing_fields_and_hashtags_in_text_are_added(sto
             },
         ]
     )
-    result = import_files(store, [path], VADER, platform="X", tags=["#WitkoffUkraine"])
+    options = ImportOptions(platform="X", tags=("#WitkoffUkraine",))
+    result = import_files(store, [path], VADER, options)
     assert result.new == 2
     assert store.db.execute(
         "SELECT p.platform, p.id, t.tag FROM posts p JOIN post_tags t USING (post_id)"
@@ -128,14 +129,16 @@ def test_cli_import_prints_counts_and_rejections_and_exits_as_collect_does(run, 
     path = write_jsonl([GOOD[0], "{oops", GOOD[1]])
     result = run("--db", "x.db", "import", path, ok=False)
     assert result.exit_code == 3  # some records unusable, the rest stored
-    assert result.stdout == "2 new, 0 already present, 1 rejected (2 texts scored)\n"
+    assert result.stdout == "2 new, 0 already present, 0 skipped, 1 rejected (2 texts scored)\n"
     assert f"rejected {path}:2: not valid JSON" in result.stderr
     again = run("--db", "x.db", "import", path, ok=False)
-    assert again.exit_code == 3 and again.stdout.startswith("0 new, 2 already present, 1 rejected")
+    assert again.exit_code == 3 and again.stdout.startswith(
+        "0 new, 2 already present, 0 skipped, 1 rejected"
+    )
     clean = run("--db", "x.db", "import", write_jsonl([GOOD[0]], "clean.jsonl"))
     assert clean.exit_code == 0  # all already present
     useless = run("--db", "x.db", "import", write_jsonl(["{", "[]"], "bad.jsonl"), ok=False)
-    assert useless.exit_code == 1 and useless.stdout.startswith("0 new, 0 already present, 2")
+    assert useless.exit_code == 1 and useless.stdout.startswith("0 new, 0 already present, 0 skipped, 2")
 
 
 def test_search_prints_no_terminal_control_sequences(run, write_jsonl):
@@ -171,14 +174,14 @@ def test_awkward_but_real_texts_are_stored_as_written(store, write_jsonl):
         [post(k, "2025-11-20T10:00:00Z", v) for k, v in texts.items()]
         + [
             post("huge", "2025-11-20T10:00:00Z", "x" * 1_000_000, tags=["a"]),
-            post("old", "2005-12-31T23:59:59Z", "before any platform", tags=["a"]),
+            post("old", "2005-05-31T23:59:59Z", "before any platform", tags=["a"]),
         ]
     )
     result = import_files(store, [path], VADER)
     assert (result.new, result.rejected) == (4, 2)
     assert [r.reason for r in result.rejections] == [
         "text longer than 100000 characters",
-        "created_at 2005-12-31T23:59:59+00:00 is before 2006",
+        "created_at 2005-05-31T23:59:59+00:00 is before 2005-06-01",
     ]
     stored = dict(store.db.execute("SELECT id, text FROM posts"))
     assert stored == texts

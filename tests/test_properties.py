@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.errors import InvalidPost, MonitorError
-from monitor.files import record_to_post
+from monitor.formats.canonical import record_to_post
 from monitor.models import Post
 from monitor.sources.base import Page, build_page
 from monitor.sources.bluesky import post_view_to_post

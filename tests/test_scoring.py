@@ -212,7 +212,7 @@ def test_every_plugin_registry_keeps_the_contract():
     README (and, for sources, in the default config's text as a table)."""
     readme = (REPO / "README.md").read_text()
     found = registries()
-    assert set(found) == {"sources", "scorers"} and all(found.values())
+    assert set(found) == {"sources", "scorers", "import formats"} and all(found.values())
     for name, cls in found["sources"].items():
         assert cls.name == name
         settings = parse_table({}, cls.Settings, "monitor.toml", f"sources.{name}.")
@@ -227,3 +227,6 @@ def test_every_plugin_registry_keeps_the_contract():
             assert scorer.name == name and scorer.languages
             assert scorer.version == cls.from_config(Config()).version
         assert f'"{name}"' in DEFAULT_CONFIG_TEXT and f"`{name}`" in readme
+    for name, cls in found["import formats"].items():  # each listed in the README's table
+        assert cls.name == name and cls.title and cls.layout in ("json", "csv")
+        assert f"| `{name}` |" in readme

@@ -4,7 +4,7 @@ import sqlite3
 
 import pytest
 
-from monitor.files import record_to_post
+from monitor.formats.canonical import record_to_post
 from monitor.models import Score, ScoredPost
 from monitor.pipeline import import_files, ingest_batch, rescore
 from monitor.store import Cursor, Store

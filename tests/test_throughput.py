@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from monitor.files import record_to_post
+from monitor.formats.canonical import record_to_post
 from monitor.pipeline import ingest, rescore
 from monitor.scoring.pool import ScoringPool
 from monitor.store import Store

@@ -50,7 +50,7 @@ def sort_marker(view: dict[str, Any]) -> str:
     return iso_marker(min(created, parse_timestamp(indexed)) if indexed else created)
 
 
-def post_view_to_post(view: dict[str, Any], tag: str) -> Post:
+def post_view_to_post(view: dict[str, Any], tag: str | None) -> Post:
     """A PostView as a Post; hashtags from facets, ``record.tags`` and (later) the text."""
     record = view["record"]
     handle = view["author"]["handle"]
@@ -69,7 +69,10 @@ def post_view_to_post(view: dict[str, Any], tag: str) -> Post:
         author=handle,
         url=f"https://bsky.app/profile/{handle}/post/{view['uri'].rsplit('/', 1)[-1]}",
         lang=langs[0] if langs else None,
-        tags=tuple(fold_tag(t) for t in (tag, *facet_tags, *(record.get("tags") or []))),
+        tags=tuple(
+            fold_tag(t)
+            for t in (*((tag,) if tag else ()), *facet_tags, *(record.get("tags") or []))
+        ),
         metrics={
             key: view.get(key)
             for key in ("likeCount", "repostCount", "replyCount", "quoteCount")

@@ -46,12 +46,16 @@ def _marker(status: dict[str, Any]) -> str:
     return str(status["id"]).rjust(_MARKER_WIDTH, "0")
 
 
-def status_to_post(status: dict[str, Any], tag: str, instance: str) -> Post:
+def status_text(content: str | None, warning: str | None) -> str:
+    """A status's plain text, its content warning first (the reader sees both)."""
+    text = html_to_text(content or "")
+    return f"{warning}\n\n{text}".strip() if warning else text
+
+
+def status_to_post(status: dict[str, Any], tag: str | None, instance: str) -> Post:
     """A status (or the original of a reblog) as a Post keyed by its canonical uri."""
     original = status.get("reblog") or status
-    text = html_to_text(original.get("content") or "")
-    if original.get("spoiler_text"):
-        text = f"{original['spoiler_text']}\n\n{text}".strip()
+    text = status_text(original.get("content"), original.get("spoiler_text"))
     account = original.get("account") or {}
     author = account.get("acct")
     if author and "@" not in author:  # a local account: name its home server
@@ -64,7 +68,7 @@ def status_to_post(status: dict[str, Any], tag: str, instance: str) -> Post:
         author=author,
         url=original.get("url") or original["uri"],
         lang=original.get("language"),
-        tags=(tag, *(t["name"] for t in original.get("tags") or [])),
+        tags=(*((tag,) if tag else ()), *(t["name"] for t in original.get("tags") or [])),
         metrics={
             "replies": original.get("replies_count"),
             "reblogs": original.get("reblogs_count"),

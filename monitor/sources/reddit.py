@@ -48,7 +48,7 @@ def _text(*parts: str | None) -> str:
     return "\n\n".join(p.strip() for p in parts if p and p.strip() and p.strip() not in GONE)
 
 
-def thing_to_post(thing: dict[str, Any], tag: str) -> Post | None:
+def thing_to_post(thing: dict[str, Any], tag: str | None) -> Post | None:
     """A t3 submission or t1 comment as a Post; None for a comment whose body is gone."""
     data = thing["data"]
     if thing["kind"] == "t3":
@@ -64,7 +64,7 @@ def thing_to_post(thing: dict[str, Any], tag: str) -> Post | None:
         text=text,
         author=None if data.get("author") in GONE else data.get("author"),
         url=WEB + data["permalink"],
-        tags=(tag,),
+        tags=(tag,) if tag else (),
         metrics={
             key: data[key] for key in ("score", "num_comments", "upvote_ratio") if key in data
         },

@@ -8,6 +8,7 @@ the snowflake id.
 
 from __future__ import annotations
 
+import html
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -49,8 +50,9 @@ def is_retweet(tweet: dict[str, Any]) -> bool:
     return "retweeted" in kinds or tweet.get("text", "").startswith("RT @")
 
 
-def tweet_to_post(tweet: dict[str, Any], tag: str, users: dict[str, str]) -> Post | None:
-    """A tweet as a Post (None for a retweet); ``users`` maps author ids to usernames."""
+def tweet_to_post(tweet: dict[str, Any], tag: str | None, users: dict[str, str]) -> Post | None:
+    """A tweet as a Post (None for a retweet); ``users`` maps author ids to usernames. The API
+    sends ``&amp;``, ``&lt;`` and ``&gt;`` escaped: the text is unescaped."""
     if is_retweet(tweet):
         return None
     username = users.get(tweet.get("author_id", ""))
@@ -60,7 +62,7 @@ def tweet_to_post(tweet: dict[str, Any], tag: str, users: dict[str, str]) -> Pos
         platform="x",
         id=tweet["id"],
         created_at=parse_timestamp(created) if created else snowflake_time(tweet["id"]),
-        text=tweet["text"],
+        text=html.unescape(tweet["text"]),
         author=username,
         url=(
             f"https://x.com/{username}/status/{tweet['id']}"
@@ -68,10 +70,19 @@ def tweet_to_post(tweet: dict[str, Any], tag: str, users: dict[str, str]) -> Pos
             else f"https://x.com/i/web/status/{tweet['id']}"
         ),
         lang=tweet.get("lang"),
-        tags=(tag, *hashtags),
+        tags=(*((tag,) if tag else ()), *hashtags),
         metrics=tweet.get("public_metrics"),
         raw=tweet,
     )
+
+
+def users_of(body: dict[str, Any]) -> dict[str, str]:
+    """Author ids to usernames, from a response's ``includes``."""
+    return {
+        u["id"]: u.get("username")
+        for u in (body.get("includes") or {}).get("users") or []
+        if isinstance(u, dict) and "id" in u
+    }
 
 
 def parse_page(body: Any, tag: str, what: str) -> Page:
@@ -79,11 +90,7 @@ def parse_page(body: Any, tag: str, what: str) -> Page:
     try:
         for error in body.get("errors") or []:
             log.warning("%s: the API reports: %s", what, error.get("detail") or error.get("title"))
-        users = {
-            u["id"]: u.get("username")
-            for u in (body.get("includes") or {}).get("users") or []
-            if isinstance(u, dict) and "id" in u
-        }
+        users = users_of(body)
         tweets = body.get("data") or []
         next_token = (body.get("meta") or {}).get("next_token")
     except (AttributeError, TypeError) as exc:

@@ -1,0 +1,353 @@
+"""Import formats, one module each: the files researchers already hold (twarc2, Reddit dumps,
+Zeeschuimer, Mastodon archives, Bluesky Jetstream, 4CAT, and the monitor's own records).
+
+A file is opened (``-`` is standard input; ``.gz`` and ``.zst`` are decompressed as they
+stream), its layout is read from its first line (JSON Lines, one JSON document, or CSV), and
+its format recognised from its first record unless ``--format`` names it. Each format maps its
+records to Posts with the platform's own parser (the one its collector uses), so a post
+imported from a file and collected later is one row. What a format deliberately leaves out
+(retweets, deleted bodies, events that are not posts, filtered records) is a ``Skip``, counted
+by reason; what it cannot read is a ``Rejection`` naming file, line and reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import itertools
+import json
+import sys
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any, BinaryIO, ClassVar
+
+import orjson
+
+from monitor.errors import EmptyText, InvalidPost, MonitorError
+from monitor.models import Post, Rejection
+from monitor.plugins import discover
+from monitor.text import fold_tag, hashtags
+
+# A CSV field longer than any post (texts over 100,000 characters are rejected anyway): past
+# this the csv module stops with an error, which becomes that record's rejection.
+csv.field_size_limit(1_000_000)
+ZSTD_WINDOW = 2**31  # Reddit's dumps are compressed with a 2 GiB window
+MAX_DOCUMENT_BYTES = 2**31  # one JSON document (not JSON Lines) is read whole
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """An input item deliberately not imported: counted by reason, not rejected."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What fills and filters the records: ``platform`` and ``tags`` fill records that have
+    none; ``since``/``until`` (aware datetimes), ``subreddits`` and ``match`` (words or
+    hashtags, any of them, case-insensitive) skip the rest before anything is scored."""
+
+    platform: str | None = None
+    tags: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    subreddits: frozenset[str] = frozenset()
+    match: tuple[str, ...] = ()
+    _match_bytes: tuple[bytes, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        words = tuple(w.lower().lstrip("#") for w in self.match if w.strip("# "))
+        object.__setattr__(self, "match", words)
+        # The raw-line pre-filter can only trust ASCII words (JSON may escape the others).
+        ascii_words = tuple(w.encode() for w in words) if all(w.isascii() for w in words) else ()
+        object.__setattr__(self, "_match_bytes", ascii_words)
+        object.__setattr__(self, "subreddits", frozenset(s.lower() for s in self.subreddits))
+
+    def cannot_match(self, line: bytes) -> bool:
+        """A raw line none of whose bytes spell a match word: skipped without parsing."""
+        return bool(self._match_bytes) and not any(w in line.lower() for w in self._match_bytes)
+
+    def keep(self, post: Post) -> str | None:
+        """None to import the post, else why it is skipped."""
+        if self.since and post.created_at < self.since:
+            return "before --since"
+        if self.until and post.created_at >= self.until:
+            return "after --until"
+        if self.match:
+            text = post.text.lower()
+            tags = {t.lower() for t in post.tags}
+            if not any(w in tags or w in text for w in self.match):
+                return "no --match word"
+        return None
+
+
+Item = Post | Skip | Rejection
+NO_TEXT = Skip("no text (an image or video only)")
+
+
+class Importer(ABC):
+    """One file format: recognise it from its first record, and map each record to Posts."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]  # one line for ``monitor import --formats``
+    layout: ClassVar[str] = "json"  # "json": JSON values, a line each or one document; "csv"
+    rank: ClassVar[int] = 50  # detection order: specific formats first, the canonical last
+
+    @abstractmethod
+    def sniff(self, first: Any) -> bool:
+        """Whether the first record (a JSON value, or a CSV header's column names) is ours."""
+
+    @abstractmethod
+    def items(self, record: Any, where: str, options: ImportOptions) -> Iterable[Item]:
+        """The posts (and skips, and per-item rejections) one record holds; raise
+        InvalidPost (or any error) when the whole record is unusable."""
+
+
+def items_of(
+    things: Iterable[Any], where: str, convert: Any, name: Any = lambda thing: ""
+) -> Iterator[Item]:
+    """Each of a record's things through ``convert`` (which returns a Post or a Skip); a
+    thing that fails is its own rejection, named by ``name``."""
+    for thing in things:
+        try:
+            yield convert(thing)
+        except EmptyText:
+            yield NO_TEXT
+        except Exception as exc:  # one bad item of a page is that item's alone
+            label = _safe_name(name, thing)
+            reason = str(exc) if isinstance(exc, InvalidPost) else f"{type(exc).__name__}: {exc}"
+            yield Rejection(f"{where} {label}".rstrip(), reason[:300])
+
+
+def _safe_name(name: Any, thing: Any) -> str:
+    try:
+        return str(name(thing))
+    except Exception:  # a thing too broken to name is still rejected
+        return ""
+
+
+def fill_tags(post: Post, tags: tuple[str, ...]) -> Post:
+    """``--tag`` fills a post that has no tag of its own (in its data or its text)."""
+    if post.tags or hashtags(post.text):
+        return post
+    if not tags:
+        raise InvalidPost("no tags (add a tags field or give --tag)")
+    return replace(post, tags=tuple(fold_tag(t) for t in tags))
+
+
+def json_loads(data: bytes | str) -> Any:
+    """orjson (several times the standard library on dump lines); what orjson refuses is read
+    again by the standard library, which takes NaN, 1e400 and lone surrogates (the post's
+    checks then drop or reject them) and words its errors for people. Errors: ValueError."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg})") from None
+    except UnicodeDecodeError:
+        raise ValueError("not valid UTF-8") from None
+    except ValueError as exc:  # an integer of thousands of digits
+        raise ValueError(f"not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ValueError("not valid JSON (nested too deeply)") from None
+
+
+IMPORTERS: dict[str, type[Importer]] = discover(__name__, Importer)
+
+
+def format_names() -> list[tuple[str, str]]:
+    """(name, title) of every format, in detection order."""
+    return [(cls.name, cls.title) for cls in _by_rank()]
+
+
+def _by_rank() -> list[type[Importer]]:
+    return sorted(IMPORTERS.values(), key=lambda cls: (cls.rank, cls.name))
+
+
+@contextmanager
+def open_input(path: Path) -> Iterator[BinaryIO]:
+    """The file's bytes, decompressed as they stream (``.gz``, ``.zst``); ``-``: stdin."""
+    if str(path) == "-":
+        yield sys.stdin.buffer
+        return
+    if not path.is_file():
+        raise MonitorError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        with gzip.open(path, "rb") as handle:
+            yield handle
+    elif suffix == ".zst":
+        import zstandard
+
+        with path.open("rb") as raw:
+            reader = zstandard.ZstdDecompressor(max_window_size=ZSTD_WINDOW).stream_reader(raw)
+            with io.BufferedReader(reader, buffer_size=1 << 20) as handle:
+                yield handle
+    else:
+        with path.open("rb") as handle:
+            yield handle
+
+
+def read_posts(
+    path: Path, options: ImportOptions | None = None, format_name: str | None = None
+) -> Iterator[Item]:
+    """Stream a file's records as Posts, Skips, or Rejections naming the line and reason."""
+    options = options or ImportOptions()
+    if format_name is not None and format_name not in IMPORTERS:
+        raise MonitorError(
+            f"--format: unknown format {format_name!r} (expected one of: {', '.join(IMPORTERS)})"
+        )
+    with open_input(path) as stream:
+        try:
+            yield from _read(path, stream, options, format_name)
+        except (OSError, EOFError) as exc:  # a damaged archive: what was read so far stands
+            yield Rejection(str(path), f"the file cannot be read further ({exc})")
+
+
+def _read(
+    path: Path, stream: BinaryIO, options: ImportOptions, format_name: str | None
+) -> Iterator[Item]:
+    lines = enumerate(stream, start=1)
+    number, line = next(((n, raw) for n, raw in lines if raw.strip()), (0, b""))
+    if not line:
+        return  # an empty file holds nothing
+    line = line.removeprefix(b"\xef\xbb\xbf")
+    head = [(number, line)]  # lines read ahead to tell the layout
+    try:
+        first, layout = json_loads(line), "json lines"
+    except ValueError:
+        first, layout = None, "csv"
+        if line.lstrip()[:1] in (b"[", b"{"):
+            second = next(((n, raw) for n, raw in lines if raw.strip()), None)
+            try:
+                if second is None:
+                    raise ValueError("one line")
+                first, layout = json_loads(second[1]), "json lines"  # a damaged first line
+                head.append(second)
+            except ValueError:  # one JSON document over many lines
+                rest = (second[1] if second else b"") + stream.read(MAX_DOCUMENT_BYTES)
+                try:
+                    first, layout = json_loads(line + rest), "json document"
+                except ValueError as exc:
+                    yield Rejection(f"{path}:{number}", str(exc))
+                    return
+    if layout == "csv":
+        text = (
+            raw.decode("utf-8", "surrogateescape")
+            for raw in itertools.chain([line], (raw for _, raw in lines))
+        )
+        reader = csv.DictReader(text)
+        importer = _importer(path, reader.fieldnames or [], "csv", format_name)
+        records: Iterator[tuple[int, Any]] = _csv_records(reader, number)
+    else:
+        importer = _importer(path, first, "json", format_name)
+        records = (
+            _json_lines(itertools.chain(head, lines), options)
+            if layout == "json lines"
+            else iter([(number, first)])
+        )
+    for number, record in records:
+        where = f"{path}:{number}"
+        if isinstance(record, Skip):  # skipped unread (no --match word in the raw line)
+            yield record
+            continue
+        if isinstance(record, Rejection):  # a line that does not parse
+            yield Rejection(where, record.reason)
+            continue
+        try:
+            for item in importer.items(record, where, options):
+                yield _finish(item, options)
+        except EmptyText:
+            yield NO_TEXT
+        except Exception as exc:  # the whole record is unusable: that record's rejection
+            reason = str(exc) if isinstance(exc, InvalidPost) else f"{type(exc).__name__}: {exc}"
+            yield Rejection(where, reason[:300])
+
+
+def _finish(item: Item, options: ImportOptions) -> Item:
+    if not isinstance(item, Post):
+        return item
+    skipped = options.keep(item)
+    return Skip(skipped) if skipped else item
+
+
+def _importer(path: Path, first: Any, layout: str, format_name: str | None) -> Importer:
+    if format_name is not None:
+        importer = IMPORTERS[format_name]
+        if importer.layout != layout:
+            raise MonitorError(
+                f"{path}: --format {format_name} reads {importer.layout} files, not {layout}"
+            )
+        return importer()
+    for cls in _by_rank():
+        if cls.layout == layout and cls().sniff(first):
+            return cls()
+    if layout == "json":  # read as the monitor's own records: each says what it lacks
+        return IMPORTERS["canonical"]()
+    raise MonitorError(f"{path}: no import format recognises this {layout} file (see --formats)")
+
+
+def _json_lines(
+    lines: Iterator[tuple[int, bytes]], options: ImportOptions
+) -> Iterator[tuple[int, Any]]:
+    for number, raw in lines:
+        if not raw.strip():
+            continue
+        if options.cannot_match(raw):
+            yield number, Skip("no --match word")
+            continue
+        try:
+            yield number, json_loads(raw)
+        except ValueError as exc:
+            reason = str(exc)
+            if not raw.endswith(b"\n"):
+                reason += " (the last line is cut short)"
+            yield number, Rejection("", reason)
+
+
+def _csv_records(reader: csv.DictReader, start: int) -> Iterator[tuple[int, Any]]:
+    start += 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a field over the size limit: that record only
+            yield start, Rejection("", f"not valid CSV ({exc})")
+            start = reader.line_num + 1
+            continue
+        values = [v for v in row.values() if isinstance(v, str)]
+        end = reader.line_num
+        if end > start and _holds_records(values, len(reader.fieldnames or ())):
+            yield (
+                start,
+                Rejection(
+                    "",
+                    f"a quote opened on line {start} runs to line {end}: lines {start + 1}-{end} "
+                    "(records of their own, by the look of them) are inside this one and were "
+                    "not imported; fix the quote",
+                ),
+            )
+        elif any(any("\udc80" <= ch <= "\udcff" for ch in v) for v in values):
+            yield start, Rejection("", "not valid UTF-8")
+        elif None in row:
+            yield start, Rejection("", "more fields than the header names")
+        else:
+            yield start, row
+        start = reader.line_num + 1
+
+
+def _holds_records(values: list[str], columns: int) -> bool:
+    """Whether a line inside a record's multi-line fields reads as a whole record of its own
+    (as many fields as the header): the sign of a quote left open."""
+    inner = (line for v in values if "\n" in v for line in v.split("\n")[1:] if line.strip())
+    return any(len(next(csv.reader([line]), [])) >= columns > 1 for line in inner)
