@@ -138,7 +138,8 @@ def test_cli_import_prints_counts_and_rejections_and_exits_as_collect_does(run, 
     clean = run("--db", "x.db", "import", write_jsonl([GOOD[0]], "clean.jsonl"))
     assert clean.exit_code == 0  # all already present
     useless = run("--db", "x.db", "import", write_jsonl(["{", "[]"], "bad.jsonl"), ok=False)
-    assert useless.exit_code == 1 and useless.stdout.startswith("0 new, 0 already present, 0 skipped, 2")
+    assert useless.exit_code == 1
+    assert useless.stdout.startswith("0 new, 0 already present, 0 skipped, 2")
 
 
 def test_search_prints_no_terminal_control_sequences(run, write_jsonl):
