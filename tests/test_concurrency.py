@@ -60,6 +60,12 @@ def test_reports_plots_and_searches_while_an_import_writes(tmp_path):
     assert stored == expected  # each post once (the two files share some), none lost
 
 
+def report_running(db, pid: int) -> bool:
+    with sqlite3.connect(db) as conn:
+        query = "SELECT 1 FROM runs WHERE job = 'report' AND status = 'running' AND pid = ?"
+        return conn.execute(query, (pid,)).fetchone() is not None
+
+
 def test_report_files_are_never_seen_half_written_and_a_killed_report_leaves_no_trace(tmp_path):
     """A reader polling the report pages while reports are rewritten and killed never finds
     them missing, empty or cut short; a report killed with SIGKILL leaves the earlier report
@@ -90,11 +96,13 @@ def test_report_files_are_never_seen_half_written_and_a_killed_report_leaves_no_
     reader = threading.Thread(target=read_pages)
     reader.start()
     try:
-        for delay in (0.5, 1.5, 2.5, None):  # three killed mid-way, one to the end
+        for delay in (0.0, 0.7, 1.4, None):  # three killed mid-way, one to the end
             writer = monitor(*report, cwd=tmp_path)
             if delay is None:
                 assert writer.wait(timeout=300) == 0
                 break
+            while writer.poll() is None and not report_running(db, writer.pid):  # its run began
+                time.sleep(0.05)
             time.sleep(delay)
             writer.kill()
             writer.wait(timeout=60)
