@@ -1,0 +1,285 @@
+"""Import formats on the real export files in ../shared/formats/: what each one stores, skips and
+rejects, exactly; detection from the content; compressed input and stdin; the filters; and one
+row for a post imported from a file and then collected."""
+
+import gzip
+import io
+import json
+import shutil
+import sys
+from datetime import UTC, datetime
+
+import pytest
+import zstandard
+
+from monitor.collect import collect
+from monitor.formats import IMPORTERS, ImportOptions, Skip, read_posts
+from monitor.models import Post, Rejection
+from monitor.pipeline import import_files
+from tests.conftest import VADER, mastodon_config, recorded, shared_path
+
+TAGGED = ImportOptions(tags=("sample",))
+
+
+def split(path, options=TAGGED, format_name=None):
+    """(posts, skip reasons with counts, rejections) of a file."""
+    posts, skipped, rejected = [], {}, []
+    for item in read_posts(path, options, format_name):
+        if isinstance(item, Post):
+            posts.append(item)
+        elif isinstance(item, Skip):
+            skipped[item.reason] = skipped.get(item.reason, 0) + 1
+        else:
+            rejected.append(item)
+    return posts, skipped, rejected
+
+
+# file, the format it is recognised as, posts, skips by reason, rejections
+SAMPLES = [
+    ("twarc2/brexit_search_recent_100.jsonl", "twarc2", 33, {"retweet": 67}, 0),
+    ("twarc2/flat_100.jsonl", "twarc2-flat", 53, {"retweet": 47}, 0),
+    (
+        "twarc2/GENERATED_twarc-csv-0.7.2_from_brexit_search_recent_100.csv",
+        "twarc-csv",
+        33,
+        {"retweet": 67},
+        0,
+    ),
+    ("twarc2/streaming_output_with_error.jsonl", "twarc2", 7, {}, 1),
+    (
+        "reddit/pushshift_mixed_eras_RC_27comments.json",
+        "reddit-dump",
+        23,
+        {"deleted or removed": 4},
+        0,
+    ),
+    ("reddit/pushshift_mixed_eras_RS_31submissions.json", "reddit-dump", 31, {}, 0),
+    ("reddit/RC_2005-12.zst", "reddit-dump", 955, {"deleted or removed": 120}, 0),
+    (
+        "mastodon/outbox.json",
+        "mastodon-outbox",
+        1181,
+        {"boost": 326, "followers-only or direct": 75, "no text (an image or video only)": 4},
+        0,
+    ),
+    ("zeeschuimer/zeeschuimer-x-search-fosfor.ndjson", "zeeschuimer", 104, {}, 0),
+    (
+        "zeeschuimer/zeeschuimer-tiktok.ndjson",
+        "zeeschuimer",
+        87,
+        {"no text (an image or video only)": 9},
+        0,
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "kind", "posts", "skipped", "rejected"), SAMPLES)
+def test_each_real_export_imports_exactly(name, kind, posts, skipped, rejected):
+    path = shared_path("formats", *name.split("/"))
+    found, skips, rejections = split(path)
+    assert (len(found), skips, len(rejections)) == (posts, skipped, rejected)
+    assert split(path, format_name=kind)[0] == found  # recognised as that format
+    assert len({p.key for p in found}) == posts  # no post twice
+
+
+def test_jetstream_keeps_post_creates_and_counts_every_other_event_by_kind():
+    posts, skipped, rejected = split(
+        shared_path("formats", "bluesky", "jetstream_v1_152events.jsonl")
+    )
+    assert (len(posts), sum(skipped.values()), rejected) == (16, 136, [])
+    assert skipped["app.bsky.feed.like event"] == 105 and skipped["post delete event"] == 1
+    assert skipped["no text (an image or video only)"] == 1  # 17 creates, one image only
+    first = posts[0]
+    assert first.key == (
+        "bluesky",
+        "at://did:plc:dclwtltrt2ggsryagfzk7dp4/app.bsky.feed.post/3mptbyoeyc22k",
+    )
+    assert first.created_at == datetime(2026, 7, 4, 14, 38, 6, 240000, tzinfo=UTC)
+    assert first.author == "did:plc:dclwtltrt2ggsryagfzk7dp4"
+    assert (
+        first.url == "https://bsky.app/profile/did:plc:dclwtltrt2ggsryagfzk7dp4/post/3mptbyoeyc22k"
+    )
+
+
+def test_twarc2_page_flat_and_csv_give_the_same_tweet():
+    page = split(shared_path("formats", "twarc2", "brexit_search_recent_100.jsonl"))[0]
+    csv_rows = split(
+        shared_path(
+            "formats", "twarc2", "GENERATED_twarc-csv-0.7.2_from_brexit_search_recent_100.csv"
+        )
+    )[0]
+    first = page[0]
+    assert (first.platform, first.id, first.author, first.lang, first.tags) == (
+        "x",
+        "1440716895355764743",
+        "WarmongerHodges",
+        "en",
+        ("PeoplesVote", "Brexit"),
+    )
+    assert first.created_at == datetime(2021, 9, 22, 16, 37, 29, tzinfo=UTC)
+    assert first.url == "https://x.com/WarmongerHodges/status/1440716895355764743"
+    assert first.metrics == {
+        "retweet_count": 0,
+        "reply_count": 0,
+        "like_count": 0,
+        "quote_count": 0,
+    }
+    # twarc-csv's rows are the same tweets: same keys, texts with real line breaks, &amp; decoded
+    assert [(p.key, p.text, p.author, p.tags) for p in csv_rows] == [
+        (p.key, p.text, p.author, p.tags) for p in page
+    ]
+    assert any("\n" in p.text for p in csv_rows) and not any("\\n" in p.text for p in csv_rows)
+    assert not any("&amp;" in p.text for p in csv_rows)
+
+
+def test_reddit_dump_lines_of_every_era_become_the_collectors_posts():
+    comments = split(shared_path("formats", "reddit", "pushshift_mixed_eras_RC_27comments.json"))[0]
+    first = comments[0]
+    assert (first.platform, first.id, first.author) == ("reddit", "t1_kod0bkd", "DubsAli")
+    assert first.url == (
+        "https://www.reddit.com/r/woodworking/comments/1afjd7n/a_full_maple_farmhouse_table_i_made/kod0bkd/"
+    )
+    assert first.text == "Absolutely stunning. Really love this, perfect finish IMO as well."
+    old = [p for p in comments if p.created_at.year == 2005]
+    assert old and all(p.id.startswith("t1_") and "/comments/" in p.url for p in old)
+    assert not any("&amp;" in p.text or "&gt;" in p.text for p in comments)
+
+
+def test_outbox_posts_are_keyed_by_status_uri_with_author_language_and_tags():
+    posts = split(shared_path("formats", "mastodon", "outbox.json"))[0]
+    first = posts[0]
+    assert first.key == (
+        "mastodon",
+        "https://indieweb.social/users/dealingwith/statuses/109305976208011760",
+    )
+    assert (first.author, first.lang) == ("dealingwith@indieweb.social", "en")
+    assert first.url == "https://indieweb.social/@dealingwith/109305976208011760"
+    assert first.created_at == datetime(2022, 11, 8, 3, 7, 14, tzinfo=UTC)
+    assert any(p.tags and p.tags != ("sample",) for p in posts)  # its own hashtags kept
+
+
+def test_zeeschuimer_x_capture_reads_the_classic_date_and_views():
+    first = split(shared_path("formats", "zeeschuimer", "zeeschuimer-x-search-fosfor.ndjson"))[0][0]
+    assert (first.key, first.author, first.lang) == (
+        ("x", "1711652255336743414"),
+        "Querido_Facto",
+        "nl",
+    )
+    assert first.created_at == datetime(2023, 10, 10, 7, 57, 53, tzinfo=UTC)
+    assert first.tags == ("degraanrepubliek", "moderneklassieker")
+    assert first.metrics["impression_count"] == 250 and first.metrics["like_count"] == 9
+
+
+def test_a_fourcat_export_reads_times_as_utc_and_needs_a_platform(tmp_path):
+    path = tmp_path / "4cat.csv"
+    path.write_text(
+        "id,thread_id,author,body,timestamp,hashtags,like_count\n"
+        '7288,7288,haberturktv,Fosfor bombası iddiası,2023-10-12 09:05:49,"fosfor,gazze",59\n'
+    )
+    (post,) = split(path, ImportOptions(platform="tiktok"))[0]
+    assert (post.key, post.author, post.tags, post.metrics) == (
+        ("tiktok", "7288"),
+        "haberturktv",
+        ("fosfor", "gazze"),
+        {"like": 59},
+    )
+    assert post.created_at == datetime(2023, 10, 12, 9, 5, 49, tzinfo=UTC)
+    (rejection,) = split(path)[2]
+    assert rejection.reason == "a 4CAT export does not name its platform: give --platform"
+
+
+def test_a_json_array_of_mastodon_statuses_is_recognised():
+    path = shared_path("payloads", "mastodon", "tchncs_tag_ichbinhanna_limit5.json")
+    posts, _, rejected = split(path)
+    assert len(posts) == 5 and rejected == []
+    assert all(p.id.startswith("https://") for p in posts)  # keyed by the status uri
+
+
+def test_gzip_zstd_and_stdin_read_the_same_posts(tmp_path, monkeypatch):
+    source = shared_path("formats", "twarc2", "flat_100.jsonl")
+    plain = split(source)[0]
+    gz = tmp_path / "flat.jsonl.gz"
+    gz.write_bytes(gzip.compress(source.read_bytes()))
+    zst = tmp_path / "flat.jsonl.zst"
+    zst.write_bytes(zstandard.ZstdCompressor().compress(source.read_bytes()))
+    assert split(gz)[0] == plain and split(zst)[0] == plain
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(source.read_bytes())))
+    assert split("-")[0] == plain
+
+
+def test_filters_skip_before_scoring(tmp_path):
+    dump = shared_path("formats", "reddit", "pushshift_mixed_eras_RS_31submissions.json")
+    everything = split(dump)[0]
+    subreddit = json.loads(dump.read_text().splitlines()[0])["subreddit"]
+    options = ImportOptions(tags=("sample",), subreddits=frozenset({subreddit.upper()}))
+    only, skipped, _ = split(dump, options)
+    assert only and len(only) + skipped["not in --subreddit"] == len(everything)
+    assert all(p.raw["data"]["subreddit"] == subreddit for p in only)
+    since = datetime(2019, 1, 1, tzinfo=UTC)
+    recent, skipped, _ = split(dump, ImportOptions(tags=("sample",), since=since))
+    assert recent and all(p.created_at >= since for p in recent)
+    assert len(recent) + skipped["before --since"] == len(everything)
+    word = "guerreiro"
+    matched, skipped, _ = split(dump, ImportOptions(tags=("sample",), match=(word.upper(),)))
+    assert [p.id for p in matched] == [p.id for p in everything if word in p.text.lower()]
+    assert len(matched) + skipped["no --match word"] == len(everything)
+
+
+def test_a_cut_last_line_is_one_rejection_and_the_rest_is_stored():
+    path = shared_path("formats", "twarc2", "streaming_output_with_error.jsonl")
+    posts, _, (rejection,) = split(path)
+    assert len(posts) == 7
+    assert rejection.where == f"{path}:8" and rejection.reason.endswith(
+        "(the last line is cut short)"
+    )
+
+
+def test_unknown_layouts_and_forced_formats_are_clear_errors(tmp_path, run):
+    odd = tmp_path / "odd.csv"
+    odd.write_text("a,b\n1,2\n")
+    result = run("--db", "x.db", "import", odd, ok=False)
+    assert result.exit_code == 1
+    assert f"{odd}: no import format recognises this csv file (see --formats)" in result.stderr
+    flat = shared_path("formats", "twarc2", "flat_100.jsonl")
+    forced = run("--db", "x.db", "import", "--format", "twarc-csv", flat, ok=False)
+    assert "--format twarc-csv reads csv files, not json" in forced.stderr
+    listed = run("import", "--formats").stdout
+    assert [line.split()[0] for line in listed.splitlines()] == sorted(
+        IMPORTERS, key=lambda n: (IMPORTERS[n].rank, n)
+    )
+
+
+def test_cli_counts_exit_statuses_and_reimport_as_twitter_adds_nothing(run, tmp_path):
+    csv_file = shared_path(
+        "formats", "twarc2", "GENERATED_twarc-csv-0.7.2_from_brexit_search_recent_100.csv"
+    )
+    first = run("--db", "x.db", "import", "--tag", "brexit", csv_file)
+    assert (
+        first.stdout
+        == "33 new, 0 already present, 67 skipped (67 retweet), 0 rejected (33 texts scored)\n"
+    )
+    again = run("--db", "x.db", "import", "--platform", "twitter", csv_file)
+    assert again.stdout.startswith("0 new, 33 already present")
+    cut = run(
+        "--db",
+        "x.db",
+        "import",
+        shared_path("formats", "twarc2", "streaming_output_with_error.jsonl"),
+        ok=False,
+    )
+    assert cut.exit_code == 3 and "Traceback" not in cut.stderr
+
+
+def test_a_post_imported_from_a_file_and_then_collected_is_one_row(store, tmp_path, httpserver):
+    statuses = shared_path("payloads", "mastodon", "tchncs_tag_ichbinhanna_limit5.json")
+    copy = tmp_path / "statuses.json"
+    shutil.copy(statuses, copy)
+    imported = import_files(store, [copy], VADER, ImportOptions(tags=("ichbinhanna",)))
+    assert imported.new == 5
+    page, _ = recorded("mastodon", "tchncs_tag_ichbinhanna_limit5.json")
+    httpserver.expect_request("/api/v1/timelines/tag/ichbinhanna").respond_with_json(page)
+    config = mastodon_config(tmp_path, httpserver.url_for("/"), extra="max_pages = 1")
+    (result,) = collect(store, config, ["mastodon"])
+    assert (result.tags[0].new, result.tags[0].duplicate) == (0, 5)
+    assert store.count_posts() == 5
+    assert not [i for i in read_posts(copy, TAGGED) if isinstance(i, Rejection)]
