@@ -41,6 +41,7 @@ lint: $(VENV)/.installed-test
 # Throughput and memory; BENCH_ARGS="--posts 1000000 --runs 1 --steps report,rescore" for the big run.
 bench: $(VENV)/.installed
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/dump_filter.py
 
 clean:
 	rm -rf $(VENV) data/*.db data/*.db-* data/demo.jsonl reports/demo

@@ -193,7 +193,7 @@ def _batches(
             result.reject(item)
             continue
         if isinstance(item, Skip):
-            result.skipped[item.reason] += 1
+            result.skipped[item.reason] += item.count
             continue
         batch.append(item)
         if len(batch) >= size:

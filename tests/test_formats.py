@@ -28,7 +28,7 @@ def split(path, options=TAGGED, format_name=None):
         if isinstance(item, Post):
             posts.append(item)
         elif isinstance(item, Skip):
-            skipped[item.reason] = skipped.get(item.reason, 0) + 1
+            skipped[item.reason] = skipped.get(item.reason, 0) + item.count
         else:
             rejected.append(item)
     return posts, skipped, rejected
@@ -283,3 +283,22 @@ def test_a_post_imported_from_a_file_and_then_collected_is_one_row(store, tmp_pa
     assert (result.tags[0].new, result.tags[0].duplicate) == (0, 5)
     assert store.count_posts() == 5
     assert not [i for i in read_posts(copy, TAGGED) if isinstance(i, Rejection)]
+
+
+def test_match_skips_lines_in_bulk_and_still_names_the_right_line(tmp_path):
+    """Lines without a match word are skipped unparsed, a block at a time; a matching line
+    that is broken is still rejected with its own line number."""
+    path = tmp_path / "dump.jsonl"
+    lines = [
+        json.dumps(
+            {"subreddit": "a", "created_utc": 1700000000, "id": f"c{i}", "body": "nothing here"}
+        )
+        for i in range(5000)
+    ]
+    lines[3000] = '{"body": "Witkoff talks", broken'
+    lines[4000] = lines[4000].replace("nothing here", "#Witkoff arrives")
+    path.write_text("\n".join(lines) + "\n")
+    posts, skipped, rejected = split(path, ImportOptions(tags=("t",), match=("witkoff",)))
+    assert [p.id for p in posts] == ["t1_c4000"]
+    assert skipped == {"no --match word": 4998}
+    assert [r.where for r in rejected] == [f"{path}:3001"]

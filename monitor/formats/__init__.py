@@ -17,6 +17,7 @@ import gzip
 import io
 import itertools
 import json
+import re
 import sys
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
@@ -42,9 +43,11 @@ MAX_DOCUMENT_BYTES = 2**31  # one JSON document (not JSON Lines) is read whole
 
 @dataclass(frozen=True, slots=True)
 class Skip:
-    """An input item deliberately not imported: counted by reason, not rejected."""
+    """Input items deliberately not imported (``count`` of them): counted by reason, not
+    rejected."""
 
     reason: str
+    count: int = 1
 
 
 @dataclass(frozen=True)
@@ -59,19 +62,21 @@ class ImportOptions:
     until: datetime | None = None
     subreddits: frozenset[str] = frozenset()
     match: tuple[str, ...] = ()
-    _match_bytes: tuple[bytes, ...] = field(init=False, repr=False, compare=False)
+    raw_match: re.Pattern[bytes] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         words = tuple(w.lower().lstrip("#") for w in self.match if w.strip("# "))
         object.__setattr__(self, "match", words)
         # The raw-line pre-filter can only trust ASCII words (JSON may escape the others).
-        ascii_words = tuple(w.encode() for w in words) if all(w.isascii() for w in words) else ()
-        object.__setattr__(self, "_match_bytes", ascii_words)
+        raw = None
+        if words and all(w.isascii() for w in words):
+            raw = re.compile(b"|".join(re.escape(w.encode()) for w in words))
+        object.__setattr__(self, "raw_match", raw)
         object.__setattr__(self, "subreddits", frozenset(s.lower() for s in self.subreddits))
 
     def cannot_match(self, line: bytes) -> bool:
         """A raw line none of whose bytes spell a match word: skipped without parsing."""
-        return bool(self._match_bytes) and not any(w in line.lower() for w in self._match_bytes)
+        return self.raw_match is not None and self.raw_match.search(line.lower()) is None
 
     def keep(self, post: Post) -> str | None:
         """None to import the post, else why it is skipped."""
@@ -83,12 +88,13 @@ class ImportOptions:
             text = post.text.lower()
             tags = {t.lower() for t in post.tags}
             if not any(w in tags or w in text for w in self.match):
-                return "no --match word"
+                return NO_MATCH.reason
         return None
 
 
 Item = Post | Skip | Rejection
 NO_TEXT = Skip("no text (an image or video only)")
+NO_MATCH = Skip("no --match word")
 
 
 class Importer(ABC):
@@ -250,11 +256,14 @@ def _read(
         records: Iterator[tuple[int, Any]] = _csv_records(reader, number)
     else:
         importer = _importer(path, first, "json", format_name)
-        records = (
-            _json_lines(itertools.chain(head, lines), options)
-            if layout == "json lines"
-            else iter([(number, first)])
-        )
+        if layout == "json document":
+            records = iter([(number, first)])
+        elif options.raw_match is None:
+            records = _json_lines(itertools.chain(head, lines), options)
+        else:  # whole blocks without a match word are skipped unsplit
+            after = head[-1][0] + 1
+            matching = _matching_lines(stream, after, options.raw_match)
+            records = _json_lines(itertools.chain(head, matching), options)
     for number, record in records:
         where = f"{path}:{number}"
         if isinstance(record, Skip):  # skipped unread (no --match word in the raw line)
@@ -296,14 +305,46 @@ def _importer(path: Path, first: Any, layout: str, format_name: str | None) -> I
     raise MonitorError(f"{path}: no import format recognises this {layout} file (see --formats)")
 
 
+def _matching_lines(
+    stream: BinaryIO, number: int, pattern: re.Pattern[bytes]
+) -> Iterator[tuple[int, bytes | Skip]]:
+    """The stream's lines that hold a match word, numbered from ``number``; the lines between
+    come as one Skip of that many lines. A dump where one line in thousands matches is read a
+    megabyte at a time and searched whole, never split into lines."""
+    rest = b""
+    while block := stream.read(1 << 20):
+        block = rest + block
+        cut = block.rfind(b"\n") + 1
+        whole, rest = block[:cut], block[cut:]
+        done = 0  # where the lines not yet yielded begin
+        for found in pattern.finditer(whole.lower()):
+            if found.start() < done:
+                continue  # another match on a line already yielded
+            start = whole.rfind(b"\n", 0, found.start()) + 1
+            end = whole.find(b"\n", found.start()) + 1
+            if between := whole.count(b"\n", done, start):
+                yield number, Skip(NO_MATCH.reason, between)
+                number += between
+            yield number, whole[start:end]
+            number, done = number + 1, end
+        if between := whole.count(b"\n", done):
+            yield number, Skip(NO_MATCH.reason, between)
+            number += between
+    if rest:
+        yield number, rest
+
+
 def _json_lines(
-    lines: Iterator[tuple[int, bytes]], options: ImportOptions
+    lines: Iterator[tuple[int, bytes | Skip]], options: ImportOptions
 ) -> Iterator[tuple[int, Any]]:
     for number, raw in lines:
-        if not raw.strip():
+        if isinstance(raw, Skip):
+            yield number, raw
+            continue
+        if raw.isspace() or not raw:
             continue
         if options.cannot_match(raw):
-            yield number, Skip("no --match word")
+            yield number, NO_MATCH
             continue
         try:
             yield number, json_loads(raw)
