@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -22,6 +24,7 @@ from monitor.store import Store, open_store
 
 if TYPE_CHECKING:
     from jobs.tasks import CollectOutcome
+    from monitor.pipeline import IngestResult
 
 SHOWN_REJECTIONS = 20
 # Longer plots have more periods than a chart can show (and take minutes to build).
@@ -167,8 +170,10 @@ def import_(
         match=tuple((match or "").split()),
     )
     config = obj.config
-    with obj.store(config) as store:
-        result = import_files(store, files, active_scorer(config), options, format_name, batch_size)
+    with obj.store(config) as store, _progress_bar(obj, "import") as progress:
+        result = import_files(
+            store, files, active_scorer(config), options, format_name, batch_size, progress
+        )
     for rejection in result.rejections[:SHOWN_REJECTIONS]:
         click.echo(f"rejected {rejection.where}: {rejection.reason}", err=True)
     if result.rejected > SHOWN_REJECTIONS:
@@ -181,6 +186,28 @@ def import_(
     )
     if result.rejected:  # as collect: 3 some records were unusable, 1 none was usable
         raise SystemExit(3 if result.new + result.duplicate else 1)
+
+
+@contextmanager
+def _progress_bar(obj: _Context, what: str) -> Iterator[Callable[[IngestResult], None]]:
+    """A progress bar on stderr (at a terminal, or with -v) for runs longer than two seconds:
+    records read and their rate, stored, already present, skipped, rejected."""
+    from tqdm import tqdm
+
+    shown = obj.verbose > 0 or sys.stderr.isatty()
+    with tqdm(desc=what, unit=" records", delay=2, disable=not shown, file=sys.stderr) as bar:
+
+        def report(result: IngestResult) -> None:
+            bar.update(result.read - bar.n)
+            bar.set_postfix(
+                new=result.new,
+                present=result.duplicate,
+                skipped=result.skipped.total(),
+                rejected=result.rejected,
+                refresh=False,
+            )
+
+        yield report
 
 
 def _day_range(config: Config, since: datetime | None, until: datetime | None) -> tuple:

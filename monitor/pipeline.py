@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 # Larger batches write faster (each index page is written once per commit), and memory
 # stays a few MB; a crash costs at most one batch, which the next run redoes.
 BATCH_SIZE = 5000
+PROGRESS_EVERY = 5000  # items between progress reports
 # Rejections kept for the report back to the user; the count is always exact.
 MAX_REJECTIONS_KEPT = 1000
 
@@ -39,6 +40,7 @@ class IngestResult:
     scored: int = 0  # texts the scorer actually ran on (repeats reuse a stored score)
     gained: Counter[str] = field(default_factory=Counter)  # tag → known posts that gained it
     skipped: Counter[str] = field(default_factory=Counter)  # reason → items left out on purpose
+    read: int = 0  # input items seen so far (posts, skips, rejections), for progress
     rejections: list[Rejection] = field(default_factory=list)
 
     def reject(self, rejection: Rejection) -> None:
@@ -53,6 +55,7 @@ class IngestResult:
         self.scored += other.scored
         self.gained.update(other.gained)
         self.skipped.update(other.skipped)
+        self.read += other.read
         self.rejected += other.rejected
         room = MAX_REJECTIONS_KEPT - len(self.rejections)
         self.rejections.extend(other.rejections[:room])
@@ -158,20 +161,23 @@ def ingest(
     scorer: Scorer,
     batch_size: int = BATCH_SIZE,
     pool: ScoringPool | None = None,
+    result: IngestResult | None = None,
+    progress: Callable[[IngestResult], object] | None = None,
 ) -> IngestResult:
-    """Ingest a stream of Posts (and Rejections, which are counted and reported).
+    """Ingest a stream of Posts (and Skips and Rejections, which are counted) into ``result``
+    (a new one if None); ``progress`` is told of the running counts every few thousand items.
 
     One batch is in flight at a time: while the scorer (a process pool, once the input is
     large) scores batch k, this process reads batch k+1 and stores batch k-1. A text that the
     batch in flight is already scoring is not scored again."""
-    version, result = scorer.version, IngestResult()
+    version, result = scorer.version, result or IngestResult()
     recent: dict[str, Score] = {}  # the last stored batch's new scores
     pending: tuple[_Prepared, Callable[[], list[Score]]] | None = None
     # This process parses and stores about as fast as one core allows, so the other cores
     # score: on two cores, one worker imports 6% faster than two (three busy processes).
     own = ScoringPool(scorer, spare_cores()) if pool is None else nullcontext(pool)
     with own as active:
-        for posts in _batches(items, batch_size, result):
+        for posts in _batches(items, batch_size, result, progress):
             in_flight = set(pending[0].to_score) if pending else set()
             batch = _prepare(store, posts, version, in_flight)
             wait = active.submit(list(batch.to_score.values()))
@@ -184,11 +190,19 @@ def ingest(
 
 
 def _batches(
-    items: Iterable[Post | Skip | Rejection], size: int, result: IngestResult
+    items: Iterable[Post | Skip | Rejection],
+    size: int,
+    result: IngestResult,
+    progress: Callable[[IngestResult], object] | None = None,
 ) -> Iterator[list[Post]]:
     """Posts in lists of ``size``; Skips and Rejections are counted in ``result``."""
     batch: list[Post] = []
+    told = 0
     for item in items:
+        result.read += item.count if isinstance(item, Skip) else 1
+        if progress and result.read - told >= PROGRESS_EVERY:
+            told = result.read
+            progress(result)
         if isinstance(item, Rejection):
             result.reject(item)
             continue
@@ -210,15 +224,17 @@ def import_files(
     options: ImportOptions | None = None,
     format_name: str | None = None,
     batch_size: int = BATCH_SIZE,
+    progress: Callable[[IngestResult], object] | None = None,
 ) -> IngestResult:
     """Import files in any known format (``monitor.formats``), recognised from their content
-    unless ``format_name`` is given; the run is logged in the store."""
+    unless ``format_name`` is given; the run is logged in the store. ``progress`` is told of
+    the running counts every few thousand records (the CLI draws a progress bar with it)."""
     run_id = store.start_run("import")
     result = IngestResult()
     try:
         for path in paths:
             items = read_posts(path, options, format_name)
-            result.add(ingest(store, items, scorer, batch_size))
+            ingest(store, items, scorer, batch_size, result=result, progress=progress)
     except BaseException as exc:
         with suppress(MonitorError):  # a full disk may refuse this too; the error says why
             store.finish_run(run_id, "error", result.counts(), f"{type(exc).__name__}: {exc}")
