@@ -183,6 +183,7 @@ def import_(
         f"{result.new} new, {result.duplicate} already present, "
         f"{result.skipped.total()} skipped{f' ({skipped})' if skipped else ''}, "
         f"{result.rejected} rejected ({result.scored} texts scored)"
+        + (f", {result.deleted} deleted by their authors" if result.deleted else "")
     )
     if result.rejected:  # as collect: 3 some records were unusable, 1 none was usable
         raise SystemExit(3 if result.new + result.duplicate else 1)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.errors import MonitorError
-from monitor.formats import ImportOptions, Skip, read_posts
+from monitor.formats import Delete, ImportOptions, Skip, read_posts
 from monitor.models import Post, Rejection, Score, ScoredPost
 from monitor.scoring import Scorer
 from monitor.scoring.pool import ScoringPool, spare_cores
@@ -41,6 +41,8 @@ class IngestResult:
     gained: Counter[str] = field(default_factory=Counter)  # tag → known posts that gained it
     skipped: Counter[str] = field(default_factory=Counter)  # reason → items left out on purpose
     read: int = 0  # input items seen so far (posts, skips, rejections), for progress
+    deleted: int = 0  # stored posts removed because their authors deleted them
+    to_delete: list[tuple[str, str]] = field(default_factory=list, repr=False)
     rejections: list[Rejection] = field(default_factory=list)
 
     def reject(self, rejection: Rejection) -> None:
@@ -67,6 +69,7 @@ class IngestResult:
             "rejected": self.rejected,
             "scored": self.scored,
             "skipped": dict(self.skipped),
+            "deleted": self.deleted,
         }
 
 
@@ -157,7 +160,7 @@ def ingest_batch(
 
 def ingest(
     store: Store,
-    items: Iterable[Post | Skip | Rejection],
+    items: Iterable[Post | Skip | Rejection | Delete],
     scorer: Scorer,
     batch_size: int = BATCH_SIZE,
     pool: ScoringPool | None = None,
@@ -186,11 +189,14 @@ def ingest(
             pending = (batch, wait)
         if pending:
             result.add(_commit(store, pending[0], pending[1](), (), version, recent))
+    if result.to_delete:
+        result.deleted += store.delete_posts(result.to_delete)
+        result.to_delete.clear()
     return result
 
 
 def _batches(
-    items: Iterable[Post | Skip | Rejection],
+    items: Iterable[Post | Skip | Rejection | Delete],
     size: int,
     result: IngestResult,
     progress: Callable[[IngestResult], object] | None = None,
@@ -208,6 +214,9 @@ def _batches(
             continue
         if isinstance(item, Skip):
             result.skipped[item.reason] += item.count
+            continue
+        if isinstance(item, Delete):  # done once every post before it is stored
+            result.to_delete.append((item.platform, item.id))
             continue
         batch.append(item)
         if len(batch) >= size:

@@ -394,6 +394,18 @@ class Store:
             (platform, ident): post_id for platform, ident, post_id in self._by_key(keys, "post_id")
         }
 
+    @_writes
+    def delete_posts(self, keys: Iterable[tuple[str, str]]) -> int:
+        """Remove posts by (platform, id), with their tags, raw payloads and search entries:
+        posts their authors deleted. Returns how many were stored."""
+        ids = list(self.existing_ids(keys).values())
+        with self.db.atomic():
+            for chunk in _chunks(ids, 500):
+                marks = ",".join("?" * len(chunk))
+                for table in ("post_tags", "raw_posts", "posts"):
+                    self.db.execute(f"DELETE FROM {table} WHERE post_id IN ({marks})", chunk)
+        return len(ids)
+
     def known_scores(self, text_keys: Iterable[str], version: str) -> dict[str, Score]:
         """Scores already stored for these text keys by this scorer version (one primary-key
         look-up each, however many posts share a text)."""

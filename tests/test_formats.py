@@ -29,7 +29,7 @@ def split(path, options=TAGGED, format_name=None):
             posts.append(item)
         elif isinstance(item, Skip):
             skipped[item.reason] = skipped.get(item.reason, 0) + item.count
-        else:
+        elif isinstance(item, Rejection):
             rejected.append(item)
     return posts, skipped, rejected
 
@@ -86,8 +86,8 @@ def test_jetstream_keeps_post_creates_and_counts_every_other_event_by_kind():
     posts, skipped, rejected = split(
         shared_path("formats", "bluesky", "jetstream_v1_152events.jsonl")
     )
-    assert (len(posts), sum(skipped.values()), rejected) == (16, 136, [])
-    assert skipped["app.bsky.feed.like event"] == 105 and skipped["post delete event"] == 1
+    assert (len(posts), sum(skipped.values()), rejected) == (16, 135, [])
+    assert skipped["app.bsky.feed.like event"] == 105
     assert skipped["no text (an image or video only)"] == 1  # 17 creates, one image only
     first = posts[0]
     assert first.key == (
@@ -302,3 +302,38 @@ def test_match_skips_lines_in_bulk_and_still_names_the_right_line(tmp_path):
     assert [p.id for p in posts] == ["t1_c4000"]
     assert skipped == {"no --match word": 4998}
     assert [r.where for r in rejected] == [f"{path}:3001"]
+
+
+def test_a_jetstream_delete_removes_the_stored_post(store, tmp_path):
+    events = shared_path("formats", "bluesky", "jetstream_v1_152events.jsonl")
+    imported = import_files(store, [events], VADER, ImportOptions(tags=("sample",)))
+    assert imported.new == 16 and store.count_posts() == 16
+    create = next(
+        json.loads(line)
+        for line in events.read_text().splitlines()
+        if '"app.bsky.feed.post"' in line and '"create"' in line
+    )
+    delete = {
+        "did": create["did"],
+        "time_us": create["time_us"] + 1,
+        "kind": "commit",
+        "commit": {
+            "operation": "delete",
+            "collection": "app.bsky.feed.post",
+            "rkey": create["commit"]["rkey"],
+        },
+    }
+    later = tmp_path / "later.jsonl"
+    later.write_text(json.dumps(delete) + "\n")
+    removed = import_files(store, [later], VADER)
+    assert (removed.deleted, store.count_posts()) == (1, 15)
+    uri = f"at://{create['did']}/app.bsky.feed.post/{create['commit']['rkey']}"
+    assert store.existing_ids([("bluesky", uri)]) == {}
+    assert store.db.execute("SELECT count(*) FROM post_tags").fetchone()[0] == len(
+        store.db.execute("SELECT post_id FROM post_tags GROUP BY post_id, tag").fetchall()
+    )
+    assert store.db.execute(
+        "SELECT count(*) FROM post_tags WHERE post_id NOT IN (SELECT post_id FROM posts)"
+    ).fetchone() == (0,)
+    store.db.execute("INSERT INTO posts_fts (posts_fts) VALUES ('integrity-check')")
+    assert import_files(store, [later], VADER).deleted == 0  # gone already

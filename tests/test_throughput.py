@@ -78,7 +78,14 @@ def test_identical_texts_are_scored_once_across_batches(store, workers):
     with ScoringPool(VADER, workers, pool_after=0) as pool:
         result = ingest(store, posts, VADER, batch_size=10, pool=pool)  # nine batches
     assert (result.new, result.scored) == (90, 3)
-    assert result.counts() == {"new": 90, "duplicate": 0, "rejected": 0, "scored": 3, "skipped": {}}
+    assert result.counts() == {
+        "new": 90,
+        "duplicate": 0,
+        "rejected": 0,
+        "scored": 3,
+        "skipped": {},
+        "deleted": 0,
+    }
 
 
 def test_parallel_rescore_matches(store):

@@ -92,7 +92,15 @@ class ImportOptions:
         return None
 
 
-Item = Post | Skip | Rejection
+@dataclass(frozen=True, slots=True)
+class Delete:
+    """A post its author deleted (a firehose delete event): removed if it is stored."""
+
+    platform: str
+    id: str
+
+
+Item = Post | Skip | Rejection | Delete
 NO_TEXT = Skip("no text (an image or video only)")
 NO_MATCH = Skip("no --match word")
 
@@ -282,7 +290,7 @@ def _read(
             yield Rejection(where, reason[:300])
 
 
-def _finish(item: Item, options: ImportOptions) -> Item:
+def _finish(item: Item, options: ImportOptions) -> Item:  # the filters
     if not isinstance(item, Post):
         return item
     skipped = options.keep(item)

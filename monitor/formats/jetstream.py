@@ -1,14 +1,15 @@
 """Bluesky Jetstream events (one JSON event a line, as the firehose relay sends them). Post
 creates go through the Bluesky collector's ``post_view_to_post`` (keyed by the post's at://
 uri, as collected); the firehose names authors by DID only, so the DID stands for the handle.
-Likes, follows, deletes and other events are skipped, counted by kind."""
+A post delete removes the post if it is stored; likes, follows and other events are skipped,
+counted by kind."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
-from monitor.formats import Importer, ImportOptions, Item, Skip, fill_tags
+from monitor.formats import Delete, Importer, ImportOptions, Item, Skip, fill_tags
 from monitor.sources.bluesky import post_view_to_post
 
 POST = "app.bsky.feed.post"
@@ -16,7 +17,7 @@ POST = "app.bsky.feed.post"
 
 class Jetstream(Importer):
     name = "jetstream"
-    title = "Bluesky Jetstream events JSONL: post creates (likes, follows, deletes skipped)"
+    title = "Bluesky Jetstream events JSONL: post creates (and deletes); other events skipped"
     rank = 10
 
     def sniff(self, first: Any) -> bool:
@@ -28,11 +29,15 @@ class Jetstream(Importer):
         if record.get("kind") != "commit" or collection != POST:
             yield Skip(f"{collection} event")
             return
+        uri = f"at://{record['did']}/{POST}/{commit['rkey']}"
+        if commit.get("operation") == "delete":
+            yield Delete("bluesky", uri)
+            return
         if commit.get("operation") != "create":
             yield Skip(f"post {commit.get('operation')} event")
             return
         view = {
-            "uri": f"at://{record['did']}/{POST}/{commit['rkey']}",
+            "uri": uri,
             "record": commit["record"],
             "author": {"handle": record["did"]},
         }
