@@ -123,6 +123,7 @@ def init(obj: _Context, force: bool) -> None:
 @click.option("--formats", "list_formats", is_flag=True, help="List the formats and exit.")
 @click.option("--platform", help="Platform for records that have none.")
 @click.option("--tag", "tags", multiple=True, help="Tag for records that have none (repeatable).")
+@click.option("--add-tag", "add_tags", multiple=True, help="Tag for every record (repeatable).")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Skip posts before this UTC day.")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Skip posts after this UTC day.")
 @click.option("--subreddit", "subreddits", multiple=True, help="Reddit dumps: only these.")
@@ -142,6 +143,7 @@ def import_(
     list_formats: bool,
     platform: str | None,
     tags: tuple[str, ...],
+    add_tags: tuple[str, ...],
     since: datetime | None,
     until: datetime | None,
     subreddits: tuple[str, ...],
@@ -164,6 +166,7 @@ def import_(
     options = ImportOptions(
         platform=platform,
         tags=tags,
+        add_tags=add_tags,
         since=since.replace(tzinfo=UTC) if since else None,
         until=(until + timedelta(days=1)).replace(tzinfo=UTC) if until else None,
         subreddits=frozenset(subreddits),
@@ -480,7 +483,10 @@ def status(obj: _Context, as_json: bool) -> None:
         f"{scoring['posts']} posts, {scoring['posts_with_stale_score']} with a stale score"
         + (" (run 'monitor rescore')" if scoring["posts_with_stale_score"] else "")
     )
-    click.echo(f"{'source':<9} {'tag':<20} {'state':<9} {'last success':<21} {'24h':>5}  note")
+    if health:
+        click.echo(f"{'source':<9} {'tag':<20} {'state':<9} {'last success':<21} {'24h':>5}  note")
+    else:
+        click.echo("no collect has run yet: the posts come from imports")
     for h in health:
         click.echo(
             f"{h.source:<9} #{h.tag:<19} {h.state:<9} {h.last_success or '-':<21} "

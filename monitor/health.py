@@ -38,9 +38,12 @@ class TagHealth:
 
 
 def collection_health(store: Store, config: Config, now: datetime | None = None) -> list[TagHealth]:
-    """One row per (enabled or previously run source, tracked tag)."""
+    """One row per (enabled or previously run source, tracked tag); none at all while no
+    collect has ever run (an import-only user is not warned of sources never collected)."""
     now = now or datetime.now(UTC)
     since = format_timestamp(now - timedelta(hours=24))
+    if not store.runs("collect", limit=1):
+        return []
     rows = []
     for source, settings in sorted(config.sources.items()):
         runs = store.runs("collect", limit=RUNS_LOOKED_AT, source=source)

@@ -8,6 +8,7 @@ import pytest
 from monitor.formats import ImportOptions, read_posts
 from monitor.models import Rejection
 from monitor.pipeline import import_files
+from monitor.store import Store
 from tests.conftest import VADER, post
 
 GOOD = [
@@ -295,3 +296,42 @@ def test_an_unbalanced_csv_quote_says_where_it_opened_and_what_it_took_in(tmp_pa
     )
     expected = [("4", "multi-line texts are fine"), ("5", "two\nlines, a comma")] if closed else []
     assert [(p.id, p.text) for p in items[1:]] == expected
+
+
+def test_tag_fills_untagged_records_and_add_tag_goes_on_every_one(run, write_jsonl):
+    """A post with only #DiplomacyDebacle does not become #WitkoffUkraine under --tag; it does
+    under --add-tag. A --tag that is no hashtag is refused before anything is read."""
+    path = write_jsonl(
+        [
+            post("1", "2025-11-20T10:00:00Z", "talks in Geneva"),
+            post("2", "2025-11-20T11:00:00Z", "more talks", tags=["DiplomacyDebacle"]),
+        ]
+    )
+    run("--db", "fill.db", "import", "--tag", "WitkoffUkraine", path)
+    run("--db", "add.db", "import", "--add-tag", "WitkoffUkraine", "--tag", "t", path)
+
+    def tags(db):
+        with Store(Path(db)) as store:
+            return dict(
+                store.db.execute(
+                    "SELECT p.id, group_concat(t.tag, ',') FROM posts p JOIN post_tags t"
+                    " USING (post_id) GROUP BY p.id ORDER BY p.id"
+                )
+            )
+
+    assert tags("fill.db") == {"1": "witkoffukraine", "2": "diplomacydebacle"}
+    assert tags("add.db") == {"1": "t,witkoffukraine", "2": "diplomacydebacle,witkoffukraine"}
+    refused = run("--db", "x.db", "import", "--tag", "two words", path, ok=False)
+    assert refused.exit_code == 1 and "--tag: 'two words' is not a hashtag" in refused.stderr
+
+
+def test_an_import_only_database_reports_no_collection_instead_of_warnings(run, write_jsonl):
+    path = write_jsonl([post("1", "2025-11-20T10:00:00Z", "talks", tags=["witkoffukraine"])])
+    run("--db", "m.db", "import", path)
+    status = run("--db", "m.db", "status")
+    assert "no collect has run yet: the posts come from imports" in status.stdout
+    assert "never collected" not in status.stdout
+    run("--db", "m.db", "report", "--date", "2025-11-20")
+    page = Path("reports/2025-11-20/index.html").read_text()
+    assert "No collection has run: the posts here come from imports." in page
+    assert "never collected" not in page

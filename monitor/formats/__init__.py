@@ -32,7 +32,7 @@ import orjson
 from monitor.errors import EmptyText, InvalidPost, MonitorError
 from monitor.models import Post, Rejection
 from monitor.plugins import discover
-from monitor.text import fold_tag, hashtags
+from monitor.text import fold_tag, hashtags, is_valid_tag
 
 # A CSV field longer than any post (texts over 100,000 characters are rejected anyway): past
 # this the csv module stops with an error, which becomes that record's rejection.
@@ -53,11 +53,13 @@ class Skip:
 @dataclass(frozen=True)
 class ImportOptions:
     """What fills and filters the records: ``platform`` and ``tags`` fill records that have
-    none; ``since``/``until`` (aware datetimes), ``subreddits`` and ``match`` (words or
-    hashtags, any of them, case-insensitive) skip the rest before anything is scored."""
+    none, ``add_tags`` go on every post; ``since``/``until`` (aware datetimes), ``subreddits``
+    and ``match`` (words or hashtags, any of them, case-insensitive) skip the rest before
+    anything is scored."""
 
     platform: str | None = None
     tags: tuple[str, ...] = ()
+    add_tags: tuple[str, ...] = ()
     since: datetime | None = None
     until: datetime | None = None
     subreddits: frozenset[str] = frozenset()
@@ -65,6 +67,10 @@ class ImportOptions:
     raw_match: re.Pattern[bytes] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        for option, tags in (("--tag", self.tags), ("--add-tag", self.add_tags)):
+            bad = [t for t in tags if not is_valid_tag(t)]
+            if bad:
+                raise MonitorError(f"{option}: {bad[0]!r} is not a hashtag")
         words = tuple(w.lower().lstrip("#") for w in self.match if w.strip("# "))
         object.__setattr__(self, "match", words)
         # The raw-line pre-filter can only trust ASCII words (JSON may escape the others).
@@ -290,11 +296,16 @@ def _read(
             yield Rejection(where, reason[:300])
 
 
-def _finish(item: Item, options: ImportOptions) -> Item:  # the filters
+def _finish(item: Item, options: ImportOptions) -> Item:
+    """The filters, and ``--add-tag``."""
     if not isinstance(item, Post):
         return item
     skipped = options.keep(item)
-    return Skip(skipped) if skipped else item
+    if skipped:
+        return Skip(skipped)
+    if options.add_tags:
+        return replace(item, tags=(*item.tags, *(fold_tag(t) for t in options.add_tags)))
+    return item
 
 
 def _importer(path: Path, first: Any, layout: str, format_name: str | None) -> Importer:
