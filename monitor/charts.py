@@ -338,13 +338,37 @@ def chart(
     timezone: str = "UTC",
 ) -> Figure:
     """The figure ``monitor plot`` draws: ``kind`` split, volume or sentiment, one series or
-    panel per ``by`` value (tag, platform or language)."""
+    panel per ``by`` value (tag, platform or language). Comparing platforms or languages is
+    for one tag at a time (their bars would add up across tags); a range without posts is a
+    figure that says so."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    if by != "tag" and frame["tag"].nunique() > 1:
+        raise ValueError(
+            f"by={by!r} compares {by}s for one tag; this frame holds "
+            f"{frame['tag'].nunique()} tags (select one, or use by='tag')"
+        )
+    if frame.empty or frame["n"].sum() == 0:
+        return no_posts_chart(frame, kind)
     if kind == "split":
         if frame[by].nunique() == 1 and by == "tag":
             return split_chart(frame, frame["tag"].iloc[0], labels, min_posts, gaps, timezone)
         return split_grid(frame, by, labels, min_posts, gaps, timezone)
     if kind == "volume":
         return volume_chart(frame, by, gaps, timezone)
-    if kind == "sentiment":
-        return sentiment_chart(frame, by, labels, gaps, timezone)
-    raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    return sentiment_chart(frame, by, labels, gaps, timezone)
+
+
+def no_posts_chart(frame: pd.DataFrame, kind: str) -> Figure:
+    """A figure for a range without posts: the message, not an empty axis from 1970."""
+    tags = ", ".join(f"#{t}" for t in sorted(frame["tag"].unique())) if len(frame) else ""
+    span = ""
+    if len(frame):
+        first, last = frame["period"].min(), frame["period"].max()
+        span = f" from {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+    fig = Figure(figsize=(10, 3), layout="constrained")
+    ax = fig.add_subplot()
+    ax.set_axis_off()
+    ax.set_title(f"{kind} chart{': ' + tags if tags else ''}", loc="left")
+    ax.text(0.5, 0.5, f"No posts{span}.", ha="center", va="center", fontsize=14)
+    return fig

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -542,7 +542,9 @@ def _local_date(value: datetime | None, default: date) -> date:
 @click.option(
     "--tag", "tags", multiple=True, help="Tag to plot (repeatable) [default: all tracked]."
 )
-@click.option("--platform", help="Only posts from this platform.")
+@click.option(
+    "--platform", "platforms", multiple=True, help="Only posts from this platform (repeatable)."
+)
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="First day [default: until - 13].")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last day [default: today].")
 @click.option(
@@ -581,7 +583,7 @@ def _local_date(value: datetime | None, default: date) -> date:
 def plot(
     obj: _Context,
     tags: tuple[str, ...],
-    platform: str | None,
+    platforms: tuple[str, ...],
     since: datetime | None,
     until: datetime | None,
     freq: str,
@@ -590,17 +592,17 @@ def plot(
     out: Path,
     csv_path: Path | None,
 ) -> None:
-    """Draw an ad-hoc trend chart (and its numbers) for any tags, platform and dates; print
+    """Draw an ad-hoc trend chart (and its numbers) for any tags, platforms and dates; print
     which tags or platforms differ beyond chance over the period."""
-    from monitor import charts, trends
     from monitor.analysis import compare_groups
-    from monitor.health import gaps_between
-    from monitor.text import fold_tag
+    from monitor.notebook import Monitor
+    from monitor.text import PLATFORM_ALIASES, fold_tag
 
     config = obj.config
     if out.suffix.lower() not in (".png", ".svg"):
         raise click.BadParameter("the file must end in .png or .svg", param_hint="--out")
-    tags = tuple(fold_tag(t) for t in tags) or config.tags
+    asked = tuple(fold_tag(t) for t in tags)
+    tags = asked or config.tags
     if by != "tag" and len(tags) != 1:
         raise click.BadParameter(f"--by {by} compares {by}s for one --tag", param_hint="--by")
     end = _local_date(until, datetime.now(config.zone).date())
@@ -612,30 +614,31 @@ def plot(
         raise click.BadParameter(
             f"{start} to {end} is more than {longest} days at --freq {freq}", param_hint="--since"
         )
-    platforms = [platform.lower()] if platform else None
-    with obj.store(config) as store:
-        frame = trends.series(
-            store,
-            tags,
-            start,
-            end,
-            config.timezone,
-            freq,
-            by=None if by == "tag" else by,
-            platforms=platforms,
-        )
-        gaps = gaps_between(store, config, start, end, platforms)
-    figure = charts.chart(
-        frame, kind, by, config.labels, config.analysis.min_posts, gaps, config.timezone
-    )
+    chosen = [PLATFORM_ALIASES.get(p.lower(), p.lower()) for p in platforms] or None
+    with Monitor(config) as monitor:
+        if asked:
+            _known("--tag", asked, monitor.store.tags())
+        if chosen:
+            _known("--platform", chosen, monitor.store.platforms())
+        frame, figure = monitor.plot(kind, tags, start, end, freq, by, chosen)
     figure.savefig(out, dpi=110)
     if csv_path:
         frame.to_csv(csv_path, index=False, float_format="%.6g")
-    if obj.chatty():
-        click.echo(f"wrote {out}" + (f" and {csv_path}" if csv_path else ""))
+    click.echo(f"wrote {out}" + (f" and {csv_path}" if csv_path else ""))
     display = {label: config.labels.display(label) for label in ("negative", "positive")}
     for difference in compare_groups(frame, by, config.analysis):
         click.echo(f"{start} to {end}: {difference.describe(display)}")
+
+
+def _known(option: str, asked: Sequence[str], stored: list[str]) -> None:
+    """An option naming something the database never held is a usage error listing what is."""
+    unknown = [name for name in asked if name not in stored]
+    if unknown:
+        raise click.BadParameter(
+            f"no posts {'tagged #' if option == '--tag' else 'from '}{unknown[0]}; the database "
+            f"holds {', '.join(stored[:30]) or 'no posts'}",
+            param_hint=option,
+        )
 
 
 @cli.command()

@@ -394,6 +394,15 @@ class Store:
             (platform, ident): post_id for platform, ident, post_id in self._by_key(keys, "post_id")
         }
 
+    def tags(self) -> list[str]:
+        """Every tag the database holds posts for."""
+        return [t for (t,) in self.db.execute("SELECT DISTINCT tag FROM post_tags ORDER BY tag")]
+
+    def platforms(self) -> list[str]:
+        """Every platform the database holds posts from."""
+        query = "SELECT DISTINCT platform FROM posts ORDER BY platform"
+        return [p for (p,) in self.db.execute(query)]
+
     @_writes
     def delete_posts(self, keys: Iterable[tuple[str, str]]) -> int:
         """Remove posts by (platform, id), with their tags, raw payloads and search entries:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from monitor.models import LABELS
 from monitor.store import Bucket, Store
+from monitor.text import PLATFORM_ALIASES, fold_tag
 
 Z95 = 1.959963984540054
 FREQS = ("D", "H")
@@ -136,10 +137,21 @@ def series(
 ) -> pd.DataFrame:
     """Per period and tag (and ``by``: "platform" or "language"): counts, shares of the scored
     posts with Wilson intervals, mean compound with its interval. ``platforms`` limits the
-    posts counted. Periods with no posts are zero rows; ``period`` is local wall-clock time."""
+    posts counted. Periods with no posts are zero rows; ``period`` is local wall-clock time.
+    Tags are folded as stored ("#WitkoffUkraine" is "witkoffukraine"), platforms too."""
+    tags, platforms = _folded(tags, platforms)
     spans = buckets(start, end, timezone, freq)
     sums = _sums(store, spans, tags, by, platforms)
     return _finish(sums, tags, timezone, freq)
+
+
+def _folded(
+    tags: Sequence[str], platforms: Sequence[str] | None
+) -> tuple[list[str], list[str] | None]:
+    folded = [fold_tag(t) for t in tags]
+    if platforms is not None:
+        platforms = [PLATFORM_ALIASES.get(p.lower(), p.lower()) for p in platforms]
+    return folded, platforms
 
 
 def series_by_tag_and_platform(
@@ -152,6 +164,7 @@ def series_by_tag_and_platform(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``series`` by tag and by tag x platform from one scan of the posts: the tag rows are
     sums of the platform rows (every count and sum adds up)."""
+    tags, _ = _folded(tags, None)
     spans = buckets(start, end, timezone, freq)
     per_platform = _sums(store, spans, tags, "platform", None)
     per_tag = _filled(

@@ -12,6 +12,7 @@ from monitor import charts, trends
 from monitor.config import Config, load_config
 from monitor.demo import generate, write_jsonl
 from monitor.health import gaps_between
+from monitor.notebook import Monitor
 from monitor.pipeline import import_files
 from monitor.report import write_report
 from monitor.store import Store
@@ -240,7 +241,8 @@ def test_plot_prints_which_platforms_differ_beyond_chance(run, demo_db):
         "--out",
         "c.png",
     ).stdout
-    lines = out.splitlines()
+    wrote, *lines = out.splitlines()
+    assert wrote.startswith("wrote ") and wrote.endswith(".png")  # the path, always
     assert any(
         line.startswith("2025-11-10 to 2025-11-23: bluesky is more supportive than reddit")
         for line in lines
@@ -282,3 +284,72 @@ def test_plot_refuses_a_range_too_long_to_draw(run, demo_db, args, message):
 def test_report_refuses_a_day_no_post_can_be_on(run, demo_db, day):
     result = run("--db", demo_db, "report", "--date", day, ok=False)
     assert result.exit_code == 2 and f"{day} is outside 2005-06-01 to tomorrow" in result.stderr
+
+
+def test_the_notebook_facade_folds_tags_and_uses_the_config(demo_db, tmp_path):
+    """From a notebook: tags as the user writes them, the config's time zone and min_posts,
+    two tags by platform refused, an empty range a figure that says so."""
+    (tmp_path / "monitor.toml").write_text(
+        'tags = ["witkoffukraine", "diplomacydebacle"]\ntimezone = "Europe/Berlin"\n'
+        "[analysis]\nmin_posts = 1000\n"
+    )
+    with Monitor(tmp_path / "monitor.toml", db=demo_db) as m:
+        written = m.series(["#WitkoffUkraine"], "2025-11-10", "2025-11-23")
+        folded = m.series(["witkoffukraine"], "2025-11-10", "2025-11-23")
+        assert written["n"].sum() == folded["n"].sum() > 0
+        pd.testing.assert_frame_equal(written, folded)
+        berlin = trends.series(
+            m.store, ["witkoffukraine"], date(2025, 11, 10), END, "Europe/Berlin"
+        )
+        pd.testing.assert_frame_equal(folded, berlin)
+        both = m.series(None, "2025-11-10", "2025-11-23", by="platform")
+        with pytest.raises(ValueError, match="compares platforms for one tag; this frame holds 2"):
+            charts.chart(both, "split", by="platform")
+        empty = m.chart("volume", ["WitkoffUkraine"], "2024-01-01", "2024-01-14")
+        texts = [t.get_text() for ax in empty.axes for t in ax.texts]
+        assert texts == ["No posts from 2024-01-01 to 2024-01-14."]
+        figure = m.chart("split", ["WitkoffUkraine"], "2025-11-10", "2025-11-23")
+        legend = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+        assert "n too small (< 1000)" in legend  # the config's min_posts, not the default
+
+
+def test_plot_honours_several_platforms_and_refuses_names_the_database_lacks(
+    run, demo_db, tmp_path
+):
+    two = run(
+        "--db",
+        demo_db,
+        "plot",
+        "--tag",
+        "WitkoffUkraine",
+        "--platform",
+        "reddit",
+        "--platform",
+        "Bluesky",
+        "--since",
+        "2025-11-10",
+        "--until",
+        "2025-11-23",
+        "--out",
+        tmp_path / "two.png",
+        "--csv",
+        tmp_path / "two.csv",
+    )
+    assert two.stdout.startswith(f"wrote {tmp_path / 'two.png'} and {tmp_path / 'two.csv'}")
+    frame = pd.read_csv(tmp_path / "two.csv")
+    with Store(demo_db) as store:
+        expected = trends.series(
+            store, ["witkoffukraine"], date(2025, 11, 10), END, platforms=["reddit", "bluesky"]
+        )
+        only_one = trends.series(
+            store, ["witkoffukraine"], date(2025, 11, 10), END, platforms=["bluesky"]
+        )
+    assert frame["n"].sum() == expected["n"].sum() > only_one["n"].sum()
+    tag = run("--db", demo_db, "plot", "--tag", "nosuch", "--out", tmp_path / "x.png", ok=False)
+    assert tag.exit_code == 2 and "no posts tagged #nosuch; the database holds" in tag.stderr
+    assert "witkoffukraine" in tag.stderr and not (tmp_path / "x.png").exists()
+    platform = run(
+        "--db", demo_db, "plot", "--platform", "twitter", "--out", tmp_path / "x.png", ok=False
+    )
+    assert platform.exit_code == 2
+    assert "no posts from x; the database holds bluesky, mastodon, reddit" in platform.stderr
