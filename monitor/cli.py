@@ -646,9 +646,13 @@ def _known(option: str, asked: Sequence[str], stored: list[str]) -> None:
 @click.option("--tag", help="Only posts with this tag.")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only posts from this day on.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--fts", is_flag=True, help="QUERY is SQLite FTS5 syntax (phrases, OR, NOT, pre*).")
 @pass_context
-def search(obj: _Context, query: str, tag: str | None, since: datetime | None, limit: int) -> None:
-    """Full-text search of stored posts (SQLite FTS5 syntax: words, "phrases", OR, NOT, pre*)."""
+def search(
+    obj: _Context, query: str, tag: str | None, since: datetime | None, limit: int, fts: bool
+) -> None:
+    """Posts holding every word of QUERY, as typed; with --fts, SQLite FTS5 syntax ("phrases",
+    OR, NOT, prefix*). Times are shown in the configured time zone."""
     from monitor.text import fold_tag, printable
 
     config = obj.config
@@ -656,19 +660,20 @@ def search(obj: _Context, query: str, tag: str | None, since: datetime | None, l
     if since:
         since_ts = int(datetime.combine(since.date(), datetime.min.time(), config.zone).timestamp())
     with obj.store(config) as store:
-        rows = store.search(query, fold_tag(tag) if tag else None, since_ts, limit)
+        rows = store.search(query, fold_tag(tag) if tag else None, since_ts, limit, fts)
     for row in rows:
         if row["label"]:
             score = f"{row['compound']:+.3f} {config.labels.display(row['label']):<10}"
         else:
             score = f"not scored ({row['language'] or '?'})".ljust(17)
         text = printable(" ".join(row["text"].split()))
+        when = datetime.fromisoformat(row["created_at"]).astimezone(config.zone)
         click.echo(
-            f"{row['created_at']}  {printable(row['platform']):<8} {score} "
+            f"{when:%Y-%m-%d %H:%M %Z}  {printable(row['platform']):<8} {score} "
             f"{text[:120]}{'…' if len(text) > 120 else ''}"
         )
         if row["url"]:
-            click.echo(f"{'':>31}{printable(row['url'])}")
+            click.echo(f"{'':>4}{printable(row['url'])}")
     if not rows:
         click.echo("no matching posts", err=True)
 

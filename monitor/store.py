@@ -765,10 +765,18 @@ class Store:
         )
 
     def search(
-        self, query: str, tag: str | None = None, since_ts: int | None = None, limit: int = 20
+        self,
+        query: str,
+        tag: str | None = None,
+        since_ts: int | None = None,
+        limit: int = 20,
+        fts: bool = False,
     ) -> list[dict]:
-        """Posts matching a full-text query (SQLite FTS5 syntax), newest first."""
-        joins, where, params = "", ["posts_fts MATCH ?"], [query]
+        """Posts holding every word of ``query`` (as typed: "#DiplomacyDebacle", "don't",
+        "U.S." and URLs just work), newest first; ``fts`` takes SQLite FTS5 syntax instead
+        (phrases, OR, NOT, prefix*)."""
+        match = query if fts else " ".join('"' + w.replace('"', '""') + '"' for w in query.split())
+        joins, where, params = "", ["posts_fts MATCH ?"], [match]
         if tag:
             joins = "JOIN post_tags t ON t.post_id = p.post_id AND t.tag = ?"
             params.insert(0, tag)

@@ -133,15 +133,23 @@ def test_search_lists_matching_posts_with_scores(run, store, write_jsonl):
     db = store.path
     found = run("--db", db, "search", "realtors").stdout.splitlines()
     assert found == [
-        "2025-11-21T10:00:00Z  mastodon +0.625 supportive Realtors at the table? Great news",
-        "2025-11-20T10:00:00Z  mastodon -0.361 skeptical  Diplomacy isn't a game for realtors. "
+        "2025-11-21 10:00 UTC  mastodon +0.625 supportive Realtors at the table? Great news",
+        "2025-11-20 10:00 UTC  mastodon -0.361 skeptical  Diplomacy isn't a game for realtors. "
         "What a mess.",
-        "                               https://example.org/1",
+        "    https://example.org/1",
     ]
     tagged = run("--db", db, "search", "realtors", "--tag", "#WitkoffUkraine").stdout
     assert tagged.count("realtors") == 1
     assert run("--db", db, "search", "realtors", "--since", "2025-11-21").stdout.count("\n") == 1
-    broken = run("--db", db, "search", "AND OR", ok=False)
+    # Plain text as people type it: hashtags, apostrophes, dots, FTS words, a URL
+    for typed in ("isn't", "Realtors.", "#WitkoffUkraine realtors", "AND OR", "https://x.org/a"):
+        result = run("--db", db, "search", typed, ok=False)
+        assert result.exit_code == 0 and "not a valid" not in result.stderr, typed
+    assert run("--db", db, "search", "isn't").stdout.count("\n") == 2  # the post and its URL
+    assert run("--db", db, "search", "table?").stdout.count("Realtors at the table") == 1
+    either = run("--db", db, "search", "--fts", "mess OR table").stdout
+    assert either.count("mastodon") == 2
+    broken = run("--db", db, "search", "--fts", "AND OR", ok=False)
     assert broken.exit_code == 1 and "is not a valid full-text query" in broken.stderr
 
 

@@ -169,7 +169,7 @@ def test_a_lexicon_change_makes_scores_stale_until_rescore(run, write_jsonl):
     assert rescored.startswith("3 posts re-scored with vader-3.3.2+")
     status = json.loads(run("--config", "monitor.toml", "status", "--json").output)
     assert status["scoring"]["posts_with_stale_score"] == 0
-    found = run("--config", "monitor.toml", "search", "realtors OR Genf").output
+    found = run("--config", "monitor.toml", "search", "--fts", "realtors OR Genf").output
     assert found.count("-0.459 skeptical") == 2 and "not scored (de)" in found
 
 
