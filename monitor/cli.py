@@ -642,6 +642,38 @@ def _known(option: str, asked: Sequence[str], stored: list[str]) -> None:
 
 
 @cli.command()
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="FILE.csv (opens in Excel), FILE.jsonl or FILE.parquet.",
+)
+@click.option("--tag", "tags", multiple=True, help="Only posts with this tag (repeatable).")
+@click.option("--platform", "platforms", multiple=True, help="Only this platform (repeatable).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="From this day on (local).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Up to this day (local).")
+@pass_context
+def export(
+    obj: _Context,
+    out: Path,
+    tags: tuple[str, ...],
+    platforms: tuple[str, ...],
+    since: datetime | None,
+    until: datetime | None,
+) -> None:
+    """Export stored posts with scores, labels, languages and tags (streamed)."""
+    from monitor.export import export_posts
+    from monitor.text import PLATFORM_ALIASES, fold_tag
+
+    config = obj.config
+    start, end = _day_range(config, since, until)
+    chosen = [PLATFORM_ALIASES.get(p.lower(), p.lower()) for p in platforms]
+    with obj.store(config) as store:
+        count = export_posts(store, out, [fold_tag(t) for t in tags], chosen, start, end)
+    click.echo(f"wrote {count} posts to {out}")
+
+
+@cli.command()
 @click.argument("query")
 @click.option("--tag", help="Only posts with this tag.")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only posts from this day on.")
