@@ -80,6 +80,11 @@ def one_round(
         results["monitor report --days 90"] = measure(
             monitor("--db", str(db), "report", "--date", "2025-11-23", "--days", "90"), work
         )
+    if "export" in steps:
+        for suffix in ("csv", "parquet"):
+            results[f"monitor export .{suffix}"] = measure(
+                monitor("--db", str(db), "export", "--out", str(work / f"posts.{suffix}")), work
+            )
     if "rescore" in steps:
         with sqlite3.connect(db) as conn:
             conn.execute("UPDATE posts SET scorer_version = 'older'")
@@ -94,8 +99,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="rounds; the median is printed")
     parser.add_argument(
         "--steps",
-        default="naive,vader,report,rescore,crowded",
-        help="comma-separated subset of naive,vader,report,rescore,crowded",
+        default="naive,vader,report,export,rescore,crowded",
+        help="comma-separated subset of naive,vader,report,export,rescore,crowded",
     )
     parser.add_argument(
         "--crowd", type=int, default=1_000_000, help="posts already stored for 'crowded'"
