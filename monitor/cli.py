@@ -177,6 +177,8 @@ def import_(
         result = import_files(
             store, files, active_scorer(config), options, format_name, batch_size, progress
         )
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
     for rejection in result.rejections[:SHOWN_REJECTIONS]:
         click.echo(f"rejected {rejection.where}: {rejection.reason}", err=True)
     if result.rejected > SHOWN_REJECTIONS:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.errors import MonitorError
-from monitor.formats import Delete, ImportOptions, Skip, read_posts
+from monitor.formats import Delete, ImportOptions, Note, Skip, read_posts
 from monitor.models import Post, Rejection, Score, ScoredPost
 from monitor.scoring import Scorer
 from monitor.scoring.pool import ScoringPool, spare_cores
@@ -42,6 +42,7 @@ class IngestResult:
     skipped: Counter[str] = field(default_factory=Counter)  # reason → items left out on purpose
     read: int = 0  # input items seen so far (posts, skips, rejections), for progress
     deleted: int = 0  # stored posts removed because their authors deleted them
+    notes: list[str] = field(default_factory=list)  # what to tell the user about the files
     to_delete: list[tuple[str, str]] = field(default_factory=list, repr=False)
     rejections: list[Rejection] = field(default_factory=list)
 
@@ -160,7 +161,7 @@ def ingest_batch(
 
 def ingest(
     store: Store,
-    items: Iterable[Post | Skip | Rejection | Delete],
+    items: Iterable[Post | Skip | Rejection | Delete | Note],
     scorer: Scorer,
     batch_size: int = BATCH_SIZE,
     pool: ScoringPool | None = None,
@@ -196,7 +197,7 @@ def ingest(
 
 
 def _batches(
-    items: Iterable[Post | Skip | Rejection | Delete],
+    items: Iterable[Post | Skip | Rejection | Delete | Note],
     size: int,
     result: IngestResult,
     progress: Callable[[IngestResult], object] | None = None,
@@ -214,6 +215,9 @@ def _batches(
             continue
         if isinstance(item, Skip):
             result.skipped[item.reason] += item.count
+            continue
+        if isinstance(item, Note):
+            result.notes.append(item.text)
             continue
         if isinstance(item, Delete):  # done once every post before it is stored
             result.to_delete.append((item.platform, item.id))

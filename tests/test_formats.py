@@ -239,7 +239,10 @@ def test_unknown_layouts_and_forced_formats_are_clear_errors(tmp_path, run):
     odd.write_text("a,b\n1,2\n")
     result = run("--db", "x.db", "import", odd, ok=False)
     assert result.exit_code == 1
-    assert f"{odd}: no import format recognises this csv file (see --formats)" in result.stderr
+    assert (
+        f"{odd}: no import format recognises a CSV with the columns a, b (the monitor's own CSV "
+        "needs id, text, created_at and platform, or --platform; see --formats)"
+    ) in result.stderr
     flat = shared_path("formats", "twarc2", "flat_100.jsonl")
     forced = run("--db", "x.db", "import", "--format", "twarc-csv", flat, ok=False)
     assert "--format twarc-csv reads csv files, not json" in forced.stderr

@@ -122,7 +122,11 @@ def test_csv_with_semicolon_tags_quoted_newlines_and_invalid_utf8(tmp_path: Path
     items = list(read_posts(path))
     assert items[0].tags == ("witkoffukraine", "diplomacydebacle")
     assert items[0].text == "two\r\nlines"
-    assert items[1] == Rejection(f"{path}:4", "not valid UTF-8")
+    assert items[1] == Rejection(
+        f"{path}:4",
+        "not valid UTF-8: the file looks like Windows-1252 (as Excel saves CSV); save it as "
+        "UTF-8 (Excel: 'CSV UTF-8') and import it again",
+    )
     assert items[2].url == "https://example.org/r3" and items[2].id == "r3"
 
 
@@ -335,3 +339,38 @@ def test_an_import_only_database_reports_no_collection_instead_of_warnings(run, 
     page = Path("reports/2025-11-20/index.html").read_text()
     assert "No collection has run: the posts here come from imports." in page
     assert "never collected" not in page
+
+
+def test_a_spreadsheet_csv_with_other_column_names_is_understood(run, tmp_path):
+    """Platform, ID, Date, Text as a spreadsheet writes them, ';' between cells, epoch seconds
+    and milliseconds: imported; columns it does not read are named once; a file saved as
+    Windows-1252 is explained on its first bad line."""
+    path = tmp_path / "sheet.csv"
+    path.write_text(
+        "Platform;ID;Date;Text;Hashtags;Sentiment (mine)\n"
+        "mastodon;1;2025-11-20T10:00:00Z;Talks in Geneva;WitkoffUkraine;pos\n"
+        "Reddit;2;1763632800;Epoch seconds;WitkoffUkraine;neg\n"
+        "bluesky;3;1763632800000;Epoch milliseconds;WitkoffUkraine;neg\n",
+        encoding="utf-8",
+    )
+    result = run("--db", "x.db", "import", path)
+    assert result.stdout.startswith("3 new, 0 already present, 0 skipped, 0 rejected")
+    assert f"note: {path}: columns ignored: Sentiment (mine)" in result.stderr
+    with Store(Path("x.db")) as store:
+        rows = store.db.execute("SELECT platform, id, created_at FROM posts ORDER BY id").fetchall()
+    assert rows == [
+        ("mastodon", "1", "2025-11-20T10:00:00Z"),
+        ("reddit", "2", "2025-11-20T10:00:00Z"),
+        ("bluesky", "3", "2025-11-20T10:00:00Z"),
+    ]
+    excel = tmp_path / "excel.csv"
+    excel.write_bytes(
+        "platform;id;created_at;text;tags\n"
+        "x;4;2025-11-20T10:00:00Z;plain ascii;a\n"
+        "x;5;2025-11-20T10:00:00Z;Gespräche in Genf;a\n"
+        "x;6;2025-11-20T10:00:00Z;très bien;a\n".encode("cp1252")
+    )
+    cp1252 = run("--db", "x.db", "import", excel, ok=False)
+    assert cp1252.exit_code == 3
+    assert f"rejected {excel}:3: not valid UTF-8: the file looks like Windows-1252" in cp1252.stderr
+    assert f"rejected {excel}:4: not valid UTF-8 either (see line 3)" in cp1252.stderr

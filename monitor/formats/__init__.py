@@ -106,7 +106,14 @@ class Delete:
     id: str
 
 
-Item = Post | Skip | Rejection | Delete
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Something to tell the user once about a file; not a record."""
+
+    text: str
+
+
+Item = Post | Skip | Rejection | Delete | Note
 NO_TEXT = Skip("no text (an image or video only)")
 NO_MATCH = Skip("no --match word")
 
@@ -127,6 +134,10 @@ class Importer(ABC):
     def items(self, record: Any, where: str, options: ImportOptions) -> Iterable[Item]:
         """The posts (and skips, and per-item rejections) one record holds; raise
         InvalidPost (or any error) when the whole record is unusable."""
+
+    def notes(self, first: Any) -> list[str]:
+        """What the user should know about the file once (columns it does not read, say)."""
+        return []
 
 
 def items_of(
@@ -265,8 +276,11 @@ def _read(
             raw.decode("utf-8", "surrogateescape")
             for raw in itertools.chain([line], (raw for _, raw in lines))
         )
-        reader = csv.DictReader(text)
-        importer = _importer(path, reader.fieldnames or [], "csv", format_name)
+        header = line.decode("utf-8", "replace")
+        delimiter = max(",;\t", key=header.count)  # Excel in much of Europe writes ';'
+        reader = csv.DictReader(text, delimiter=delimiter)
+        first = [c.strip() for c in reader.fieldnames or []]
+        importer = _importer(path, first, "csv", format_name)
         records: Iterator[tuple[int, Any]] = _csv_records(reader, number)
     else:
         importer = _importer(path, first, "json", format_name)
@@ -278,6 +292,8 @@ def _read(
             after = head[-1][0] + 1
             matching = _matching_lines(stream, after, options.raw_match)
             records = _json_lines(itertools.chain(head, matching), options)
+    for text in importer.notes(first):
+        yield Note(f"{path}: {text}")
     for number, record in records:
         where = f"{path}:{number}"
         if isinstance(record, Skip):  # skipped unread (no --match word in the raw line)
@@ -321,7 +337,11 @@ def _importer(path: Path, first: Any, layout: str, format_name: str | None) -> I
             return cls()
     if layout == "json":  # read as the monitor's own records: each says what it lacks
         return IMPORTERS["canonical"]()
-    raise MonitorError(f"{path}: no import format recognises this {layout} file (see --formats)")
+    raise MonitorError(
+        f"{path}: no import format recognises a CSV with the columns {', '.join(first)[:300]} "
+        "(the monitor's own CSV needs id, text, created_at and platform, or --platform; "
+        "see --formats)"
+    )
 
 
 def _matching_lines(
@@ -376,6 +396,7 @@ def _json_lines(
 
 def _csv_records(reader: csv.DictReader, start: int) -> Iterator[tuple[int, Any]]:
     start += 1
+    first_bad = 0  # the first line that is not UTF-8: it alone explains why
     while True:
         try:
             row = next(reader)
@@ -398,12 +419,27 @@ def _csv_records(reader: csv.DictReader, start: int) -> Iterator[tuple[int, Any]
                 ),
             )
         elif any(any("\udc80" <= ch <= "\udcff" for ch in v) for v in values):
-            yield start, Rejection("", "not valid UTF-8")
+            reason = f"not valid UTF-8 either (see line {first_bad})" if first_bad else None
+            first_bad = first_bad or start
+            yield start, Rejection("", reason or _not_utf8(values))
         elif None in row:
             yield start, Rejection("", "more fields than the header names")
         else:
             yield start, row
         start = reader.line_num + 1
+
+
+def _not_utf8(values: list[str]) -> str:
+    raw = "".join(values).encode("utf-8", "surrogateescape")
+    try:
+        raw.decode("cp1252")
+        guess = "Windows-1252 (as Excel saves CSV)"
+    except UnicodeDecodeError:
+        guess = "Latin-1"
+    return (
+        f"not valid UTF-8: the file looks like {guess}; save it as UTF-8 (Excel: 'CSV UTF-8')"
+        " and import it again"
+    )
 
 
 def _holds_records(values: list[str], columns: int) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from monitor.errors import InvalidPost
@@ -41,6 +42,48 @@ def _tags(value: Any) -> list[str]:
     return [fold_tag(t) for t in tags]
 
 
+FIELDS = ("platform", "id", "created_at", "text", "author", "url", "lang", "tags", "metrics")
+# Column names people give the same fields (matched without case, spaces or underscores).
+ALIASES = {
+    "createdat": "created_at",
+    "date": "created_at",
+    "datetime": "created_at",
+    "time": "created_at",
+    "timestamp": "created_at",
+    "published": "created_at",
+    "body": "text",
+    "content": "text",
+    "message": "text",
+    "postid": "id",
+    "user": "author",
+    "username": "author",
+    "link": "url",
+    "language": "lang",
+    "hashtags": "tags",
+}
+
+
+def field_name(column: str) -> str:
+    """A column's canonical field: ``Platform``, ``ID``, ``Date``, ``Body`` are understood."""
+    key = column.strip().lower().replace(" ", "").replace("_", "")
+    return ALIASES.get(key) or next((f for f in FIELDS if f.replace("_", "") == key), column)
+
+
+def _created_at(value: Any):
+    """ISO 8601 with an offset, or Unix epoch seconds or milliseconds (a number or digits)."""
+    if isinstance(value, bool):
+        value = None
+    if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
+        value = float(value)
+    if isinstance(value, int | float):
+        seconds = value / 1000 if value > 1e11 else value  # past 5138 AD in seconds: ms
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise InvalidPost(f"created_at {value!r} is not a time") from None
+    return parse_timestamp(value)
+
+
 def record_to_post(record: Any, platform: str | None = None, tags: Sequence[str] = ()) -> Post:
     """One canonical record as a Post; ``platform`` and ``tags`` fill in missing fields."""
     if not isinstance(record, Mapping):
@@ -70,7 +113,7 @@ def record_to_post(record: Any, platform: str | None = None, tags: Sequence[str]
     return Post(
         platform=post_platform,
         id=post_id.strip(),
-        created_at=parse_timestamp(record.get("created_at")),
+        created_at=_created_at(record.get("created_at")),
         text=text,
         tags=tuple(post_tags),
         metrics=metrics or None,
@@ -92,12 +135,17 @@ class CanonicalJson(Importer):
 
 class CanonicalCsv(Importer):
     name = "canonical-csv"
-    title = "the monitor's own records, CSV: tags ';'-separated, metrics as JSON"
+    title = "the monitor's own records, CSV (Platform, ID, Date, Text... understood; , or ;)"
     layout = "csv"
     rank = 90
 
     def sniff(self, first: Any) -> bool:
-        return {"id", "text"} <= set(first)
+        return {"id", "text"} <= {field_name(c) for c in first if c}
 
     def items(self, record: Any, where: str, options: ImportOptions) -> Iterator[Post]:
-        yield record_to_post(record, options.platform, options.tags)
+        fields = {field_name(k): v for k, v in record.items() if k}
+        yield record_to_post(fields, options.platform, options.tags)
+
+    def notes(self, first: Any) -> list[str]:
+        ignored = [c for c in first if c and field_name(c) not in FIELDS]
+        return [f"columns ignored: {', '.join(ignored)}"] if ignored else []
