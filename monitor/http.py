@@ -12,6 +12,7 @@ import logging
 import random
 import threading
 import time
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -121,6 +122,16 @@ def _clip(timeout: float | None, expired: type[Exception]) -> float | None:
     return left if timeout is None else min(timeout, left)
 
 
+def _inflater(what: str, encoding: str) -> Any:
+    """A zlib decompressor for the body's Content-Encoding; None for an uncompressed body."""
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return None
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        return zlib.decompressobj(zlib.MAX_WBITS | 32)  # 32: a gzip or a zlib header
+    raise SourceError(f"{what}: the answer is compressed as {encoding!r}, which was not asked for")
+
+
 def secret_forms(secret: str) -> set[str]:
     """The ways a secret travels in a request (raw, URL-encoded, JSON-escaped, base64): a server
     that echoes the request must not get any of them into a message."""
@@ -149,7 +160,11 @@ class Http:
         self.client = httpx.Client(
             transport=transport,
             timeout=httpx.Timeout(timeout, connect=10.0),
-            headers={"User-Agent": user_agent, "Accept": "application/json"},
+            headers={
+                "User-Agent": user_agent,
+                "Accept": "application/json",
+                "Accept-Encoding": "gzip, deflate",  # what _read_capped decompresses
+            },
             follow_redirects=True,
             event_hooks={"response": [self._refuse_unsafe_redirect]},
         )
@@ -304,15 +319,28 @@ class Http:
         )
 
     def _read_capped(self, what: str, response: httpx.Response) -> bytes:
+        """The body, decompressed here (not by httpx) so that no step inflates more than the
+        cap: a gzip bomb stops at ``max_bytes`` plus one, whatever its ratio."""
         declared = response.headers.get("content-length", "")
         chunks, size = [], int(declared) if declared.isdigit() else 0
-        if size <= self.max_bytes:
+        inflater = _inflater(what, response.headers.get("content-encoding", ""))
+        if size <= self.max_bytes or inflater is not None:
             size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
+            for raw in response.iter_raw():
+                pending = raw
+                while pending and size <= self.max_bytes:
+                    if inflater is None:
+                        data, pending = pending, b""
+                    else:
+                        try:
+                            data = inflater.decompress(pending, self.max_bytes + 1 - size)
+                        except zlib.error as exc:
+                            raise SourceError(f"{what}: the body does not decode ({exc})") from None
+                        pending = inflater.unconsumed_tail
+                    size += len(data)
+                    chunks.append(data)
                 if size > self.max_bytes:
                     break
-                chunks.append(chunk)
         if size > self.max_bytes:
             raise SourceError(
                 f"{what}: the answer is larger than {self.max_bytes / 2**20:g} MB; not read"

@@ -81,7 +81,7 @@ MODES = {
         lambda r: Response(
             "not gzip at all", content_type="application/json", headers={"Content-Encoding": "gzip"}
         ),
-        "DecodingError",
+        "the body does not decode",
     ),
     "JSON nested 200,000 deep": (
         lambda r: Response("[" * 200_000 + "]" * 200_000, content_type="application/json"),
