@@ -531,9 +531,18 @@ def report(obj: _Context, day: datetime | None, days: int | None, summary: bool)
             f"{day.date()} is outside {earliest} to tomorrow: no post can be on it",
             param_hint="--date",
         )
-    path = report_job(obj.config, day.date() if day else None, days)
-    if summary or obj.chatty():
-        click.echo(f"report: {path}" if summary else path)
+    config = obj.config
+    path = report_job(config, day.date() if day else None, days)
+    click.echo(f"report: {path}" if summary else path)
+    manifest = json.loads((path.parent / "manifest.json").read_text())
+    first, last = manifest["date_range"]
+    if not any(manifest["counts"]["posts_in_range"].values()):
+        click.echo(f"warning: no posts from {first} to {last}: the report is empty", err=True)
+    if date.fromisoformat(last) >= datetime.now(config.zone).date():
+        click.echo(
+            f"warning: {last} has not ended yet in {config.timezone}: its numbers will grow",
+            err=True,
+        )
 
 
 def _local_date(value: datetime | None, default: date) -> date:

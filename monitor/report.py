@@ -103,6 +103,18 @@ class TagSummary:
     languages: list[dict[str, Any]]  # the day's posts per detected language
 
 
+def _headline(summary: TagSummary, config: Config) -> str:
+    """One line for the index: posts and the split, or why there is no split."""
+    head = f"#{summary.tag}: {summary.n} posts"
+    if summary.too_small:
+        return f"{head}, n too small for shares"
+    negative, positive = summary.shares["negative"][0], summary.shares["positive"][0]
+    return (
+        f"{head}, {percent(negative)} {config.labels.negative}, "
+        f"{percent(positive)} {config.labels.positive}"
+    )
+
+
 def default_report_day(config: Config) -> date:
     """Yesterday in the configured time zone: the last complete day."""
     return datetime.now(config.zone).date() - timedelta(days=1)
@@ -386,6 +398,7 @@ def _write_day(
                 tag: int(frame.loc[frame["tag"] == tag, "n_scored"].sum()) for tag in tags
             },
             "posts_on_day": {s.tag: s.n for s in summaries},
+            "headline": {s.tag: _headline(s, config) for s in summaries},
             "posts_scored_on_day": {s.tag: s.n_scored for s in summaries},
             "posts_with_stale_score": store.count_stale(scorer.version),
             "daily_csv_rows": len(frame),
@@ -452,6 +465,15 @@ def method(
     }
 
 
+def _day_headline(folder: Path) -> list[str]:
+    """The headline lines a day's manifest keeps (none for reports written before it did)."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        return list(manifest["counts"]["headline"].values())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return []
+
+
 def write_index(reports_dir: Path, banner: str | None = None) -> Path:
     """``reports_dir/index.html``: every report day, newest first."""
     days = sorted(
@@ -464,8 +486,10 @@ def write_index(reports_dir: Path, banner: str | None = None) -> Path:
         ),
         reverse=True,
     )
+    headlines = {day: _day_headline(reports_dir / day) for day in days}
     path = reports_dir / "index.html"
     staged = reports_dir / f".index.html.{os.getpid()}.tmp"
-    staged.write_text(_environment().get_template("index.html").render(days=days, banner=banner))
+    page = _environment().get_template("index.html")
+    staged.write_text(page.render(days=days, headlines=headlines, banner=banner))
     os.replace(staged, path)  # readers see the old page or the new one, never an empty one
     return path

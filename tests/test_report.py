@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -211,3 +211,25 @@ def test_report_markdown_is_valid_with_and_without_enough_posts(report_setup, tm
             "| \\#diplomacydebacle",
         ]
         assert ("n too small" in headline[0]) == (min_posts == 10)
+
+
+def test_index_lists_each_days_headline_and_report_warns_of_empty_or_unfinished_days(
+    run, tmp_path, write_jsonl
+):
+    records = [
+        post(str(i), "2025-11-20T10:00:00Z", text, tags=["witkoffukraine"])
+        for i, text in enumerate(["great news", "terrible idea", "a disaster", "fine talks"] * 5)
+    ]
+    run("--db", "m.db", "import", write_jsonl(records))
+    day = run("--db", "m.db", "report", "--date", "2025-11-20", "--days", "7")
+    assert day.stdout.strip().endswith("reports/2025-11-20/index.html") and day.stderr == ""
+    index = (tmp_path / "reports" / "index.html").read_text()
+    assert (
+        '<a href="2025-11-20/index.html">2025-11-20</a>: #witkoffukraine: 20 posts, 50% skeptical, '
+        "50% supportive; #diplomacydebacle: 0 posts, n too small for shares"
+    ) in index
+    empty = run("--db", "m.db", "report", "--date", "2025-06-01", "--days", "7")
+    assert "warning: no posts from 2025-05-26 to 2025-06-01: the report is empty" in empty.stderr
+    today = datetime.now(UTC).date()
+    unfinished = run("--db", "m.db", "report", "--date", today.isoformat())
+    assert f"warning: {today} has not ended yet in UTC: its numbers will grow" in unfinished.stderr
