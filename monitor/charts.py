@@ -8,7 +8,8 @@ the common colour-vision deficiencies can tell apart. Each period is drawn acros
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import date
 
 import matplotlib
 
@@ -30,6 +31,7 @@ LABEL_COLOURS = {"negative": "#D55E00", "neutral": "#BBBBBB", "positive": "#0072
 DEFAULT_LABELS = Labels()
 SERIES_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000"]
 GAP_COLOUR = "#999999"
+EVENT_COLOUR = "#333333"
 LABELLED_BARS = 31  # more bars than this get their n as a line instead of a label each
 KINDS = ("split", "volume", "sentiment")
 
@@ -328,6 +330,38 @@ def sentiment_chart(
     return fig
 
 
+def mark_events(fig: Figure, events: Mapping[date, str], periods: pd.Series) -> Figure:
+    """Each event inside the chart's range as a dotted line on every panel (at the middle of
+    its day on daily charts), labelled on the first panel."""
+    if not events or not len(periods):
+        return fig
+    step = _step(periods)
+    offset = step / 2 if step == pd.Timedelta(days=1) else pd.Timedelta(0)
+    lo, hi = periods.min(), periods.max() + step
+    panels = [ax for ax in fig.axes if ax.axison]
+    for day, label in sorted(events.items()):
+        x = pd.Timestamp(day) + offset
+        if not lo <= x < hi:
+            continue
+        for ax in panels:
+            ax.axvline(x, color=EVENT_COLOUR, linestyle=":", linewidth=1.3, zorder=4)
+        panels[0].annotate(
+            label,
+            xy=(x, 0.98),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, 0),
+            textcoords="offset points",
+            rotation=90,
+            va="top",
+            ha="left",
+            fontsize=8,
+            color=EVENT_COLOUR,
+            bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1},
+            zorder=5,
+        )
+    return fig
+
+
 def chart(
     frame: pd.DataFrame,
     kind: str,
@@ -336,6 +370,7 @@ def chart(
     min_posts: int = 1,
     gaps: Sequence[Gap] = (),
     timezone: str = "UTC",
+    events: Mapping[date, str] | None = None,
 ) -> Figure:
     """The figure ``monitor plot`` draws: ``kind`` split, volume or sentiment, one series or
     panel per ``by`` value (tag, platform or language). Comparing platforms or languages is
@@ -352,11 +387,14 @@ def chart(
         return no_posts_chart(frame, kind)
     if kind == "split":
         if frame[by].nunique() == 1 and by == "tag":
-            return split_chart(frame, frame["tag"].iloc[0], labels, min_posts, gaps, timezone)
-        return split_grid(frame, by, labels, min_posts, gaps, timezone)
-    if kind == "volume":
-        return volume_chart(frame, by, gaps, timezone)
-    return sentiment_chart(frame, by, labels, gaps, timezone)
+            fig = split_chart(frame, frame["tag"].iloc[0], labels, min_posts, gaps, timezone)
+        else:
+            fig = split_grid(frame, by, labels, min_posts, gaps, timezone)
+    elif kind == "volume":
+        fig = volume_chart(frame, by, gaps, timezone)
+    else:
+        fig = sentiment_chart(frame, by, labels, gaps, timezone)
+    return mark_events(fig, events or {}, frame["period"])
 
 
 def no_posts_chart(frame: pd.DataFrame, kind: str) -> Figure:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -142,6 +143,8 @@ class Config:
     scoring: Scoring = Scoring()
     # Word valences that replace or add to VADER's lexicon, -4 to 4 ("backfire" = -2.0).
     lexicon: dict[str, float] = field(default_factory=dict)
+    # Dated events drawn on every time-series chart and listed in reports ("Politico story").
+    events: dict[date, str] = field(default_factory=dict)
     # The file this came from (None: built-in defaults), for messages and relative paths.
     path: Path | None = field(default=None, metadata={"internal": True})
 
@@ -162,6 +165,8 @@ class Config:
                 value = asdict(value)
             elif f.name == "sources":
                 value = {name: asdict(settings) for name, settings in value.items()}
+            elif f.name == "events":
+                value = {day.isoformat(): label for day, label in value.items()}
             elif isinstance(value, Path):
                 value = str(value)
             elif isinstance(value, tuple):
@@ -210,7 +215,28 @@ def _validate(config: Config, file: str) -> Config:
             f"got {config.scoring.scorer!r}"
         )
     tags = tuple(dict.fromkeys(fold_tag(t) for t in config.tags))
-    return replace(config, tags=tags, sources=sources, lexicon=_lexicon(config.lexicon, file))
+    return replace(
+        config,
+        tags=tags,
+        sources=sources,
+        lexicon=_lexicon(config.lexicon, file),
+        events=_events(config.events, file),
+    )
+
+
+def _events(table: dict[Any, Any], file: str) -> dict[date, str]:
+    """[events] "2025-11-20" = "Politico story": a date and a short label each."""
+    events = {}
+    for key, label in table.items():
+        where = f"{file}: events.{key}"
+        try:
+            day = key if isinstance(key, date) else date.fromisoformat(str(key))
+        except ValueError:
+            raise ConfigError(f"{where}: expected a date YYYY-MM-DD as the key") from None
+        if not isinstance(label, str) or not label.strip() or len(label) > 80:
+            raise ConfigError(f"{where}: expected a label of 1 to 80 characters, got {label!r}")
+        events[day] = label.strip()
+    return dict(sorted(events.items()))
 
 
 def _lexicon(table: dict[str, Any], file: str) -> dict[str, float]:
@@ -315,6 +341,10 @@ languages = ["en"]
 # lexicon, for example:
 # backfire = -2.0
 # peace = 0.0
+
+[events]
+# Dated events, drawn as labelled lines on every time-series chart and listed in reports:
+# "2025-11-20" = "Politico story"
 
 [collect]
 # Without a cursor, a first collect reaches back this many days...

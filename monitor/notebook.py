@@ -117,6 +117,7 @@ class Monitor:
             self.config.analysis.min_posts,
             gaps,
             self.config.timezone,
+            self.config.events,
         )
         return frame, figure
 

@@ -370,6 +370,7 @@ def _write_day(
         frame, labels=config.labels, gaps=gaps, timezone=tz
     )
     for name, figure in figures.items():
+        charts.mark_events(figure, config.events, frame["period"])
         figure.savefig(out / name, dpi=110)
 
     frame.to_csv(out / "daily.csv", index=False, date_format="%Y-%m-%d", float_format="%.6g")
@@ -435,6 +436,7 @@ def _write_day(
         "alerts": alerts,
         "earlier_alerts": earlier_alerts,
         "gaps": gaps,
+        "events": [(d, label) for d, label in config.events.items() if start <= d <= day],
         "health": collection_health(store, config),
     }
     env = _environment()

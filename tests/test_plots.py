@@ -1,6 +1,7 @@
 """Ad-hoc plots and search from the CLI, comparisons with a known platform difference, and
 collection gaps from a runs table with a known outage."""
 
+import json
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -361,3 +362,35 @@ def test_plot_honours_several_platforms_and_refuses_names_the_database_lacks(
     )
     assert platform.exit_code == 2
     assert "no posts from x; the database holds bluesky, mastodon, reddit" in platform.stderr
+
+
+def test_events_are_labelled_lines_on_charts_and_listed_in_the_report(demo_db, tmp_path, run):
+    (tmp_path / "monitor.toml").write_text(
+        '[events]\n"2025-11-18" = "Politico story"\n2025-11-21 = "Geneva talks"\n'
+        '"2024-01-01" = "outside the range"\n'
+    )
+    with Monitor(tmp_path / "monitor.toml", db=demo_db) as m:
+        for kind, by in (("split", "tag"), ("volume", "tag"), ("split", "platform")):
+            figure = m.chart(kind, ["witkoffukraine"], "2025-11-10", "2025-11-23", by=by)
+            panels = [ax for ax in figure.axes if ax.axison]
+            labels = [t.get_text() for t in panels[0].texts]
+            assert "Politico story" in labels and "Geneva talks" in labels
+            assert "outside the range" not in labels
+            for ax in panels:  # a dotted line through every panel at the middle of each day
+                dotted = [
+                    line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() == ":"
+                ]
+                assert [pd.Timestamp(x).strftime("%Y-%m-%d %H:%M") for x in dotted] == [
+                    "2025-11-18 12:00",
+                    "2025-11-21 12:00",
+                ]
+        m.report("2025-11-23", days=14)
+    folder = tmp_path / "reports" / "2025-11-23"
+    assert "<li>2025-11-18: Politico story</li>" in (folder / "index.html").read_text()
+    assert "- 2025-11-21: Geneva talks" in (folder / "report.md").read_text()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["config"]["events"]["2025-11-18"] == "Politico story"
+    (tmp_path / "monitor.toml").write_text('[events]\n"next week" = "x"\n')
+    bad = run("--config", tmp_path / "monitor.toml", "status", ok=False)
+    assert bad.exit_code == 2
+    assert "events.next week: expected a date YYYY-MM-DD as the key" in bad.stderr
