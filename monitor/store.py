@@ -743,23 +743,36 @@ class Store:
     ) -> list[dict]:
         """Up to ``limit`` posts of a tag in a time range: the most negative or most positive
         of those the scorer labelled so (``by`` 'negative' / 'positive'), or the most engaged
-        (``by`` 'engagement': the sum of the platform's counts, likes, reposts, replies)."""
+        (``by`` 'engagement': the sum of the platform's counts, likes, reposts, replies).
+
+        Identical texts (one dedupe key: reposts, copy-paste campaigns) are one item, shown as
+        its first post with ``copies`` (how many posts carry the text in the range) and, for
+        engagement, the copies' engagement summed; counts and shares elsewhere count them all."""
         engagement = (
             "(SELECT total(value) FROM json_each(coalesce(p.metrics, '{}'))"
             " WHERE type IN ('integer', 'real'))"
         )
         where, order = {
-            "negative": ("t.label = 'negative'", "p.compound ASC"),
-            "positive": ("t.label = 'positive'", "p.compound DESC"),
+            "negative": ("t.label = 'negative'", "compound ASC"),
+            "positive": ("t.label = 'positive'", "compound DESC"),
             "engagement": ("1", "engagement DESC"),
         }[by]
         return self._rows(
             f"""
-            SELECT p.platform, p.id, p.created_at, p.text, p.author, p.url, p.language,
-                   p.label, p.compound, {engagement} AS engagement
-            FROM post_tags t JOIN posts p ON p.post_id = t.post_id
-            WHERE t.tag = ? AND t.created_ts >= ? AND t.created_ts < ? AND {where}
-            ORDER BY {order}, p.created_ts DESC LIMIT ?
+            SELECT platform, id, created_at, text, author, url, language, label, compound,
+                   engagement, copies
+            FROM (
+                SELECT p.platform, p.id, p.created_at, p.text, p.author, p.url, p.language,
+                       p.label, p.compound, p.created_ts,
+                       sum({engagement}) OVER copy AS engagement,
+                       count(*) OVER copy AS copies,
+                       row_number() OVER (copy ORDER BY p.created_ts, p.post_id) AS nth
+                FROM post_tags t JOIN posts p ON p.post_id = t.post_id
+                WHERE t.tag = ? AND t.created_ts >= ? AND t.created_ts < ? AND {where}
+                WINDOW copy AS (PARTITION BY p.text_key)
+            )
+            WHERE nth = 1
+            ORDER BY {order}, created_ts DESC LIMIT ?
             """,
             [tag, start_ts, end_ts, limit],
         )

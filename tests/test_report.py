@@ -233,3 +233,38 @@ def test_index_lists_each_days_headline_and_report_warns_of_empty_or_unfinished_
     today = datetime.now(UTC).date()
     unfinished = run("--db", "m.db", "report", "--date", today.isoformat())
     assert f"warning: {today} has not ended yet in UTC: its numbers will grow" in unfinished.stderr
+
+
+def test_identical_texts_are_one_item_in_top_lists_but_every_post_counts(
+    store, write_jsonl, tmp_path
+):
+    campaign = "This deal is a terrible disaster for everyone"
+    records = [
+        post(
+            f"c{i}",
+            f"2025-11-20T1{i}:00:00Z",
+            campaign,
+            platform=platform,
+            tags=["witkoffukraine"],
+            author=f"user{i}",
+            metrics={"likes": 10},
+        )
+        for i, platform in enumerate(["bluesky", "mastodon", "reddit", "mastodon", "bluesky"])
+    ]
+    records += [
+        post("a", "2025-11-20T09:00:00Z", "An awful, sad mess", tags=["witkoffukraine"]),
+        post("b", "2025-11-20T09:30:00Z", "This is a bad and sad idea", tags=["witkoffukraine"]),
+    ]
+    import_files(store, [write_jsonl(records)], VADER)
+    lo = int(datetime(2025, 11, 20, tzinfo=UTC).timestamp())
+    top = store.top_posts("witkoffukraine", lo, lo + 86400, "negative", 3)
+    assert [(p["id"], p["copies"]) for p in top if p["copies"] > 1] == [("c0", 5)]
+    assert len({p["text"] for p in top}) == len(top) == 3
+    engaged = store.top_posts("witkoffukraine", lo, lo + 86400, "engagement", 1)
+    assert (engaged[0]["id"], engaged[0]["copies"], engaged[0]["engagement"]) == ("c0", 5, 50)
+    config = replace(Config(), reports_dir=tmp_path / "reports")
+    folder = write_report(store, config, date(2025, 11, 20), days=7).parent
+    assert "×5, first" in (folder / "index.html").read_text()
+    assert "×5, first bluesky by user0" in (folder / "report.md").read_text()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["counts"]["posts_on_day"]["witkoffukraine"] == 7  # every copy counts
