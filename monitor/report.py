@@ -22,6 +22,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from monitor import __version__, analysis, charts, trends
 from monitor.config import Config
+from monitor.drivers import Drivers, drivers
 from monitor.errors import MonitorError
 from monitor.health import collection_health, gaps_between
 from monitor.scoring import Scorer, active_scorer
@@ -101,6 +102,7 @@ class TagSummary:
     platform_chart: str | None
     platform_rows: pd.DataFrame  # the window by platform, platforms with posts only
     languages: list[dict[str, Any]]  # the day's posts per detected language
+    drivers: Drivers  # words, hashtags and authors behind the day's mood
 
 
 def _headline(summary: TagSummary, config: Config) -> str:
@@ -166,6 +168,15 @@ def _summary(
         differences_window=[
             d.describe(display) for d in analysis.compare_groups(tag_rows, "platform", rules)
         ],
+        drivers=drivers(
+            store,
+            active_scorer(config),
+            tag,
+            trends.Bucket(start_ts, end_ts),
+            trends.day_span(
+                day - timedelta(days=rules.baseline_days), day - timedelta(days=1), config.timezone
+            ),
+        ),
         most_negative=store.top_posts(tag, start_ts, end_ts, "negative", TOP_POSTS),
         most_positive=store.top_posts(tag, start_ts, end_ts, "positive", TOP_POSTS),
         split_chart=f"split-{tag}.png",

@@ -777,6 +777,39 @@ class Store:
             [tag, start_ts, end_ts, limit],
         )
 
+    def scored_texts(self, tag: str, start_ts: int, end_ts: int) -> list[str]:
+        """Texts of a tag's scored posts in a time range."""
+        rows = self.db.execute(
+            "SELECT p.text FROM post_tags t JOIN posts p ON p.post_id = t.post_id"
+            " WHERE t.tag = ? AND t.created_ts >= ? AND t.created_ts < ? AND t.label IS NOT NULL",
+            (tag, start_ts, end_ts),
+        )
+        return [text for (text,) in rows]
+
+    def co_tags(self, tag: str, start_ts: int, end_ts: int, limit: int) -> list[tuple[str, int]]:
+        """The hashtags most used together with ``tag`` in a time range, with their posts."""
+        rows = self.db.execute(
+            "SELECT o.tag, count(*) AS n FROM post_tags t"
+            " JOIN post_tags o ON o.post_id = t.post_id AND o.tag != t.tag"
+            " WHERE t.tag = ? AND t.created_ts >= ? AND t.created_ts < ?"
+            " GROUP BY o.tag ORDER BY n DESC, o.tag LIMIT ?",
+            (tag, start_ts, end_ts, limit),
+        )
+        return [(other, n) for other, n in rows]
+
+    def active_authors(
+        self, tag: str, start_ts: int, end_ts: int, limit: int
+    ) -> list[tuple[str, str, int]]:
+        """The authors with most posts under ``tag`` in a time range: platform, author, posts."""
+        rows = self.db.execute(
+            "SELECT p.platform, p.author, count(*) AS n FROM post_tags t"
+            " JOIN posts p ON p.post_id = t.post_id"
+            " WHERE t.tag = ? AND t.created_ts >= ? AND t.created_ts < ? AND p.author IS NOT NULL"
+            " GROUP BY p.platform, p.author ORDER BY n DESC, p.author LIMIT ?",
+            (tag, start_ts, end_ts, limit),
+        )
+        return [(platform, author, n) for platform, author, n in rows]
+
     def search(
         self,
         query: str,

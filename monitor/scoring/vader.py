@@ -247,6 +247,11 @@ class VaderScorer(Scorer):
         self.threshold = threshold
         self.lexicon = tuple(sorted((w, float(v)) for w, v in (lexicon or {}).items()))
 
+    def valences(self) -> dict[str, float]:
+        """The words this scorer gives a valence (its lexicon with the config's changes; the
+        boosters, which VADER scores 0, left out)."""
+        return _analyzer(self.lexicon)._scoring
+
     @classmethod
     def from_config(cls, config: Config) -> VaderScorer:
         return cls(config.scoring.languages, config.labels.threshold, config.lexicon)
