@@ -33,6 +33,7 @@ SERIES_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E0
 GAP_COLOUR = "#999999"
 EVENT_COLOUR = "#333333"
 LABELLED_BARS = 31  # more bars than this get their n as a line instead of a label each
+FLAT_LABELS = 16  # more bars than this get their n labels upright
 KINDS = ("split", "volume", "sentiment")
 
 
@@ -175,11 +176,19 @@ def _stacked_shares(ax: Axes, rows: pd.DataFrame, labels: Labels, min_posts: int
         counts.spines["top"].set_visible(False)
         ax.set_ylim(0, 100)
     else:
+        # Side by side up to two weeks; beyond, upright so that a month's labels never touch.
+        upright = len(rows) > FLAT_LABELS
         for centre, n in zip(x, rows["n_scored"], strict=True):
             ax.annotate(
-                f"n={n}", (centre, 101), ha="center", va="bottom", fontsize=8, color="#333333"
+                f"n={n}",
+                (centre, 101),
+                ha="center",
+                va="bottom",
+                fontsize=7 if upright else 8,
+                rotation=90 if upright else 0,
+                color="#333333",
             )
-        ax.set_ylim(0, 110)
+        ax.set_ylim(0, 118 if upright else 110)
     ax.set_yticks(range(0, 101, 25))
 
 
@@ -347,18 +356,39 @@ def mark_events(fig: Figure, events: Mapping[date, str], periods: pd.Series) -> 
             ax.axvline(x, color=EVENT_COLOUR, linestyle=":", linewidth=1.3, zorder=4)
         panels[0].annotate(
             label,
-            xy=(x, 0.98),
+            xy=(x, 0.5),  # mid-height: clear of the n labels above the bars and of legends
             xycoords=("data", "axes fraction"),
             xytext=(3, 0),
             textcoords="offset points",
             rotation=90,
-            va="top",
+            va="center",
             ha="left",
             fontsize=8,
             color=EVENT_COLOUR,
             bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1},
             zorder=5,
         )
+    return fig
+
+
+def title_filters(
+    fig: Figure,
+    tags: Sequence[str],
+    start: date,
+    end: date,
+    platforms: Sequence[str] | None = None,
+) -> Figure:
+    """Add the range, the tags (unless the title names them) and the platforms (when the posts
+    were limited to some) to the title, so an ad-hoc chart says what it shows."""
+    title = fig.get_suptitle() or (fig.axes[0].get_title(loc="left") if fig.axes else "")
+    named = [f"#{t}" for t in tags if f"#{t}" not in title]
+    note = "\n" + ", ".join([*named, f"{start} to {end}"])
+    note += f", {', '.join(platforms)} only" if platforms else ""
+    if fig.get_suptitle():
+        fig.suptitle(fig.get_suptitle() + note, x=0.01, ha="left")
+    elif fig.axes:
+        ax = fig.axes[0]
+        ax.set_title(ax.get_title(loc="left") + note, loc="left")
     return fig
 
 

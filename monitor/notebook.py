@@ -119,7 +119,7 @@ class Monitor:
             self.config.timezone,
             self.config.events,
         )
-        return frame, figure
+        return frame, charts.title_filters(figure, self._tags(tags), start, end, platforms)
 
     def report(self, day: str | date | None = None, days: int | None = None) -> Path:
         """Write a day's report (yesterday's by default) where the config says; its path."""

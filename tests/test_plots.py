@@ -318,6 +318,23 @@ def test_the_notebook_facade_folds_tags_and_uses_the_config(demo_db, tmp_path):
         texts = [t.get_text() for ax in empty.axes for t in ax.texts]
         assert texts == ["No posts from 2024-01-01 to 2024-01-14."]
         figure = m.chart("split", ["WitkoffUkraine"], "2025-11-10", "2025-11-23")
+        assert figure.axes[0].get_title(loc="left").endswith("\n2025-11-10 to 2025-11-23")
+        grid = m.chart(
+            "split",
+            ["WitkoffUkraine"],
+            "2025-11-10",
+            "2025-11-23",
+            "D",
+            "platform",
+            platforms=["reddit", "bluesky"],
+        )
+        assert grid.get_suptitle().endswith(
+            "\n#witkoffukraine, 2025-11-10 to 2025-11-23, reddit, bluesky only"
+        )
+        month = m.chart("split", ["WitkoffUkraine"], "2025-10-25", "2025-11-23")
+        assert {t.get_rotation() for t in month.axes[0].texts if t.get_text().startswith("n=")} == {
+            90.0
+        }  # 30 bars: upright n labels that never touch
         legend = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
         assert "n too small (< 1000)" in legend  # the config's min_posts, not the default
 
