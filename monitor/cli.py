@@ -43,6 +43,8 @@ class _Context:
         if self.db is not None:
             prepare_parent_dir(self.db, "--db", config)
             config = replace(config, database=self.db)
+            if config.path is None:  # no config file: the reports go beside that database
+                config = replace(config, reports_dir=self.db.parent / "reports")
         return config
 
     def store(self, config: Config) -> Store:

@@ -296,7 +296,10 @@ def prepare_parent_dir(path: Path, key: str, config: Config) -> None:
         default = getattr(Config(), key)
         if config.path is not None:
             default = config.path.resolve().parent / default
-        if path.parent == (default if key == "database" else default / "x").parent:
+        defaults = [default if key == "database" else default / "x"]
+        if key == "reports_dir" and config.path is None:  # reports beside a --db database
+            defaults.append(config.database.parent / "reports" / "x")
+        if path.parent in [d.parent for d in defaults]:
             path.parent.mkdir(parents=True, exist_ok=True)
             return
     where = f"{config.path}: {key}" if config.path and not key.startswith("-") else key

@@ -268,3 +268,13 @@ def test_identical_texts_are_one_item_in_top_lists_but_every_post_counts(
     assert "×5, first bluesky by user0" in (folder / "report.md").read_text()
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["counts"]["posts_on_day"]["witkoffukraine"] == 7  # every copy counts
+
+
+def test_without_a_config_file_reports_go_beside_the_db_given(run, tmp_path, write_jsonl):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    records = [post("1", "2025-11-20T10:00:00Z", "great talks", tags=["witkoffukraine"])]
+    run("--db", elsewhere / "m.db", "import", write_jsonl(records))
+    result = run("--db", elsewhere / "m.db", "report", "--date", "2025-11-20")
+    assert result.stdout.strip() == str(elsewhere / "reports" / "2025-11-20" / "index.html")
+    assert not (tmp_path / "reports").exists()
