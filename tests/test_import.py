@@ -242,11 +242,11 @@ def test_csv_fields_over_any_size_limit_reject_their_record_only(store, tmp_path
 
 
 def test_engagement_that_is_not_a_count_is_dropped_and_reports_still_sum(store, write_jsonl):
-    lines = [
-        raw_record("nan", metrics='{"likes": NaN, "reposts": 2}'),
-        raw_record("inf", metrics='{"likes": 1e400}'),
-        raw_record("big", metrics=f'{{"likes": {2**63 - 1}, "replies": 3}}'),
-        raw_record("odd", metrics='{"likes": "7", "x": {"y": 1}, "ok": 1}'),
+    lines = [  # four texts: identical ones would be one repost group in the top list
+        raw_record("nan", text='"talks 1"', metrics='{"likes": NaN, "reposts": 2}'),
+        raw_record("inf", text='"talks 2"', metrics='{"likes": 1e400}'),
+        raw_record("big", text='"talks 3"', metrics=f'{{"likes": {2**63 - 1}, "replies": 3}}'),
+        raw_record("odd", text='"talks 4"', metrics='{"likes": "7", "x": {"y": 1}, "ok": 1}'),
     ]
     result = import_files(store, [write_jsonl(lines)], VADER)
     assert (result.new, result.rejected) == (4, 0)
