@@ -42,6 +42,7 @@ class Drivers:
     positive: list[Driver] = field(default_factory=list)
     hashtags: list[tuple[str, int]] = field(default_factory=list)
     authors: list[tuple[str, str, int]] = field(default_factory=list)  # platform, author, posts
+    engaged: list[dict] = field(default_factory=list)  # each platform's most engaged post
     words_note: str | None = None
 
 
@@ -49,14 +50,21 @@ def drivers(store: Store, scorer: Scorer, tag: str, day: Bucket, baseline: Bucke
     """The drivers of ``tag`` in the ``day`` span against the ``baseline`` span."""
     hashtags = store.co_tags(tag, day.start_ts, day.end_ts, TOP)
     authors = store.active_authors(tag, day.start_ts, day.end_ts, TOP)
+    engaged = [  # engagement as each platform counts it: compared within a platform only
+        post
+        for platform in store.tag_platforms(tag, day.start_ts, day.end_ts)
+        for post in store.top_posts(tag, day.start_ts, day.end_ts, "engagement", 1, platform)
+        if post["engagement"]
+    ]
+    context = {"hashtags": hashtags, "authors": authors, "engaged": engaged}
     if not isinstance(scorer, VaderScorer):
         note = f"word drivers are measured for VADER's lexicon; {scorer.name} has none"
-        return Drivers(hashtags=hashtags, authors=authors, words_note=note)
+        return Drivers(**context, words_note=note)
     lexicon = scorer.valences()
     today, today_posts = _word_counts(store, tag, day, lexicon)
     before, before_posts = _word_counts(store, tag, baseline, lexicon)
     if not today_posts:
-        return Drivers(hashtags=hashtags, authors=authors, words_note="no scored posts")
+        return Drivers(**context, words_note="no scored posts")
     pushes = []
     for word in today:  # words used more than before: what the day added
         day_rate = today[word] / today_posts
@@ -67,7 +75,7 @@ def drivers(store: Store, scorer: Scorer, tag: str, day: Bucket, baseline: Bucke
             pushes.append(Driver(word, valence, day_rate, base_rate, push))
     negative = sorted((d for d in pushes if d.push < 0), key=lambda d: (d.push, d.word))
     positive = sorted((d for d in pushes if d.push > 0), key=lambda d: (-d.push, d.word))
-    return Drivers(negative[:TOP], positive[:TOP], hashtags, authors)
+    return Drivers(negative[:TOP], positive[:TOP], **context)
 
 
 def _word_counts(

@@ -739,7 +739,13 @@ class Store:
         )
 
     def top_posts(
-        self, tag: str, start_ts: int, end_ts: int, by: str, limit: int = 3
+        self,
+        tag: str,
+        start_ts: int,
+        end_ts: int,
+        by: str,
+        limit: int = 3,
+        platform: str | None = None,
     ) -> list[dict]:
         """Up to ``limit`` posts of a tag in a time range: the most negative or most positive
         of those the scorer labelled so (``by`` 'negative' / 'positive'), or the most engaged
@@ -760,21 +766,22 @@ class Store:
         return self._rows(
             f"""
             SELECT platform, id, created_at, text, author, url, language, label, compound,
-                   engagement, copies
+                   engagement, copies, metrics
             FROM (
                 SELECT p.platform, p.id, p.created_at, p.text, p.author, p.url, p.language,
-                       p.label, p.compound, p.created_ts,
+                       p.label, p.compound, p.created_ts, p.metrics,
                        sum({engagement}) OVER copy AS engagement,
                        count(*) OVER copy AS copies,
                        row_number() OVER (copy ORDER BY p.created_ts, p.post_id) AS nth
                 FROM post_tags t JOIN posts p ON p.post_id = t.post_id
                 WHERE t.tag = ? AND t.created_ts >= ? AND t.created_ts < ? AND {where}
+                      AND (? IS NULL OR t.platform = ?)
                 WINDOW copy AS (PARTITION BY p.text_key)
             )
             WHERE nth = 1
             ORDER BY {order}, created_ts DESC LIMIT ?
             """,
-            [tag, start_ts, end_ts, limit],
+            [tag, start_ts, end_ts, platform, platform, limit],
         )
 
     def scored_texts(self, tag: str, start_ts: int, end_ts: int) -> list[str]:
@@ -796,6 +803,15 @@ class Store:
             (tag, start_ts, end_ts, limit),
         )
         return [(other, n) for other, n in rows]
+
+    def tag_platforms(self, tag: str, start_ts: int, end_ts: int) -> list[str]:
+        """The platforms a tag has posts from in a time range."""
+        rows = self.db.execute(
+            "SELECT DISTINCT platform FROM post_tags"
+            " WHERE tag = ? AND created_ts >= ? AND created_ts < ? ORDER BY platform",
+            (tag, start_ts, end_ts),
+        )
+        return [platform for (platform,) in rows]
 
     def active_authors(
         self, tag: str, start_ts: int, end_ts: int, limit: int

@@ -24,10 +24,32 @@ def day_store(store, write_jsonl):
     records = [
         post("b1", "2025-11-19T10:00:00Z", GOOD, tags=["t"], author="ann"),
         post("b2", "2025-11-19T11:00:00Z", GOOD, tags=["t"], author="bob"),
-        post("d1", "2025-11-20T10:00:00Z", TERRIBLE, tags=["t", "geneva"], author="cat"),
-        post("d2", "2025-11-20T11:00:00Z", TERRIBLE + "!", tags=["t", "geneva"], author="cat"),
+        post(
+            "d1",
+            "2025-11-20T10:00:00Z",
+            TERRIBLE,
+            tags=["t", "geneva"],
+            author="cat",
+            metrics={"favourites": 2},
+        ),
+        post(
+            "d2",
+            "2025-11-20T11:00:00Z",
+            TERRIBLE + "!",
+            tags=["t", "geneva"],
+            author="cat",
+            metrics={"favourites": 4, "reblogs": 5},
+        ),
         post("d3", "2025-11-20T12:00:00Z", GOOD + ".", tags=["t", "peace"], author="dan"),
-        post("d4", "2025-11-20T13:00:00Z", GOOD + "!!", tags=["t"], author="cat", platform="x"),
+        post(
+            "d4",
+            "2025-11-20T13:00:00Z",
+            GOOD + "!!",
+            tags=["t"],
+            author="cat",
+            platform="x",
+            metrics={"like_count": 4},
+        ),
     ]
     import_files(store, [write_jsonl(records)], VADER)
     return store
@@ -43,6 +65,11 @@ def test_word_pushes_are_valence_times_the_change_in_use(day_store):
     assert found.positive == []  # "good" went from every post to half: no supportive driver
     assert found.hashtags == [("geneva", 2), ("peace", 1)]
     assert found.authors == [("mastodon", "cat", 2), ("x", "cat", 1), ("mastodon", "dan", 1)]
+    # each platform's most engaged post, compared within its platform only
+    assert [(p["platform"], p["id"], p["engagement"]) for p in found.engaged] == [
+        ("mastodon", "d2", 9.0),
+        ("x", "d4", 4.0),
+    ]
     again = drivers(day_store, VADER, "t", span(date(2025, 11, 19)), span(date(2025, 11, 18)))
     (good,) = again.positive
     assert (good.word, good.day_rate, good.base_rate) == ("good", 1.0, 0.0)
