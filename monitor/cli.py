@@ -609,7 +609,7 @@ def plot(
     which tags or platforms differ beyond chance over the period."""
     from monitor.analysis import compare_groups
     from monitor.notebook import Monitor
-    from monitor.text import PLATFORM_ALIASES, fold_tag
+    from monitor.text import fold_platform, fold_tag
 
     config = obj.config
     if out.suffix.lower() not in (".png", ".svg"):
@@ -627,7 +627,7 @@ def plot(
         raise click.BadParameter(
             f"{start} to {end} is more than {longest} days at --freq {freq}", param_hint="--since"
         )
-    chosen = [PLATFORM_ALIASES.get(p.lower(), p.lower()) for p in platforms] or None
+    chosen = [fold_platform(p) for p in platforms] or None
     with Monitor(config) as monitor:
         if asked:
             _known("--tag", asked, monitor.store.tags())
@@ -676,11 +676,11 @@ def export(
 ) -> None:
     """Export stored posts with scores, labels, languages and tags (streamed)."""
     from monitor.export import export_posts
-    from monitor.text import PLATFORM_ALIASES, fold_tag
+    from monitor.text import fold_platform, fold_tag
 
     config = obj.config
     start, end = _day_range(config, since, until)
-    chosen = [PLATFORM_ALIASES.get(p.lower(), p.lower()) for p in platforms]
+    chosen = [fold_platform(p) for p in platforms]
     with obj.store(config) as store:
         count = export_posts(store, out, [fold_tag(t) for t in tags], chosen, start, end)
     click.echo(f"wrote {count} posts to {out}")

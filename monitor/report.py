@@ -125,6 +125,7 @@ def default_report_day(config: Config) -> date:
 def _summary(
     store: Store,
     config: Config,
+    scorer: Scorer,
     tag: str,
     day: date,
     frame: pd.DataFrame,
@@ -170,7 +171,7 @@ def _summary(
         ],
         drivers=drivers(
             store,
-            active_scorer(config),
+            scorer,
             tag,
             trends.Bucket(start_ts, end_ts),
             trends.day_span(
@@ -359,7 +360,9 @@ def _write_day(
     alerts, earlier_alerts = _alerts(store, config, day, start, full)
 
     languages = trends.series(store, tags, day, day, tz, by="language")
-    summaries = [_summary(store, config, tag, day, full, by_platform, languages) for tag in tags]
+    summaries = [
+        _summary(store, config, scorer, tag, day, full, by_platform, languages) for tag in tags
+    ]
     figures = {
         s.split_chart: charts.split_chart(frame, s.tag, config.labels, rules.min_posts, gaps, tz)
         for s in summaries

@@ -127,3 +127,9 @@ def spreadsheet_safe(value: object) -> str:
 # Platforms are names: letters, digits, '_' and '-' (they become file names, CSV cells, labels).
 PLATFORM = re.compile(r"[a-z0-9_-]{1,40}")
 PLATFORM_ALIASES = {"twitter": "x"}
+
+
+def fold_platform(name: str) -> str:
+    """The stored form of a platform name: lowercase, ``twitter`` is ``x``."""
+    folded = name.strip().lower()
+    return PLATFORM_ALIASES.get(folded, folded)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from monitor.models import LABELS
 from monitor.store import Bucket, Store
-from monitor.text import PLATFORM_ALIASES, fold_tag
+from monitor.text import fold_platform, fold_tag
 
 Z95 = 1.959963984540054
 FREQS = ("D", "H")
@@ -150,7 +150,7 @@ def _folded(
 ) -> tuple[list[str], list[str] | None]:
     folded = [fold_tag(t) for t in tags]
     if platforms is not None:
-        platforms = [PLATFORM_ALIASES.get(p.lower(), p.lower()) for p in platforms]
+        platforms = [fold_platform(p) for p in platforms]
     return folded, platforms
 
 

@@ -6,6 +6,7 @@ A record: ``{"platform", "id", "created_at", "text", "author"?, "url"?, "lang"?,
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ from typing import Any
 from monitor.errors import InvalidPost
 from monitor.formats import Importer, ImportOptions
 from monitor.models import Post
-from monitor.text import PLATFORM_ALIASES, fold_tag, hashtags, is_valid_tag, parse_timestamp
+from monitor.text import fold_platform, fold_tag, hashtags, is_valid_tag, parse_timestamp
 
 _OPTIONAL = ("author", "url", "lang")
 
@@ -63,6 +64,7 @@ ALIASES = {
 }
 
 
+@functools.cache  # once per header, not once a cell
 def field_name(column: str) -> str:
     """A column's canonical field: ``Platform``, ``ID``, ``Date``, ``Body`` are understood."""
     key = column.strip().lower().replace(" ", "").replace("_", "")
@@ -91,8 +93,7 @@ def record_to_post(record: Any, platform: str | None = None, tags: Sequence[str]
     post_platform = record.get("platform") or platform
     if not isinstance(post_platform, str) or not post_platform.strip():
         raise InvalidPost("missing platform (give --platform)")
-    post_platform = post_platform.strip().lower()
-    post_platform = PLATFORM_ALIASES.get(post_platform, post_platform)
+    post_platform = fold_platform(post_platform)
     post_id = record.get("id")
     if isinstance(post_id, int) and not isinstance(post_id, bool):
         post_id = str(post_id)

@@ -12,7 +12,7 @@ from typing import Any
 from monitor.errors import InvalidPost
 from monitor.formats import Importer, ImportOptions, Item, fill_tags
 from monitor.models import Post
-from monitor.text import PLATFORM_ALIASES, parse_timestamp
+from monitor.text import fold_platform, parse_timestamp
 
 
 def _time(record: dict[str, Any]) -> datetime:
@@ -38,7 +38,7 @@ class FourCat(Importer):
     def items(self, record: Any, where: str, options: ImportOptions) -> Iterator[Item]:
         if not options.platform:
             raise InvalidPost("a 4CAT export does not name its platform: give --platform")
-        platform = PLATFORM_ALIASES.get(options.platform.lower(), options.platform.lower())
+        platform = fold_platform(options.platform)
         tags = record.get("hashtags") or record.get("tags") or ""
         metrics = {
             key.removesuffix("_count"): int(value)

@@ -12,7 +12,8 @@ from monitor.formats import Importer, ImportOptions, Item, Skip, fill_tags, item
 from monitor.sources.x import tweet_to_post, users_of
 
 
-def _tweet(tweet: dict[str, Any], users: dict[str, str], options: ImportOptions) -> Item:
+def tweet_item(tweet: dict[str, Any], users: dict[str, str], options: ImportOptions) -> Item:
+    """An API v2 tweet through the X collector's parser: a Post, or a Skip for a retweet."""
     post = tweet_to_post(tweet, None, users)
     return Skip("retweet") if post is None else fill_tags(post, options.tags)
 
@@ -40,7 +41,7 @@ class Twarc2Pages(Importer):
         users = users_of(record)
         for error in record.get("errors") or []:
             yield Skip(f"API error in the page ({error.get('title') or 'unnamed'})")
-        yield from items_of(tweets, where, lambda t: _tweet(t, users, options), _tweet_id)
+        yield from items_of(tweets, where, lambda t: tweet_item(t, users, options), _tweet_id)
 
 
 class Twarc2Flat(Importer):
@@ -58,7 +59,7 @@ class Twarc2Flat(Importer):
     def items(self, record: Any, where: str, options: ImportOptions) -> Iterator[Item]:
         author = record.get("author") or {}
         users = {record["author_id"]: author.get("username")}
-        yield _tweet(record, users, options)
+        yield tweet_item(record, users, options)
 
 
 _METRICS = ("retweet_count", "reply_count", "like_count", "quote_count", "impression_count")
@@ -92,4 +93,4 @@ class TwarcCsv(Importer):
                 [{"type": "retweeted"}] if record.get("referenced_tweets.retweeted.id") else []
             ),
         }
-        yield _tweet(tweet, {record.get("author_id"): record.get("author.username")}, options)
+        yield tweet_item(tweet, {record.get("author_id"): record.get("author.username")}, options)

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from monitor.formats import Importer, ImportOptions, Item, Skip, fill_tags
+from monitor.formats.twarc2 import tweet_item
 from monitor.models import Post
-from monitor.sources.x import tweet_to_post
 
 _X_METRICS = {
     "like_count": "favorite_count",
@@ -46,8 +46,7 @@ def _x(data: dict[str, Any], options: ImportOptions) -> Item:
         if legacy.get("retweeted_status_result")
         else [],
     }
-    post = tweet_to_post(v2, None, {"author": screen_name})
-    return Skip("retweet") if post is None else fill_tags(post, options.tags)
+    return tweet_item(v2, {"author": screen_name}, options)
 
 
 def _tiktok(data: dict[str, Any], options: ImportOptions) -> Item:
