@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from monitor.models import Score
@@ -23,6 +24,16 @@ if TYPE_CHECKING:
     from monitor.config import Config
 
 Numbers = tuple[float, float, float, float]  # compound, pos, neu, neg
+
+
+@dataclass(frozen=True)
+class TermWeights:
+    """The terms a scorer weighs and how much each pulls a post towards supportive (> 0) or
+    skeptical (< 0), for the report's drivers; ``split`` gives the weighed terms in a text."""
+
+    weights: Mapping[str, float]
+    split: Callable[[str], set[str]]
+    meaning: str  # what a weight is, for the reader: "VADER valence", ...
 
 
 class Scorer(ABC):
@@ -52,6 +63,10 @@ class Scorer(ABC):
     @abstractmethod
     def score_read(self, texts: list[str]) -> list[tuple[str, Numbers]]:
         """(label, numbers) for texts in a language this scorer reads."""
+
+    def term_weights(self) -> TermWeights | None:
+        """The terms behind this scorer's labels, for drivers; None when it has none."""
+        return None
 
     @property
     def version(self) -> str:

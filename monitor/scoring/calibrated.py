@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from monitor.errors import ConfigError, MonitorError
 from monitor.models import LABELS
-from monitor.scoring import Numbers, Scorer
+from monitor.scoring import Numbers, Scorer, TermWeights
 from monitor.scoring.vader import VaderScorer
 
 if TYPE_CHECKING:
@@ -180,6 +180,28 @@ class CalibratedScorer(Scorer):
 
     def package_version(self) -> str:
         return f"sklearn{self.model['scikit_learn']}"
+
+    def term_weights(self) -> TermWeights:
+        """The word and word-pair features: each one's weight towards positive minus its
+        weight towards negative (character n-grams and VADER's numbers are left out: no reader
+        can act on "ace")."""
+        negative, positive = (self.model["coef"][LABELS.index(k)] for k in ("negative", "positive"))
+        families = list(FAMILIES)  # columns: each family's features in this order, then VADER's
+        offset = sum(
+            len(self.model["families"][f]["vocabulary"])
+            for f in families[: families.index("words")]
+        )
+        vocabulary = self.model["families"]["words"]["vocabulary"]
+        weights = {t: positive[offset + j] - negative[offset + j] for t, j in vocabulary.items()}
+        vectorizers = _loaded_vectorizers(
+            self.model["checksum"], json.dumps(self.model["families"])
+        )
+        analyse = vectorizers["words"].build_analyzer()
+
+        def split(text: str) -> set[str]:
+            return {term for term in analyse(text) if term in weights}
+
+        return TermWeights(weights, split, "model weight, log-odds supportive vs skeptical")
 
     def score_read(self, texts: list[str]) -> list[tuple[str, Numbers]]:
         if not texts:

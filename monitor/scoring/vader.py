@@ -5,6 +5,7 @@ compound, word valences adjustable with ``[lexicon]`` exactly as
 from __future__ import annotations
 
 import heapq
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -21,12 +22,13 @@ from vaderSentiment.vaderSentiment import (
     SentimentIntensityAnalyzer,
 )
 
-from monitor.scoring import Numbers, Scorer
+from monitor.scoring import Numbers, Scorer, TermWeights
 
 if TYPE_CHECKING:
     from monitor.config import Config
 
 DEFAULT_THRESHOLD = 0.05
+_WORD = re.compile(r"[a-z][a-z'\-]*")  # a word as drivers count it
 
 
 class ExactVader(SentimentIntensityAnalyzer):
@@ -251,6 +253,14 @@ class VaderScorer(Scorer):
         """The words this scorer gives a valence (its lexicon with the config's changes; the
         boosters, which VADER scores 0, left out)."""
         return _analyzer(self.lexicon)._scoring
+
+    def term_weights(self) -> TermWeights:
+        valences = self.valences()
+
+        def split(text: str) -> set[str]:
+            return {w for w in _WORD.findall(text.lower()) if valences.get(w)}
+
+        return TermWeights(valences, split, "VADER valence, -4..4")
 
     @classmethod
     def from_config(cls, config: Config) -> VaderScorer:
