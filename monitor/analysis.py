@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from monitor.config import Analysis
-from monitor.text import parse_timestamp
+from monitor.text import parse_timestamp, wall_clock
 
 MAD_SCALE = 1.4826  # makes the MAD estimate a standard deviation for normal data
 MIN_HISTORY = 3  # periods of history (since the tag's first post) before alerts can fire
@@ -34,7 +34,8 @@ class Alert:
     label: str | None = None  # for share alerts
 
     def describe(self, display: dict[str, str], baseline_days: int) -> str:
-        when = self.period.strftime("%a %d %b" if self.period.hour == 0 else "%a %d %b %H:00")
+        hourly = self.period.tz is not None  # hourly periods carry their zone; days do not
+        when = wall_clock(self.period.to_pydatetime(), "%a %d %b %H:00" if hourly else "%a %d %b")
         if self.kind == "volume":
             ratio = f"{self.value / self.baseline:.1f}x" if self.baseline else "from zero"
             return (

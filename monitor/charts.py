@@ -22,9 +22,11 @@ from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import FixedLocator, FuncFormatter
 
 from monitor.analysis import Gap
 from monitor.config import Labels
+from monitor.text import wall_clock
 
 # Okabe & Ito (2008), "Color Universal Design".
 LABEL_COLOURS = {"negative": "#D55E00", "neutral": "#BBBBBB", "positive": "#0072B2"}
@@ -53,17 +55,29 @@ def _unit(periods: pd.Series) -> str:
 
 
 def _time_axis(ax: Axes, periods: pd.Series) -> None:
+    """Ticks only at periods the chart has (none past the last one), labelled as the zone's
+    clocks read; on hourly axes the hour a fall-back repeats shows its UTC offset."""
+    if not len(periods):
+        return
     step = _step(periods)
-    if len(periods):  # before any tick is computed: reference lines span all of time
-        ax.set_xlim(periods.min(), periods.max() + step)
-    span = (periods.max() - periods.min()) if len(periods) else pd.Timedelta(0)
-    if step == pd.Timedelta(days=1) and span <= pd.Timedelta(days=21):
-        ax.xaxis.set_major_locator(mdates.HourLocator(byhour=12))  # under each day's bar
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%a %d %b"))
+    first, last = periods.min(), periods.max()
+    ax.set_xlim(first, last + step)  # before any tick: reference lines span all of time
+    zone = periods.dt.tz  # hourly periods carry their zone; daily ones are calendar dates
+    if step == pd.Timedelta(days=1) and last - first <= pd.Timedelta(days=21):
+        ticks = [mdates.date2num(t + step / 2) for t in periods.drop_duplicates()]  # mid-bar
+        fmt = "%a %d %b"
     else:
-        ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=4, maxticks=12))
+        locator = mdates.AutoDateLocator(tz=zone, minticks=4, maxticks=12)
+        ticks = [
+            tick
+            for tick in locator.tick_values(first.to_pydatetime(), last.to_pydatetime())
+            if mdates.date2num(first) <= tick <= mdates.date2num(last)
+        ]
         fmt = "%d %b %H:%M" if step < pd.Timedelta(days=1) else "%d %b %Y"
-        ax.xaxis.set_major_formatter(mdates.DateFormatter(fmt))
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(
+        FuncFormatter(lambda x, _: wall_clock(mdates.num2date(x, tz=zone), fmt))
+    )
     ax.tick_params(axis="x", labelrotation=30)
     for label in ax.get_xticklabels():
         label.set_horizontalalignment("right")
@@ -73,12 +87,13 @@ def _time_axis(ax: Axes, periods: pd.Series) -> None:
         ax.spines[side].set_visible(False)
 
 
-def _shade_gaps(ax: Axes, gaps: Sequence[Gap], timezone: str) -> bool:
-    """Grey hatched spans where a source collected nothing; True if any was drawn."""
+def _shade_gaps(ax: Axes, gaps: Sequence[Gap], timezone: str, periods: pd.Series) -> bool:
+    """Grey hatched spans where a source collected nothing; True if any was drawn. On a daily
+    axis (calendar dates, no zone) a gap is drawn at its local wall-clock times."""
     for gap in gaps:
-        start, end = (
-            pd.Timestamp(t).tz_convert(timezone).tz_localize(None) for t in (gap.start, gap.end)
-        )
+        start, end = (pd.Timestamp(t).tz_convert(timezone) for t in (gap.start, gap.end))
+        if periods.dt.tz is None:
+            start, end = start.tz_localize(None), end.tz_localize(None)
         ax.axvspan(
             start,
             end,
@@ -207,7 +222,7 @@ def split_chart(
     fig = Figure(figsize=(10, 4.8), layout="constrained")
     ax = fig.add_subplot()
     _stacked_shares(ax, rows, labels, min_posts)
-    shaded = _shade_gaps(ax, gaps, timezone)
+    shaded = _shade_gaps(ax, gaps, timezone, rows["period"])
     unit = _unit(rows["period"])
     ax.set_ylabel(f"share of the {unit}'s scored posts (%)")
     ax.set_xlabel(unit)
@@ -240,7 +255,8 @@ def split_grid(
     for ax, value in zip(axes, values, strict=True):
         rows = frame[frame[facet] == value]
         _stacked_shares(ax, rows, labels, min_posts)
-        _shade_gaps(ax, [g for g in gaps if facet != "platform" or g.source == value], timezone)
+        platform_gaps = [g for g in gaps if facet != "platform" or g.source == value]
+        _shade_gaps(ax, platform_gaps, timezone, rows["period"])
         name = f"#{value}" if facet == "tag" else value
         ax.set_title(
             f"{name}  ({int(rows['n'].sum())} posts, {int(rows['n_scored'].sum())} scored)",
@@ -286,7 +302,7 @@ def volume_chart(
         ax.plot(
             _centres(rows["period"]), rows["n"], marker="o", markersize=3, color=colour, label=name
         )
-    if _shade_gaps(ax, gaps, timezone):
+    if _shade_gaps(ax, gaps, timezone, frame["period"]):
         ax.add_artist(ax.legend(handles=[_gap_handle()], loc="upper left", frameon=False))
     unit = _unit(frame["period"])
     ax.set_ylim(bottom=0)
@@ -322,7 +338,7 @@ def sentiment_chart(
             alpha=0.2,
             linewidth=0,
         )
-    if _shade_gaps(ax, gaps, timezone):
+    if _shade_gaps(ax, gaps, timezone, frame["period"]):
         ax.add_artist(ax.legend(handles=[_gap_handle()], loc="lower left", frameon=False))
     ax.axhline(0, color="#555555", linewidth=0.8)
     for edge in (-labels.threshold, labels.threshold):
@@ -349,7 +365,7 @@ def mark_events(fig: Figure, events: Mapping[date, str], periods: pd.Series) -> 
     lo, hi = periods.min(), periods.max() + step
     panels = [ax for ax in fig.axes if ax.axison]
     for day, label in sorted(events.items()):
-        x = pd.Timestamp(day) + offset
+        x = pd.Timestamp(day).tz_localize(periods.dt.tz) + offset  # hourly axes carry their zone
         if not lo <= x < hi:
             continue
         for ax in panels:

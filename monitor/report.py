@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -209,15 +210,12 @@ def _alerts(
     )
     hourly = [a for a in analysis.volume_spikes(hourly_frame, rules) if a.period.date() == day]
     today, earlier = [], []
-    for alert in sorted(daily + hourly, key=lambda a: (a.period, a.tag)):
+    zone = config.zone
+    for alert in sorted(daily + hourly, key=lambda a: (_instant(a.period, zone), a.tag)):
         text = alert.describe(_display(config), rules.baseline_days)
         if alert.period.date() == day:
-            hours = 1 if alert.period.hour or alert in hourly else 24
-            lo = int(
-                alert.period.tz_localize(
-                    tz, ambiguous=True, nonexistent="shift_forward"
-                ).timestamp()
-            )
+            hours = 1 if alert in hourly else 24
+            lo = int(_instant(alert.period, zone).timestamp())
             if alert.kind == "volume":
                 by = "engagement"
             elif alert.value > alert.baseline:
@@ -229,6 +227,13 @@ def _alerts(
         elif alert.period.date() >= start and alert not in hourly:
             earlier.append(alert)
     return today, _collapse_runs(earlier, _display(config), rules.baseline_days)
+
+
+def _instant(period: pd.Timestamp, zone: ZoneInfo) -> pd.Timestamp:
+    """When a period starts: an hour carries its zone; a day is its local midnight."""
+    if period.tz is not None:
+        return period
+    return period.tz_localize(zone, ambiguous=True, nonexistent="shift_forward")
 
 
 def _collapse_runs(

@@ -133,3 +133,14 @@ def fold_platform(name: str) -> str:
     """The stored form of a platform name: lowercase, ``twitter`` is ``x``."""
     folded = name.strip().lower()
     return PLATFORM_ALIASES.get(folded, folded)
+
+
+def wall_clock(moment: datetime, fmt: str) -> str:
+    """``moment`` formatted as its zone's clocks showed it; an hour that a fall-back repeats
+    carries its UTC offset ("Sun 26 Oct 02:00 (UTC+01:00)"), or the two would read the same."""
+    text = moment.strftime(fmt)
+    if moment.tzinfo is not None and moment.replace(fold=1 - moment.fold).utcoffset() != (
+        moment.utcoffset()
+    ):
+        text += f" (UTC{moment.isoformat()[-6:]})"
+    return text

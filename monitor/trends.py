@@ -72,10 +72,11 @@ def wilson_interval(k: np.ndarray, n: np.ndarray, z: float = Z95) -> tuple[np.nd
 
 
 def _period(start_ts: pd.Series, timezone: str, freq: str) -> pd.Series:
-    """Period labels as naive local wall-clock times (a day's midnight, or an hour)."""
+    """Period labels: a day as its naive local midnight (a calendar date); an hour as a local
+    time with its zone, so the hour a fall-back repeats is two hours told apart by their UTC
+    offset (in CSVs, on axes, in alerts)."""
     local = pd.to_datetime(start_ts, unit="s", utc=True).dt.tz_convert(timezone)
-    local = local.dt.tz_localize(None)
-    return local.dt.normalize() if freq == "D" else local
+    return local.dt.tz_localize(None).dt.normalize() if freq == "D" else local
 
 
 _SUMS = ["n", "n_scored", "n_negative", "n_positive", "sum_compound", "sum_compound_sq"]

@@ -1,12 +1,15 @@
 """Daily trends on a small hand-made set with known counts, shares and Wilson bounds."""
 
-from datetime import date
+from datetime import date, timedelta
 
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 import pytest
 
+from monitor.charts import volume_chart
 from monitor.pipeline import import_files, rescore
+from monitor.text import wall_clock
 from monitor.scoring.vader import VaderScorer
 from monitor.trends import buckets, day_buckets, series, wilson_interval
 from tests.conftest import VADER, post
@@ -151,7 +154,57 @@ def test_hourly_periods_are_local_hours_and_filter_by_platform(loaded):
     )
     assert len(frame) == 24
     busy = frame[frame["n"] > 0][["period", "n"]].values.tolist()
-    assert busy == [[pd.Timestamp("2025-11-20 00:00"), 1], [pd.Timestamp("2025-11-20 15:00"), 1]]
+    zone = "America/New_York"
+    assert busy == [
+        [pd.Timestamp("2025-11-20 00:00", tz=zone), 1],
+        [pd.Timestamp("2025-11-20 15:00", tz=zone), 1],
+    ]
+
+
+def test_the_hour_a_fall_back_repeats_is_two_rows_told_apart_by_their_offset(
+    store, write_jsonl, tmp_path
+):
+    """New York's clocks went from 01:59 EDT back to 01:00 EST on 2 November 2025: the hourly
+    series has 25 hours, two of them 01:00, each with its posts, and the CSV, the alert text
+    and the chart's axis all show which 01:00 is which."""
+    zone = "America/New_York"
+    records = [
+        post("edt", "2025-11-02T05:30:00Z", POSITIVE, tags=TAG),  # 01:30 EDT (UTC-4)
+        post("est1", "2025-11-02T06:10:00Z", NEGATIVE, tags=TAG),  # 01:10 EST (UTC-5)
+        post("est2", "2025-11-02T06:20:00Z", NEGATIVE, tags=TAG),
+    ]
+    import_files(store, [write_jsonl(records)], VADER)
+    frame = series(store, TAG, date(2025, 11, 2), date(2025, 11, 2), zone, freq="H")
+    assert len(frame) == 25 and frame["period"].is_unique
+    one_am = frame[frame["period"].dt.hour == 1]
+    assert [(p.isoformat(), n) for p, n in zip(one_am["period"], one_am["n"], strict=True)] == [
+        ("2025-11-02T01:00:00-04:00", 1),
+        ("2025-11-02T01:00:00-05:00", 2),
+    ]
+    csv = tmp_path / "hours.csv"
+    frame.to_csv(csv, index=False)
+    assert "2025-11-02 01:00:00-05:00" in csv.read_text()
+    second = one_am["period"].iloc[1].to_pydatetime()
+    assert wall_clock(second, "%a %d %b %H:00") == "Sun 02 Nov 01:00 (UTC-05:00)"
+    assert wall_clock(second.replace(hour=3), "%H:00") == "03:00"  # no offset where none repeats
+    figure = volume_chart(frame)
+    label = figure.axes[0].xaxis.get_major_formatter()
+    assert label(mdates.date2num(second), 0) == "02 Nov 01:00 (UTC-05:00)"
+    assert label(mdates.date2num(one_am["period"].iloc[0]), 0) == "02 Nov 01:00 (UTC-04:00)"
+
+
+@pytest.mark.parametrize("days", [22, 31, 61, 92])
+def test_a_long_daily_axis_has_no_tick_past_its_last_day(loaded, days):
+    """The axis runs to the end of the last day's bar; matplotlib's own locator put a tick
+    on the midnight after it ("01 Nov" under a chart of October) for 31, 61 and 92 days."""
+    first = date(2025, 10, 1)
+    frame = series(loaded, TAG, first, first + timedelta(days=days - 1), "America/New_York")
+    ax = volume_chart(frame).axes[0]
+    last = mdates.date2num(pd.Timestamp(first + timedelta(days=days - 1)))
+    ticks = ax.xaxis.get_major_locator()()
+    assert 4 <= len(ticks) <= 22
+    assert mdates.date2num(pd.Timestamp(first)) <= min(ticks) and max(ticks) <= last + 0.5
+    assert ax.get_xlim()[1] == last + 1  # the last day's whole span
 
 
 def test_hour_buckets_across_dst_are_each_an_hour():
