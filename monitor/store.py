@@ -28,7 +28,7 @@ from sqlite_utils.migrations import Migrations
 from monitor.config import Config, prepare_parent_dir
 from monitor.errors import MonitorError
 from monitor.models import Post, Score, ScoredPost
-from monitor.text import format_timestamp
+from monitor.text import format_timestamp, looks_like_link, search_fields
 
 log = logging.getLogger(__name__)
 
@@ -253,6 +253,40 @@ def m008_scorer_version_index(db: Database) -> None:
     db.execute("CREATE INDEX posts_scorer_version ON posts (scorer_version)")
 
 
+@migrations()
+def m009_search_visible_text_and_links_apart(db: Database) -> None:
+    """Search matches what a reader sees: the full-text index holds each post's text without
+    its links, and the links in a column of their own, so "peace plan" no longer finds a post
+    only because a URL slug says "peace-plan", while a search for a URL still finds the posts
+    that link it. The index keeps its own copy of that text (an external-content index must
+    equal its table's column, and SQLite here predates deletable contentless indexes), which
+    costs about the texts' size again."""
+    db.executescript(
+        """
+        DROP TRIGGER IF EXISTS posts_ad;
+        DROP TRIGGER IF EXISTS posts_au;
+        DROP TABLE IF EXISTS posts_fts;
+        CREATE VIRTUAL TABLE posts_fts USING fts5(text, links, tokenize='unicode61');
+        CREATE TRIGGER posts_ad AFTER DELETE ON posts BEGIN
+            DELETE FROM posts_fts WHERE rowid = old.rowid;
+        END;
+        """
+    )
+    rows = db.execute("SELECT post_id, text FROM posts")
+    db.conn.executemany(
+        "INSERT INTO posts_fts (rowid, text, links) VALUES (?, ?, ?)",
+        ((post_id, *search_fields(text)) for post_id, text in rows),
+    )
+
+
+def _match_word(word: str) -> str:
+    """One word of a plain search as an FTS5 phrase: in the visible text, or for a link or a
+    domain, in the text or the links."""
+    columns = "{text links}" if looks_like_link(word) else "text"
+    quoted = word.replace('"', '""')
+    return f'{columns} : "{quoted}"'
+
+
 def _now() -> str:
     return format_timestamp(datetime.now(UTC))
 
@@ -457,12 +491,10 @@ class Store:
             posts = {item.post.key: item.post for item in new}
             stored_meanwhile = self.existing_ids(posts.keys() - stored)  # by another process
             seen = [*seen, *((post_id, posts[k]) for k, post_id in stored_meanwhile.items())]
-            if stored:
-                self.db.execute(
-                    "INSERT INTO posts_fts (rowid, text) SELECT post_id, text FROM posts"
-                    " WHERE post_id >= ?",
-                    (min(post_id for post_id, _, _ in stored.values()),),
-                )
+            self.db.conn.executemany(
+                "INSERT INTO posts_fts (rowid, text, links) VALUES (?, ?, ?)",
+                [(stored[k][0], *search_fields(posts[k].text)) for k in stored],
+            )
             tags = [
                 (post_id, tag, int(posts[key].created_at.timestamp()), key[0], label, compound)
                 for key, (post_id, label, compound) in stored.items()
@@ -835,9 +867,10 @@ class Store:
         fts: bool = False,
     ) -> list[dict]:
         """Posts holding every word of ``query`` (as typed: "#DiplomacyDebacle", "don't",
-        "U.S." and URLs just work), newest first; ``fts`` takes SQLite FTS5 syntax instead
-        (phrases, OR, NOT, prefix*)."""
-        match = query if fts else " ".join('"' + w.replace('"', '""') + '"' for w in query.split())
+        "U.S." and URLs just work) in their visible text, newest first; a word that is a link
+        or a domain is looked for among the posts' links too. ``fts`` takes SQLite FTS5 syntax
+        instead (phrases, OR, NOT, prefix*, column filters ``text:`` and ``links:``)."""
+        match = query if fts else " ".join(map(_match_word, query.split()))
         joins, where, params = "", ["posts_fts MATCH ?"], [match]
         if tag:
             joins = "JOIN post_tags t ON t.post_id = p.post_id AND t.tag = ?"

@@ -144,3 +144,20 @@ def wall_clock(moment: datetime, fmt: str) -> str:
     ):
         text += f" (UTC{moment.isoformat()[-6:]})"
     return text
+
+
+# A link as posts show it: with a scheme, from www., or a bare domain with a path
+# ("example.org/peace-plan", as Bluesky shortens them). "U.S." and "e.g." are no domains.
+_DOMAIN = r"(?:[a-z0-9-]+\.)+[a-z]{2,}"
+_LINK = re.compile(rf"(?:https?://|www\.)\S+|\b{_DOMAIN}/\S*", re.IGNORECASE)
+
+
+def search_fields(text: str) -> tuple[str, str]:
+    """A post's text as the search index holds it: (the visible words, its links)."""
+    links = _LINK.findall(text)
+    return (_LINK.sub(" ", text), " ".join(links)) if links else (text, "")
+
+
+def looks_like_link(word: str) -> bool:
+    """A searched word that is a link, or a domain ("example.org")."""
+    return bool(_LINK.fullmatch(word) or re.fullmatch(_DOMAIN, word, re.IGNORECASE))

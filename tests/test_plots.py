@@ -154,6 +154,30 @@ def test_search_lists_matching_posts_with_scores(run, store, write_jsonl):
     assert broken.exit_code == 1 and "is not a valid full-text query" in broken.stderr
 
 
+def test_search_matches_the_words_people_see_and_finds_links_only_when_asked(store, write_jsonl):
+    """A URL slug is no match for the words in it; a search for the link, or its domain, finds
+    the post; a deleted post leaves the index."""
+    link = "https://news.example.org/2025/11/peace-plan-geneva"
+    posts = [
+        post("slug", "2025-11-20T10:00:00Z", f"Read this {link}", tags=["t"]),
+        post("said", "2025-11-20T11:00:00Z", "The peace plan is shameful", tags=["t"]),
+        post("bare", "2025-11-20T12:00:00Z", "via bsky.app/profile/peace-plan.bsky", tags=["t"]),
+    ]
+    import_files(store, [write_jsonl(posts)], VADER)
+
+    def ids(query: str, fts: bool = False) -> list[str]:
+        return sorted(row["id"] for row in store.search(query, fts=fts))
+
+    assert ids("peace plan") == ["said"]
+    assert ids(link) == ["slug"]
+    assert ids("news.example.org") == ["slug"]
+    assert ids("bsky.app/profile/peace-plan.bsky") == ["bare"]
+    assert ids("links: geneva", fts=True) == ["slug"]  # FTS syntax reaches the links column
+    store.delete_posts([("mastodon", "slug")])
+    assert ids(link) == []
+    store.db.execute("INSERT INTO posts_fts (posts_fts) VALUES ('integrity-check')")
+
+
 def test_report_names_a_known_platform_difference(store, write_jsonl, tmp_path):
     negative, positive = "A terrible disaster", "Great talks, I love it"
     records = [
