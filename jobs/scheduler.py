@@ -20,7 +20,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from jobs.tasks import collect_job, housekeeping_job, report_job
+from jobs.tasks import collect_job, housekeeping_job, report_and_deliver_job
 from monitor.config import Config, parse_duration
 
 log = logging.getLogger("jobs.scheduler")
@@ -98,7 +98,7 @@ def build_scheduler(config: Config, runner: Runner) -> BlockingScheduler:
     )
     jobs = {
         "collect": lambda: collect_job(config, stop=runner.stop),
-        "report": lambda: report_job(config),
+        "report": lambda: report_and_deliver_job(config),
         "housekeeping": lambda: housekeeping_job(config),
     }
     for name, trigger in _triggers(config).items():

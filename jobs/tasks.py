@@ -16,8 +16,9 @@ from pathlib import Path
 from jobs.lock import LockBusy, collect_lock
 from monitor.collect import SourceResult, collect, exit_status
 from monitor.config import Config, parse_duration, prepare_parent_dir
+from monitor.delivery import ChannelResult, Dispatch, deliver, read_folder
 from monitor.errors import ConfigError
-from monitor.store import open_store
+from monitor.store import Store, open_store
 
 log = logging.getLogger("jobs")
 
@@ -31,10 +32,16 @@ class CollectOutcome:
 
     results: list[SourceResult] = field(default_factory=list)
     skipped: str | None = None
+    # The delivery channels' outcomes of the same run (alerts after a collect, the report
+    # after a daily).
+    deliveries: list[ChannelResult] = field(default_factory=list)
 
     @property
     def status(self) -> int:
-        return SKIPPED if self.skipped else exit_status(self.results)
+        if self.skipped:
+            return SKIPPED
+        status = exit_status(self.results)
+        return PARTIAL if status == OK and delivery_failed(self.deliveries) else status
 
     def summary(self) -> str:
         """One line: what a cron mail or a log reader needs."""
@@ -47,7 +54,16 @@ class CollectOutcome:
         for r in self.results:
             if r.status in ("error", "skipped"):
                 parts.append(f"{r.source} {r.status}: {r.message}")
+        parts += [
+            f"deliver {d.channel} error: {d.message}"
+            for d in self.deliveries
+            if d.status == "error"
+        ]
         return "collect: " + "; ".join(parts)
+
+
+def delivery_failed(results: Sequence[ChannelResult]) -> bool:
+    return any(r.status == "error" for r in results)
 
 
 def collect_job(
@@ -73,8 +89,45 @@ def collect_job(
             outcome = CollectOutcome(skipped=str(busy))
             run_id = store.start_run("collect")
             store.finish_run(run_id, "skipped", {}, str(busy))
+        if not dry_run and not outcome.skipped:
+            outcome.deliveries = alerts_job(store, config)
     log.info("%s", outcome.summary())
     return outcome
+
+
+def alerts_job(store: Store, config: Config) -> list[ChannelResult]:
+    """Tell the channels with ``send = "alerts"`` about today's alerts (in the configured time
+    zone) that none of them has had; retry what failed before. Nothing to do without such a
+    channel."""
+    names = [n for n, s in config.deliver.items() if s.enabled and s.send == "alerts"]
+    if not names:
+        return []
+    from monitor.report import day_alerts  # pandas and matplotlib: only when needed
+
+    today = datetime.now(config.zone).date()
+    alerts = [alert.as_dict() for alert in day_alerts(store, config, today)]
+    return deliver(store, config, live=Dispatch(today, [], alerts), names=names)
+
+
+def deliver_job(
+    config: Config,
+    day: date | None = None,
+    names: Sequence[str] = (),
+    force: bool = False,
+) -> tuple[Path, list[ChannelResult]]:
+    """Send the day's report (yesterday's by default), writing it first if it is missing."""
+    from monitor.report import default_report_day
+
+    day = day or default_report_day(config)
+    folder = config.reports_dir / day.isoformat()
+    path = folder / "index.html"
+    if not (folder / "manifest.json").exists():
+        path = report_job(config, day)
+    with open_store(config) as store:
+        results = deliver(store, config, report=read_folder(path.parent), names=names, force=force)
+    for result in results:
+        log.info("deliver %s: %s %s", result.channel, result.status, result.message)
+    return path, results
 
 
 def report_job(config: Config, day: date | None = None, days: int | None = None) -> Path:
@@ -115,6 +168,17 @@ def housekeeping_job(config: Config) -> dict[str, int]:
 
 
 def daily_job(config: Config, day: date | None = None) -> tuple[CollectOutcome, Path]:
-    """Collect, then write the report whatever the collect's outcome (its health shows)."""
+    """Collect, then write the report whatever the collect's outcome (its health shows), then
+    deliver it; the outcome carries the alerts' and the report's deliveries."""
     outcome = collect_job(config)
-    return outcome, report_job(config, day)
+    path, delivered = report_and_deliver_job(config, day)
+    outcome.deliveries += delivered
+    return outcome, path
+
+
+def report_and_deliver_job(
+    config: Config, day: date | None = None
+) -> tuple[Path, list[ChannelResult]]:
+    """Write the day's report, then send it: the scheduler's morning job."""
+    report_job(config, day)
+    return deliver_job(config, day)

@@ -24,6 +24,7 @@ from monitor.store import Store, open_store
 
 if TYPE_CHECKING:
     from jobs.tasks import CollectOutcome
+    from monitor.delivery import ChannelResult
     from monitor.pipeline import IngestResult
 
 SHOWN_REJECTIONS = 20
@@ -379,6 +380,12 @@ def _print_collect(outcome: CollectOutcome) -> None:
             )
 
 
+def _print_deliveries(results: Sequence[ChannelResult], err: bool = False) -> None:
+    for result in results:
+        if result.status != "disabled":
+            click.echo(f"deliver {result.channel:<8} {result.status}: {result.message}", err=err)
+
+
 def _finish(outcome: CollectOutcome, summary: str | None) -> None:
     """Print as cron wants it: nothing on success unless asked; one line on failure; exit
     with the documented status."""
@@ -416,6 +423,7 @@ def collect_(
     outcome = collect_job(obj.config, sources, [fold_tag(t) for t in tags], max_pages, dry_run)
     if obj.chatty():
         _print_collect(outcome)
+        _print_deliveries(outcome.deliveries)
     _finish(outcome, outcome.summary() if summary else None)
 
 
@@ -431,6 +439,7 @@ def daily(obj: _Context, summary: bool) -> None:
     outcome, path = daily_job(obj.config)
     if obj.chatty():
         _print_collect(outcome)
+        _print_deliveries(outcome.deliveries)
         click.echo(path)
     _finish(outcome, f"{outcome.summary()}; report: {path}" if summary else None)
 
@@ -470,16 +479,22 @@ def _describe(config: Config, job: str) -> str:
 def status(obj: _Context, as_json: bool) -> None:
     """Collection health per source and tag, and the next scheduled runs."""
     from jobs.scheduler import next_runs
-    from monitor.health import collection_health, scoring_state
+    from monitor.health import collection_health, delivery_health, scoring_state
     from monitor.scoring import active_scorer
 
     config = obj.config
     with obj.store(config) as store:
         health = collection_health(store, config)
         scoring = scoring_state(store, active_scorer(config))
+        channels = delivery_health(store, config)
     runs = {name: when.isoformat(timespec="seconds") for name, when in next_runs(config).items()}
     if as_json:
-        state = {"sources": [h.as_dict() for h in health], "scoring": scoring, "next_runs": runs}
+        state = {
+            "sources": [h.as_dict() for h in health],
+            "scoring": scoring,
+            "delivery": channels,
+            "next_runs": runs,
+        }
         click.echo(json.dumps(state, indent=2, default=str))
         return
     click.echo(
@@ -503,6 +518,14 @@ def status(obj: _Context, as_json: bool) -> None:
                 f"{'':<9} cursor {instance}: newest {cursor.get('newest')}"
                 f"{' (walk in progress)' if cursor.get('walk') else ''}"
             )
+    for channel in channels:
+        last = channel["last_run"]
+        click.echo(
+            f"deliver {channel['channel']:<8} "
+            + (f"last {last['status']} {last['started_at']}" if last else "never ran")
+            + (f": {last['error']}" if last and last["error"] else "")
+            + (f"; {len(channel['waiting'])} waiting to be retried" if channel["waiting"] else "")
+        )
     click.echo(
         "next runs (if 'monitor schedule' is running): "
         + ", ".join(f"{name} {when}" for name, when in runs.items())
@@ -545,6 +568,46 @@ def report(obj: _Context, day: datetime | None, days: int | None, summary: bool)
             f"warning: {last} has not ended yet in {config.timezone}: its numbers will grow",
             err=True,
         )
+
+
+@cli.command("deliver")
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Report day [default: yesterday in the configured time zone].",
+)
+@click.option("--channel", "channels", multiple=True, help="Only this channel (repeatable).")
+@click.option("--force", is_flag=True, help="Send again to channels that had this report.")
+@pass_context
+def deliver_(obj: _Context, day: datetime | None, channels: tuple[str, ...], force: bool) -> None:
+    """Send the day's report to the enabled channels (writing it first if it is missing).
+
+    Exit status: 0 sent (or nothing to send), 3 a channel failed."""
+    from jobs.tasks import PARTIAL, deliver_job
+    from monitor.delivery import CHANNELS
+
+    config = obj.config
+    unknown = [c for c in channels if c not in CHANNELS]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown channel {unknown[0]!r} (expected one of: {', '.join(CHANNELS)})",
+            param_hint="--channel",
+        )
+    disabled = [c for c in channels if not config.deliver[c].enabled]
+    if disabled:
+        where = f"{config.path}: " if config.path else ""
+        raise click.BadParameter(
+            f"{where}deliver.{disabled[0]}.enabled is false", param_hint="--channel"
+        )
+    path, results = deliver_job(config, day.date() if day else None, channels, force)
+    _print_deliveries(results)
+    if not any(config.deliver[name].enabled for name in CHANNELS):
+        click.echo(
+            f"no channel is enabled: set enabled = true under [deliver.*] ({path})", err=True
+        )
+    if any(r.status == "error" for r in results):
+        raise SystemExit(PARTIAL)
 
 
 def _local_date(value: datetime | None, default: date) -> date:

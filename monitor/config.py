@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from monitor.delivery import CHANNELS
 from monitor.errors import ConfigError
 from monitor.scoring import SCORERS
 from monitor.sources import SOURCES
@@ -139,6 +140,10 @@ class Config:
         default_factory=lambda: {name: cls.Settings() for name, cls in SOURCES.items()}
     )
     analysis: Analysis = Analysis()
+    # Each delivery channel's settings, from [deliver.<name>] or its defaults (disabled).
+    deliver: dict[str, Any] = field(
+        default_factory=lambda: {name: cls.Settings() for name, cls in CHANNELS.items()}
+    )
     schedule: Schedule = Schedule()
     scoring: Scoring = Scoring()
     # Word valences that replace or add to VADER's lexicon, -4 to 4 ("backfire" = -2.0).
@@ -163,7 +168,7 @@ class Config:
             value = getattr(self, f.name)
             if isinstance(value, Labels | Collect | Analysis | Schedule | Scoring):
                 value = asdict(value)
-            elif f.name == "sources":
+            elif f.name in ("sources", "deliver"):
                 value = {name: asdict(settings) for name, settings in value.items()}
             elif f.name == "events":
                 value = {day.isoformat(): label for day, label in value.items()}
@@ -195,20 +200,12 @@ def _validate(config: Config, file: str) -> Config:
     _check_zone(config.timezone, f"{file}: timezone")
     if config.schedule.timezone:
         _check_zone(config.schedule.timezone, f"{file}: schedule.timezone")
-    unknown = sorted(set(config.sources) - set(SOURCES))
-    if unknown:
-        raise ConfigError(
-            f"{file}: sources.{unknown[0]}: unknown source "
-            f"(expected one of: {', '.join(sorted(SOURCES))})"
-        )
-    sources = {}
-    for name, cls in SOURCES.items():
-        table = config.sources.get(name, {})
-        sources[name] = (
-            table
-            if isinstance(table, cls.Settings)
-            else parse_table(table, cls.Settings, file, f"sources.{name}.")
-        )
+    sources = _plugin_tables(config.sources, SOURCES, file, "sources", "source")
+    deliver = _plugin_tables(config.deliver, CHANNELS, file, "deliver", "channel")
+    for name, settings in deliver.items():
+        problem = CHANNELS[name].config_problem(settings) if settings.enabled else None
+        if problem:
+            raise ConfigError(f"{file}: deliver.{name}.{problem[0]}: expected {problem[1]}")
     if config.scoring.scorer and config.scoring.scorer not in SCORERS:
         raise ConfigError(
             f"{file}: scoring.scorer: expected one of: {', '.join(SCORERS)}, "
@@ -219,9 +216,31 @@ def _validate(config: Config, file: str) -> Config:
         config,
         tags=tags,
         sources=sources,
+        deliver=deliver,
         lexicon=_lexicon(config.lexicon, file),
         events=_events(config.events, file),
     )
+
+
+def _plugin_tables(
+    tables: dict[str, Any], registry: dict[str, type], file: str, key: str, what: str
+) -> dict[str, Any]:
+    """Each plug-in's ``Settings`` from ``[key.<name>]`` (defaults where absent)."""
+    unknown = sorted(set(tables) - set(registry))
+    if unknown:
+        raise ConfigError(
+            f"{file}: {key}.{unknown[0]}: unknown {what} "
+            f"(expected one of: {', '.join(sorted(registry))})"
+        )
+    parsed = {}
+    for name, cls in registry.items():
+        table = tables.get(name, {})
+        parsed[name] = (
+            table
+            if isinstance(table, cls.Settings)
+            else parse_table(table, cls.Settings, file, f"{key}.{name}.")
+        )
+    return parsed
 
 
 def _events(table: dict[Any, Any], file: str) -> dict[date, str]:
@@ -369,6 +388,27 @@ share_z = 2.58
 min_posts = 10
 # Significance level for "differs beyond chance" between platforms or tags (Bonferroni).
 alpha = 0.05
+
+[deliver.email]
+# Send each daily report by email (the HTML report with its charts inline, the Markdown as
+# text, the CSVs attached). The SMTP login comes from the environment variables named here.
+enabled = false
+host = "smtp.example.org"
+port = 587
+security = "starttls"          # "starttls" | "ssl" (port 465) | "none" (a local relay)
+from = "monitor@example.org"
+to = ["desk@example.org"]
+# username_env = "MONITOR_SMTP_USER"
+# password_env = "MONITOR_SMTP_PASSWORD"
+send = "report"                # "report": every daily report; "alerts": only alerts
+
+[deliver.webhook]
+# Post alerts as they happen (after each collect) to a chat webhook; its URL is a secret and
+# comes from the environment variable named here.
+enabled = false
+url_env = "MONITOR_WEBHOOK_URL"
+style = "slack"                # "slack" ({"text": ...}: Slack, Mattermost, Teams) | "json"
+send = "alerts"
 
 [schedule]
 # 'monitor schedule' collects this often, and writes yesterday's report at report_at.

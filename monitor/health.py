@@ -132,3 +132,17 @@ def scoring_state(store: Store, scorer: Scorer) -> dict[str, Any]:
         "posts": store.count_posts(),
         "posts_with_stale_score": store.count_stale(scorer.version),
     }
+
+
+def delivery_health(store: Store, config: Config) -> list[dict[str, Any]]:
+    """Each enabled delivery channel: its last run and the items a later run must retry."""
+    return [
+        {
+            "channel": name,
+            "send": settings.send,
+            "last_run": next(iter(store.runs("deliver", 1, name)), None),
+            "waiting": store.failed_deliveries(name),
+        }
+        for name, settings in config.deliver.items()
+        if settings.enabled
+    ]

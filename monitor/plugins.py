@@ -31,8 +31,14 @@ def discover(package: str, base: type[T]) -> dict[str, type[T]]:
 
 def registries() -> dict[str, dict[str, type]]:
     """Every plug-in registry, for the contract test and ``monitor`` introspection."""
+    from monitor.delivery import CHANNELS
     from monitor.formats import IMPORTERS
     from monitor.scoring import SCORERS
     from monitor.sources import SOURCES
 
-    return {"sources": SOURCES, "scorers": SCORERS, "import formats": IMPORTERS}
+    return {
+        "sources": SOURCES,
+        "scorers": SCORERS,
+        "import formats": IMPORTERS,
+        "delivery channels": CHANNELS,
+    }

@@ -76,11 +76,27 @@ def _environment() -> Environment:
 
 @dataclass
 class AlertView:
-    """An alert as the report shows it: the sentence, and the posts behind it."""
+    """An alert as the report shows it: the sentence, and the posts behind it. ``key`` names
+    it for good (what moved, for which tag, from which moment), so a channel told once about
+    it is never told again."""
 
     text: str
     kind: str
     posts: list[dict[str, Any]]
+    tag: str
+    key: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The alert as the manifest keeps it (and channels send it)."""
+        fields = ("platform", "author", "created_at", "text", "url", "label", "compound")
+        posts = [{f: post.get(f) for f in fields} for post in self.posts]
+        return {
+            "key": self.key,
+            "tag": self.tag,
+            "kind": self.kind,
+            "text": self.text,
+            "posts": posts,
+        }
 
 
 @dataclass
@@ -223,10 +239,21 @@ def _alerts(
             else:  # a label's share fell: show what the day leaned towards instead
                 by = "positive" if alert.label == "negative" else "negative"
             posts = store.top_posts(alert.tag, lo, lo + hours * 3600, by, TOP_POSTS)
-            today.append(AlertView(text, alert.kind, posts))
+            key = f"{alert.kind}:{alert.tag}:{alert.label or ''}:{hours}h:{lo}"
+            today.append(AlertView(text, alert.kind, posts, alert.tag, key))
         elif alert.period.date() >= start and alert not in hourly:
             earlier.append(alert)
     return today, _collapse_runs(earlier, _display(config), rules.baseline_days)
+
+
+def day_alerts(store: Store, config: Config, day: date) -> list[AlertView]:
+    """The alerts of ``day`` so far (daily and hourly), each with the posts behind it: what
+    that day's report lists, and what channels with ``send = "alerts"`` are told as it
+    happens."""
+    start = day - timedelta(days=config.analysis.baseline_days)
+    with store.snapshot():
+        frame = trends.series(store, config.tags, start, day, config.timezone)
+        return _alerts(store, config, day, day, frame)[0]
 
 
 def _instant(period: pd.Timestamp, zone: ZoneInfo) -> pd.Timestamp:
@@ -424,6 +451,7 @@ def _write_day(
             "daily_csv_rows": len(frame),
             "daily_by_platform_csv_rows": len(by_platform),
             "alerts_on_day": len(alerts),
+            "alerts_on_day_by_tag": {tag: sum(a.tag == tag for a in alerts) for tag in tags},
             "collection_gaps": len(gaps),
         },
         "files": sorted(
@@ -436,6 +464,7 @@ def _write_day(
                 "manifest.json",
             ]
         ),
+        "alerts": [alert.as_dict() for alert in alerts],
         "config": config.public_dict(),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")

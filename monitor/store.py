@@ -279,6 +279,25 @@ def m009_search_visible_text_and_links_apart(db: Database) -> None:
     )
 
 
+@migrations()
+def m010_deliveries(db: Database) -> None:
+    """What each delivery channel was sent: a report day ("report:2025-11-20") or an alert
+    (its key), once each; a failed send stays "failed" until a later run gets it through."""
+    db.execute(
+        """
+        CREATE TABLE deliveries (
+            channel TEXT NOT NULL,
+            item TEXT NOT NULL,
+            status TEXT NOT NULL,            -- 'sent' or 'failed'
+            attempts INTEGER NOT NULL,
+            updated_at TEXT NOT NULL,
+            error TEXT,
+            PRIMARY KEY (channel, item)
+        )
+        """
+    )
+
+
 def _match_word(word: str) -> str:
     """One word of a plain search as an FTS5 phrase: in the visible text, or for a link or a
     domain, in the text or the links."""
@@ -956,6 +975,36 @@ class Store:
                 ),
             )
         return int(cursor.lastrowid)
+
+    def delivery_status(self, channel: str, item: str) -> str | None:
+        """'sent', 'failed', or None when ``channel`` was never asked to send ``item``."""
+        row = self.db.execute(
+            "SELECT status FROM deliveries WHERE channel = ? AND item = ?", (channel, item)
+        ).fetchone()
+        return row[0] if row else None
+
+    def failed_deliveries(self, channel: str) -> list[str]:
+        """Items ``channel`` has still to get through, oldest first."""
+        rows = self.db.execute(
+            "SELECT item FROM deliveries WHERE channel = ? AND status = 'failed'"
+            " ORDER BY updated_at, item",
+            (channel,),
+        )
+        return [item for (item,) in rows]
+
+    @_writes
+    def record_delivery(
+        self, channel: str, items: Sequence[str], status: str, error: str | None = None
+    ) -> None:
+        """Record one attempt to send ``items`` through ``channel``."""
+        with self.db.atomic():
+            self.db.conn.executemany(
+                "INSERT INTO deliveries (channel, item, status, attempts, updated_at, error)"
+                " VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (channel, item) DO UPDATE SET"
+                " status = excluded.status, attempts = attempts + 1,"
+                " updated_at = excluded.updated_at, error = excluded.error",
+                [(channel, item, status, _now(), error) for item in items],
+            )
 
     def latest_evaluation(self, version: str | None = None) -> dict | None:
         """The newest evaluation (of one scorer version, if given), its result parsed."""

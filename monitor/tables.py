@@ -59,7 +59,8 @@ def parse_table(raw: Any, cls: type, file: str, prefix: str = "") -> Any:
     if not isinstance(raw, dict):
         raise ConfigError(f"{file}: {where}: expected a table, got {raw!r}")
     hints = typing.get_type_hints(cls)
-    known = {f.name: f for f in fields(cls) if not f.metadata.get("internal")}
+    # A field named like a Python keyword ("from_") is written without its underscore.
+    known = {f.name.removesuffix("_"): f for f in fields(cls) if not f.metadata.get("internal")}
     unknown = sorted(set(raw) - set(known))
     if unknown:
         raise ConfigError(
@@ -68,12 +69,13 @@ def parse_table(raw: Any, cls: type, file: str, prefix: str = "") -> Any:
     values = {}
     for name, value in raw.items():
         key = f"{file}: {prefix}{name}"
-        sub = hints[name]
+        attribute = known[name].name
+        sub = hints[attribute]
         if isinstance(sub, type) and hasattr(sub, "__dataclass_fields__"):
-            values[name] = parse_table(value, sub, file, f"{prefix}{name}.")
+            values[attribute] = parse_table(value, sub, file, f"{prefix}{name}.")
             continue
-        values[name] = _coerce(value, sub, key)
+        values[attribute] = _coerce(value, sub, key)
         test, expected = known[name].metadata.get("check", (None, None))
-        if test is not None and not test(values[name]):
+        if test is not None and not test(values[attribute]):
             raise ConfigError(f"{key}: expected {expected}, got {value!r}")
     return cls(**values)

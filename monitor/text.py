@@ -154,8 +154,15 @@ _LINK = re.compile(rf"(?:https?://|www\.)\S+|\b{_DOMAIN}/\S*", re.IGNORECASE)
 
 def search_fields(text: str) -> tuple[str, str]:
     """A post's text as the search index holds it: (the visible words, its links)."""
-    links = _LINK.findall(text)
-    return (_LINK.sub(" ", text), " ".join(links)) if links else (text, "")
+    if "/" not in text and "www." not in text.lower():  # no link: nothing to split
+        return text, ""
+    visible, links = [], []
+    for word in text.split():  # only words that may hold a link meet the expression
+        if "/" in word or "www." in word.lower():
+            links += _LINK.findall(word)
+            word = _LINK.sub(" ", word)
+        visible.append(word)
+    return (" ".join(visible), " ".join(links)) if links else (text, "")
 
 
 def looks_like_link(word: str) -> bool:

@@ -9,8 +9,8 @@ import pytest
 
 from monitor.charts import volume_chart
 from monitor.pipeline import import_files, rescore
-from monitor.text import wall_clock
 from monitor.scoring.vader import VaderScorer
+from monitor.text import wall_clock
 from monitor.trends import buckets, day_buckets, series, wilson_interval
 from tests.conftest import VADER, post
 

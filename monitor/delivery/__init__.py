@@ -1,0 +1,232 @@
+"""Delivery channels: the report, and alerts as they happen, sent to the people who act on
+them. One module per channel (``email.py``, ``webhook.py``), registered by name like sources
+and scorers.
+
+A channel reads what the report already wrote (its folder: manifest, HTML, Markdown, charts,
+CSVs), so it never recomputes a number. What a channel was sent is recorded in the database
+(``deliveries``): a report day or an alert goes to a channel once, a failed send is retried by
+the next run, and one channel failing never stops the others.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import traceback
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from monitor.http import Http
+from monitor.plugins import discover
+
+if TYPE_CHECKING:
+    from monitor.config import Config
+    from monitor.store import Store
+
+log = logging.getLogger(__name__)
+
+SENDS = ("report", "alerts")  # every daily report; or only days and hours with alerts
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """What one send carries: the day's headline per tag, the alerts not yet sent to this
+    channel, and, for a report, its folder (``None`` for alerts as they happen)."""
+
+    day: date
+    headlines: list[str]
+    alerts: list[dict[str, Any]]
+    folder: Path | None = None
+
+    @property
+    def subject(self) -> str:
+        """Each tag's headline with its alerts: "#t: 405 posts, 24% skeptical, 40%
+        supportive; 1 alert", for a mail subject or a chat message's first line."""
+        by_tag: dict[str, int] = {}
+        for alert in self.alerts:
+            by_tag[alert["tag"]] = by_tag.get(alert["tag"], 0) + 1
+
+        def count(n: int) -> str:
+            return f"{n} alert{'s' * (n != 1)}"
+
+        parts = []
+        for headline in self.headlines:
+            n = by_tag.pop(headline.split(":", 1)[0].lstrip("#"), 0)
+            parts.append(headline + (f"; {count(n)}" if n else ""))
+        parts += [f"#{tag}: {count(n)}" for tag, n in by_tag.items()]  # alerts as they happen
+        what = "Sentiment report" if self.folder else "Alerts"
+        return f"{what} {self.day}: " + " | ".join(parts)
+
+    @property
+    def report_page(self) -> Path | None:
+        return self.folder / "index.html" if self.folder else None
+
+
+@dataclass
+class ChannelResult:
+    """One channel's outcome in one run: "sent", "nothing" (nothing new for it), "skipped"
+    (already sent), "disabled", or "error" with a one-line message."""
+
+    channel: str
+    status: str = "nothing"
+    message: str = ""
+
+
+class Channel(ABC):
+    """One way of sending reports and alerts. ``Settings`` is read from ``[deliver.<name>]``;
+    secrets come only from the environment variables the settings name."""
+
+    name: ClassVar[str]
+    Settings: ClassVar[type]
+
+    def __init__(self, settings: Any, http: Http, env: Mapping[str, str]) -> None:
+        self.settings, self.http, self.env = settings, http, env
+
+    @staticmethod
+    @abstractmethod
+    def config_problem(settings: Any) -> tuple[str, str] | None:
+        """(key, what it needs) when the enabled channel's settings cannot work."""
+
+    @abstractmethod
+    def missing(self) -> str | None:
+        """The environment variable this channel needs and lacks, as one line; None if ready.
+        Found secrets are handed to ``http.add_secret`` so no message can show them."""
+
+    @abstractmethod
+    def send(self, dispatch: Dispatch) -> str:
+        """Send it; return where it went (one line, no secret). Raise on failure."""
+
+
+def report_item(day: date) -> str:
+    return f"report:{day.isoformat()}"
+
+
+def read_folder(folder: Path) -> Dispatch:
+    """A written report folder as a dispatch (its manifest says everything)."""
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return Dispatch(
+        date.fromisoformat(manifest["report_day"]),
+        list(manifest["counts"]["headline"].values()),
+        list(manifest.get("alerts", [])),
+        folder,
+    )
+
+
+def deliver(
+    store: Store,
+    config: Config,
+    report: Dispatch | None = None,
+    live: Dispatch | None = None,
+    names: Sequence[str] = (),
+    force: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> list[ChannelResult]:
+    """Send ``report`` (a written report) to the channels with ``send = "report"``, and the
+    alerts of ``report`` and ``live`` (the current day's, as they happen) that a channel with
+    ``send = "alerts"`` has not had; retry report days that failed before. Each attempt is
+    recorded (``deliveries``, and a "deliver" run per channel); one channel failing never
+    stops the others. ``force`` sends the report again to channels that had it."""
+    env = os.environ if env is None else env
+    results = []
+    http = Http(
+        deadline=config.collect.request_deadline,
+        max_bytes=int(config.collect.max_response_mb * 2**20),
+    )
+    try:
+        for name in names or list(CHANNELS):
+            settings = config.deliver[name]
+            result = ChannelResult(name)
+            results.append(result)
+            if not settings.enabled:
+                result.status, result.message = "disabled", "not enabled in the config"
+                continue
+            channel = CHANNELS[name](settings, http, env)
+            todo = _pending(store, channel, config.reports_dir, report, live, force)
+            if todo:
+                _send(store, channel, todo, result)
+            elif report is not None and store.delivery_status(name, report_item(report.day)):
+                result.status = "skipped"
+                result.message = f"the {report.day} report was sent before (--force sends it again)"
+            else:
+                result.message = "nothing new to send"
+    finally:
+        http.close()
+    return results
+
+
+def _pending(
+    store: Store,
+    channel: Channel,
+    reports_dir: Path,
+    report: Dispatch | None,
+    live: Dispatch | None,
+    force: bool,
+) -> list[tuple[Dispatch, list[str]]]:
+    """What ``channel`` has to send now, each dispatch with the items it delivers."""
+    name = channel.name
+    reports = []
+    if report is not None and (
+        force or store.delivery_status(name, report_item(report.day)) != "sent"
+    ):
+        reports.append(report)
+    for item in store.failed_deliveries(name):  # report days an earlier run could not send
+        day = item.removeprefix("report:")
+        earlier = item != day and (report is None or day != report.day.isoformat())
+        if earlier and (reports_dir / day / "manifest.json").exists():
+            reports.append(read_folder(reports_dir / day))
+    if channel.settings.send == "report":
+        return [(d, [report_item(d.day)]) for d in reports]
+    alerts = [a for d in [*reports, live] if d is not None for a in d.alerts]
+    forced = {a["key"] for a in report.alerts} if force and report else set()
+    fresh: dict[str, dict[str, Any]] = {}
+    for alert in alerts:
+        if alert["key"] in forced or store.delivery_status(name, f"alert:{alert['key']}") != "sent":
+            fresh.setdefault(alert["key"], alert)
+    if not fresh:
+        return []
+    frame = report or live or reports[0]
+    dispatch = Dispatch(frame.day, frame.headlines, list(fresh.values()), frame.folder)
+    return [(dispatch, [f"alert:{key}" for key in fresh])]
+
+
+def _send(
+    store: Store, channel: Channel, todo: list[tuple[Dispatch, list[str]]], result: ChannelResult
+) -> None:
+    """Send each dispatch, recording every attempt; the first missing secret fails them all."""
+    run_id = store.start_run("deliver", channel.name)
+    missing = channel.missing()
+    sent = []
+    for dispatch, items in todo:
+        try:
+            if missing:
+                raise DeliveryError(missing)
+            sent.append(channel.send(dispatch))
+            store.record_delivery(channel.name, items, "sent")
+        except Exception as exc:  # a channel's failure is its own, never the others'
+            message = _one_line(channel.http, exc)
+            store.record_delivery(channel.name, items, "failed", message)
+            result.status, result.message = "error", message
+            log.warning("deliver %s: %s", channel.name, message)
+            log.debug("deliver %s: %s", channel.name, channel.http.redact(traceback.format_exc()))
+    if result.status != "error":
+        result.status, result.message = "sent", "; ".join(sent)
+    store.finish_run(run_id, result.status, {"sent": len(sent)}, result.message or None)
+
+
+class DeliveryError(Exception):
+    """A channel cannot send: the message says why, in one line."""
+
+
+def _one_line(http: Http, exc: Exception) -> str:
+    """An exception as one redacted line: the server's reply, never a secret."""
+    text = str(exc) if isinstance(exc, DeliveryError) else f"{type(exc).__name__}: {exc}"
+    return http.redact(" ".join(text.split()))[:500]
+
+
+# Last: the channel modules import the names above.
+CHANNELS: dict[str, type[Channel]] = discover("monitor.delivery", Channel)

@@ -1,0 +1,91 @@
+"""Chat webhooks: the headline per tag, the alerts with their numbers and the posts behind
+them, and where the full report is. ``style = "slack"`` posts ``{"text": ...}`` (Slack,
+Mattermost, Rocket.Chat and Teams' incoming webhooks take it); ``style = "json"`` posts the
+structured dispatch for your own automation.
+
+The URL is a secret (whoever holds it can post to the channel): it comes only from the
+environment variable the config names, and goes through the project's one HTTP layer
+(deadline, size cap, retries on 5xx and 429, redaction of the URL in every message).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from monitor.delivery import SENDS, Channel, DeliveryError, Dispatch
+from monitor.sources.base import env_value
+from monitor.tables import check
+
+STYLES = ("slack", "json")
+POSTS_PER_ALERT = 3
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    enabled: bool = False
+    # The environment variable holding the webhook's URL.
+    url_env: str = "MONITOR_WEBHOOK_URL"
+    style: str = field(default="slack", metadata=check(lambda v: v in STYLES, " or ".join(STYLES)))
+    send: str = field(default="alerts", metadata=check(lambda v: v in SENDS, " or ".join(SENDS)))
+
+
+class WebhookChannel(Channel):
+    name = "webhook"
+    Settings = WebhookSettings
+
+    @staticmethod
+    def config_problem(settings: Any) -> tuple[str, str] | None:
+        return None
+
+    def missing(self) -> str | None:
+        url = env_value(self.env, self.settings.url_env)
+        if not url:
+            return f"set {self.settings.url_env} (the webhook's URL)"
+        parts = urlsplit(url)
+        self.http.add_secret(url, parts.path, parts.query)
+        if parts.scheme not in ("https", "http") or not parts.netloc:
+            return f"{self.settings.url_env} is not an http(s) URL"
+        return None
+
+    def send(self, dispatch: Dispatch) -> str:
+        url = env_value(self.env, self.settings.url_env)
+        payload = _json(dispatch) if self.settings.style == "json" else {"text": _text(dispatch)}
+        try:
+            self.http.request("POST", url, json=payload, what="webhook")
+        except Exception as exc:
+            raise DeliveryError(str(exc)) from None
+        host = urlsplit(url).hostname
+        return f"posted to {host} ({self.settings.style})"
+
+
+def _json(dispatch: Dispatch) -> dict[str, Any]:
+    return {
+        "day": dispatch.day.isoformat(),
+        "subject": dispatch.subject,
+        "headlines": dispatch.headlines,
+        "alerts": dispatch.alerts,
+        "report": str(dispatch.report_page) if dispatch.report_page else None,
+    }
+
+
+def _text(dispatch: Dispatch) -> str:
+    """The message as chat shows it: headlines, each alert with its top posts, the report."""
+    lines = [f"*{_plain(dispatch.subject)}*"]
+    for alert in dispatch.alerts:
+        lines.append(f"• {_plain(alert['text'])}")
+        for post in alert["posts"][:POSTS_PER_ALERT]:
+            text = _plain(post["text"])
+            text = text if len(text) <= 200 else text[:199] + "…"
+            link = post.get("url") or ""
+            link = f" <{link}|link>" if link.startswith(("https://", "http://")) else ""
+            lines.append(f"    {post['platform']}: {text}{link}")
+    if dispatch.report_page:
+        lines.append(f"Full report: {dispatch.report_page}")
+    return "\n".join(lines)
+
+
+def _plain(text: str) -> str:
+    """Text with Slack's control characters escaped (it reads &, < and > as markup)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,350 @@
+"""Delivery: the report by email to a real SMTP server on 127.0.0.1 (STARTTLS with a
+certificate from a test CA, login), chat webhooks to a local HTTP server, once per channel and
+day, retries, a failing channel beside a working one, alerts as they happen, and the secrets
+never shown or stored."""
+
+from __future__ import annotations
+
+import email
+import json
+import re
+import socket
+import ssl
+from datetime import UTC, date, datetime, time, timedelta
+from email import policy
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import trustme
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from werkzeug import Response
+
+from monitor.store import Store
+from tests.conftest import post
+
+TAG = "witkoffukraine"
+DAY = date(2025, 11, 20)
+PASSWORD = "smtp-pass-Zq81!x"
+HOOK_SECRET = "T000/B000/XXXXsecretXXXX"
+SOURCES_OFF = "\n".join(
+    f"[sources.{name}]\nenabled = false" for name in ("bluesky", "mastodon", "reddit", "x")
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Inbox:
+    """aiosmtpd handler: keeps each message; refuses the next ``refuse`` of them."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], email.message.EmailMessage]] = []
+        self.refuse = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse:
+            self.refuse -= 1
+            return "554 5.3.4 Message too big for this mailbox"
+        parsed = email.message_from_bytes(envelope.original_content, policy=policy.default)
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), parsed))
+        return "250 OK"
+
+
+@pytest.fixture
+def tls_ca(tmp_path, monkeypatch):
+    """A test CA the client trusts (through SSL_CERT_FILE, which OpenSSL reads) and the
+    server's certificate for 127.0.0.1."""
+    ca = trustme.CA()
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    return ca
+
+
+@pytest.fixture
+def smtp(tls_ca, monkeypatch):
+    """A real SMTP server on 127.0.0.1 that demands STARTTLS before a login."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls_ca.issue_cert("127.0.0.1").configure_cert(context)
+    logins = []
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and auth_data.password == PASSWORD.encode()
+        logins.append((auth_data.login.decode(), ok))
+        return AuthResult(success=ok, handled=False)  # aiosmtpd then answers 535
+
+    inbox = Inbox()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=_free_port(),
+        tls_context=context,
+        require_starttls=True,
+        authenticator=authenticate,
+        auth_require_tls=True,
+    )
+    controller.start()
+    inbox.port, inbox.logins = controller.port, logins
+    monkeypatch.setenv("MONITOR_SMTP_USER", "desk-bot")
+    monkeypatch.setenv("MONITOR_SMTP_PASSWORD", PASSWORD)
+    yield inbox
+    controller.stop()
+
+
+def day_posts() -> list[dict]:
+    """Seven quiet, mixed days, then a loud, skeptical report day: a volume spike and a share
+    shift on DAY."""
+    records = []
+    for back in range(1, 8):
+        day = DAY - timedelta(days=back)
+        for i in range(12):
+            text = ["Great talks, good progress", "A terrible deal", "Talks resume"][i % 3]
+            records.append(
+                post(f"b{back}-{i}", f"{day}T{8 + i:02d}:00:00Z", f"{text} {i}", tags=[TAG])
+            )
+    for i in range(60):
+        records.append(
+            post(
+                f"d{i}",
+                f"{DAY}T{(i % 12) + 8:02d}:{i % 60:02d}:00Z",
+                f"A terrible, shameful disaster {i}",
+                tags=[TAG],
+                url=f"https://example.social/@a/{i}",
+            )
+        )
+    return records
+
+
+def write_config(tmp_path: Path, email_port: int | None = None, webhook: str = "") -> Path:
+    parts = [f'tags = ["{TAG}"]', 'database = "m.db"', SOURCES_OFF]
+    if email_port:
+        parts.append(
+            f"""[deliver.email]
+enabled = true
+host = "127.0.0.1"
+port = {email_port}
+security = "starttls"
+from = "monitor@example.org"
+to = ["desk@example.org", "editor@example.org"]
+username_env = "MONITOR_SMTP_USER"
+password_env = "MONITOR_SMTP_PASSWORD"
+"""
+        )
+    if webhook:
+        parts.append(f"[deliver.webhook]\nenabled = true\n{webhook}")
+    path = tmp_path / "monitor.toml"
+    path.write_text("\n".join(parts) + "\n")
+    return path
+
+
+@pytest.fixture
+def loaded(run, tmp_path, write_jsonl):
+    run("--db", tmp_path / "m.db", "import", write_jsonl(day_posts()))
+    return tmp_path
+
+
+def unix(text: str) -> str:
+    """Text as written to disk: mail carries CRLF line ends and a final newline."""
+    return text.replace("\r\n", "\n").rstrip("\n")
+
+
+def manifest(tmp_path: Path, day: date = DAY) -> dict:
+    return json.loads((tmp_path / "reports" / day.isoformat() / "manifest.json").read_text())
+
+
+def our_log(caplog: pytest.LogCaptureFixture) -> str:
+    """What the monitor logged (the test servers' own access logs name their paths)."""
+    return "\n".join(
+        r.getMessage() for r in caplog.records if r.name.startswith(("monitor", "jobs"))
+    )
+
+
+def everything_written(tmp_path: Path, *outputs: str) -> bytes:
+    """Every byte the run left: its output, the database (and WAL), the reports."""
+    blobs = [o.encode() for o in outputs]
+    blobs += [p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and p.name != "ca.pem"]
+    return b"\n".join(blobs)
+
+
+def test_the_report_by_email_over_starttls_with_login(run, loaded, smtp, caplog):
+    config = write_config(loaded, email_port=smtp.port)
+    out = run("--config", config, "deliver", "--date", DAY.isoformat())
+    assert "deliver email    sent: sent to desk@example.org, editor@example.org" in out.stdout
+    assert smtp.logins == [("desk-bot", True)]
+    ((sender, recipients, message),) = smtp.messages
+    assert sender == "monitor@example.org"
+    assert recipients == ["desk@example.org", "editor@example.org"]
+    facts = manifest(loaded)
+    (headline,) = facts["counts"]["headline"].values()
+    alerts = facts["alerts"]
+    assert {a["kind"] for a in alerts} == {"volume", "share"}
+    assert message["Subject"] == (f"Sentiment report {DAY}: {headline}; {len(alerts)} alerts")
+    assert headline.startswith(f"#{TAG}: 60 posts, 100% skeptical")
+    folder = loaded / "reports" / DAY.isoformat()
+    text = message.get_body(("plain",)).get_content()
+    assert unix(text) == unix((folder / "report.md").read_text())
+    page = message.get_body(("html",)).get_content()
+    assert "60 posts" in page and "100%" in page
+    # nothing loads from anywhere: every image is an inline part, found by its Content-ID
+    assert not re.search(r'src="(?!cid:)', page) and "<link" not in page
+    referenced = set(re.findall(r'src="cid:([^"]+)"', page))
+    inline = {
+        part["Content-ID"].strip().strip("<>"): part.get_content_type()
+        for part in message.walk()
+        if part["Content-ID"]
+    }
+    charts = [name for name in facts["files"] if name.endswith(".png")]
+    assert len(referenced) == len(charts) == 3 and referenced == set(inline)
+    assert set(inline.values()) == {"image/png"}
+    attached = {p.get_filename(): p.get_content() for p in message.iter_attachments()}
+    assert set(attached) == {"daily.csv", "daily_by_platform.csv"}
+    assert unix(attached["daily.csv"]) == unix((folder / "daily.csv").read_text())
+
+    again = run("--config", config, "deliver", "--date", DAY.isoformat())
+    assert "skipped: the 2025-11-20 report was sent before (--force sends it again)" in again.stdout
+    assert len(smtp.messages) == 1
+    run("--config", config, "deliver", "--date", DAY.isoformat(), "--force")
+    assert len(smtp.messages) == 2
+    leaked = everything_written(loaded, out.output, again.output, our_log(caplog))
+    assert PASSWORD.encode() not in leaked
+
+
+def test_a_refusing_server_is_one_line_and_the_next_run_retries(run, loaded, smtp):
+    config = write_config(loaded, email_port=smtp.port)
+    smtp.refuse = 1
+    failed = run("--config", config, "deliver", "--date", DAY.isoformat(), ok=False)
+    assert failed.exit_code == 3
+    (line,) = [x for x in failed.stdout.splitlines() if x.startswith("deliver email")]
+    assert line == (
+        f"deliver email    error: 127.0.0.1:{smtp.port}: the server said 554 "
+        "5.3.4 Message too big for this mailbox"
+    )
+    status = run("--config", config, "status").stdout
+    assert "deliver email    last error" in status and "1 waiting to be retried" in status
+    # the next run of any delivery (here, another day's) sends the one that failed too
+    run("--config", config, "deliver", "--date", (DAY - timedelta(days=1)).isoformat())
+    subjects = [m["Subject"] for _, _, m in smtp.messages]
+    assert [s.split(":")[0] for s in subjects] == [
+        f"Sentiment report {DAY - timedelta(days=1)}",
+        f"Sentiment report {DAY}",
+    ]
+    assert "waiting" not in run("--config", config, "status").stdout
+
+
+def test_a_missing_password_variable_is_one_clear_line(run, loaded, smtp, monkeypatch):
+    monkeypatch.delenv("MONITOR_SMTP_PASSWORD")
+    config = write_config(loaded, email_port=smtp.port)
+    failed = run("--config", config, "deliver", "--date", DAY.isoformat(), ok=False)
+    assert failed.exit_code == 3
+    assert (
+        "deliver email    error: set MONITOR_SMTP_PASSWORD (the SMTP login for 127.0.0.1)"
+        in failed.stdout
+    )
+    assert smtp.messages == []
+
+
+@pytest.mark.parametrize("style", ["slack", "json"])
+def test_webhook_alerts_retry_a_5xx_and_send_once(run, loaded, httpserver, monkeypatch, style):
+    path = f"/services/{HOOK_SECRET}"
+    monkeypatch.setenv("MONITOR_WEBHOOK_URL", httpserver.url_for(path))
+    httpserver.expect_ordered_request(path, method="POST").respond_with_response(
+        Response("upstream down", status=503, headers={"Retry-After": "0"})
+    )
+    httpserver.expect_ordered_request(path, method="POST").respond_with_data("ok")
+    config = write_config(loaded, webhook=f'style = "{style}"\nsend = "alerts"')
+    out = run("--config", config, "deliver", "--date", DAY.isoformat())
+    assert "deliver webhook  sent: posted to localhost" in out.stdout
+    assert len(httpserver.log) == 2  # the 503, then the retry that got through
+    body = httpserver.log[1][0].get_json()
+    facts = manifest(loaded)
+    (headline,) = facts["counts"]["headline"].values()
+    report = str(loaded / "reports" / DAY.isoformat() / "index.html")
+    if style == "slack":
+        (text,) = body.values()
+        n = len(facts["alerts"])
+        assert text.startswith(f"*Sentiment report {DAY}: {headline}; {n} alerts*")
+        for alert in facts["alerts"]:
+            assert f"• {alert['text']}" in text
+        assert "<https://example.social/@a/" in text and text.endswith(f"Full report: {report}")
+    else:
+        assert body["headlines"] == [headline] and body["report"] == report
+        assert [a["key"] for a in body["alerts"]] == [a["key"] for a in facts["alerts"]]
+        assert body["alerts"][0]["posts"][0]["url"].startswith("https://example.social/")
+    again = run("--config", config, "deliver", "--date", DAY.isoformat())
+    assert "nothing new to send" in again.stdout and len(httpserver.log) == 2
+    assert HOOK_SECRET not in out.output + again.output
+    with Store(loaded / "m.db") as store:
+        assert HOOK_SECRET not in json.dumps(store.runs(limit=100))
+
+
+def test_a_failing_channel_leaves_the_others_delivered_and_daily_exits_3(
+    run, loaded, smtp, httpserver, monkeypatch, caplog
+):
+    """The mail server refuses the login (a wrong password); the webhook still gets the
+    report, daily writes it and exits 3 with one line naming the failure."""
+    monkeypatch.setenv("MONITOR_SMTP_PASSWORD", "wrong-" + PASSWORD)
+    monkeypatch.setenv("MONITOR_WEBHOOK_URL", httpserver.url_for(f"/hooks/{HOOK_SECRET}"))
+    httpserver.expect_request(f"/hooks/{HOOK_SECRET}", method="POST").respond_with_data("ok")
+    config = write_config(loaded, email_port=smtp.port, webhook='send = "report"')
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    result = run("--config", config, "daily", ok=False)
+    assert result.exit_code == 3
+    (line,) = result.stderr.splitlines()
+    assert "deliver email error:" in line and "535" in line
+    assert len(httpserver.log) == 1 and smtp.messages == []
+    assert (loaded / "reports" / yesterday.isoformat() / "index.html").exists()
+    leaked = everything_written(loaded, result.output, our_log(caplog))
+    assert b"wrong-" + PASSWORD.encode() not in leaked and HOOK_SECRET.encode() not in leaked
+
+
+def test_alerts_as_they_happen_are_sent_once_after_each_collect(
+    run, tmp_path, write_jsonl, httpserver, monkeypatch
+):
+    """Today's spike reaches the alert channel at the first collect after it, and only then.
+    The zone is one where today is at least six hours old, so the spike fits in it."""
+    now = datetime.now(UTC)
+    zone = ZoneInfo("UTC" if now.hour >= 6 else "Etc/GMT-12")
+    today = now.astimezone(zone).date()
+
+    def stamp(moment: datetime) -> str:
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    records = [
+        post(
+            f"b{back}-{i}",
+            stamp(datetime.combine(today - timedelta(days=back), time(8 + i), zone)),
+            ["Great talks, good progress", "A terrible deal", "Talks resume"][i % 3] + f" {i}",
+            tags=[TAG],
+        )
+        for back in range(1, 8)
+        for i in range(12)
+    ]
+    records += [
+        post(
+            f"d{i}",
+            stamp(now - timedelta(minutes=4 * (i + 1))),
+            f"A terrible disaster {i}",
+            tags=[TAG],
+        )
+        for i in range(60)
+    ]
+    monkeypatch.setenv("MONITOR_WEBHOOK_URL", httpserver.url_for("/alerts"))
+    httpserver.expect_request("/alerts", method="POST").respond_with_data("ok")
+    config = write_config(tmp_path, webhook='style = "json"')
+    config.write_text(f'timezone = "{zone.key}"\n' + config.read_text())
+    run("--config", config, "import", write_jsonl(records))
+    first = run("-v", "--config", config, "collect")
+    assert "deliver webhook  sent: posted to localhost (json)" in first.stdout
+    (request,) = [r for r, _ in httpserver.log]
+    body = request.get_json()
+    assert body["subject"].startswith(f"Alerts {today}: #{TAG}: ")
+    kinds = {(a["tag"], a["kind"]) for a in body["alerts"]}
+    assert (TAG, "volume") in kinds and (TAG, "share") in kinds
+    assert body["report"] is None
+    second = run("-v", "--config", config, "collect")
+    assert "nothing new to send" in second.stdout and len(httpserver.log) == 1
