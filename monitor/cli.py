@@ -25,6 +25,7 @@ from monitor.store import Store, open_store
 if TYPE_CHECKING:
     from jobs.tasks import CollectOutcome
     from monitor.delivery import ChannelResult
+    from monitor.formats import ImportOptions
     from monitor.pipeline import IngestResult
 
 SHOWN_REJECTIONS = 20
@@ -120,17 +121,54 @@ def init(obj: _Context, force: bool) -> None:
     click.echo(f"wrote {path}")
 
 
+def _record_options(command: Callable) -> Callable:
+    """The options that fill and filter input records: import and backfill take the same."""
+    for option in reversed(
+        [
+            click.option("--format", "format_name", help="Read the files as this format."),
+            click.option("--platform", help="Platform for records that have none."),
+            click.option("--tag", "tags", multiple=True, help="Tag for records that have none."),
+            click.option("--add-tag", "add_tags", multiple=True, help="Tag for every record."),
+            click.option(
+                "--since", type=click.DateTime(["%Y-%m-%d"]), help="Skip posts before this UTC day."
+            ),
+            click.option(
+                "--until", type=click.DateTime(["%Y-%m-%d"]), help="Skip posts after this UTC day."
+            ),
+            click.option("--subreddit", "subreddits", multiple=True, help="Reddit: only these."),
+            click.option("--match", help="Only posts with any of these words or hashtags."),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def _options(
+    platform: str | None,
+    tags: Sequence[str],
+    add_tags: Sequence[str],
+    since: datetime | None,
+    until: datetime | None,
+    subreddits: Sequence[str],
+    match: str | None,
+) -> ImportOptions:
+    from monitor.formats import ImportOptions
+
+    return ImportOptions(
+        platform=platform,
+        tags=tuple(tags),
+        add_tags=tuple(add_tags),
+        since=since.replace(tzinfo=UTC) if since else None,
+        until=(until + timedelta(days=1)).replace(tzinfo=UTC) if until else None,
+        subreddits=frozenset(subreddits),
+        match=tuple((match or "").split()),
+    )
+
+
 @cli.command("import")
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--format", "format_name", help="Read the files as this format (see --formats).")
 @click.option("--formats", "list_formats", is_flag=True, help="List the formats and exit.")
-@click.option("--platform", help="Platform for records that have none.")
-@click.option("--tag", "tags", multiple=True, help="Tag for records that have none (repeatable).")
-@click.option("--add-tag", "add_tags", multiple=True, help="Tag for every record (repeatable).")
-@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Skip posts before this UTC day.")
-@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Skip posts after this UTC day.")
-@click.option("--subreddit", "subreddits", multiple=True, help="Reddit dumps: only these.")
-@click.option("--match", help="Only posts with any of these words or hashtags (spaces apart).")
+@_record_options
 @click.option(
     "--batch-size",
     type=click.IntRange(min=1),
@@ -156,7 +194,7 @@ def import_(
     """Import files: the monitor's own records, or the exports researchers hold (twarc2,
     Reddit dumps, Zeeschuimer, Mastodon, Bluesky Jetstream, 4CAT), plain, .gz or .zst; '-'
     reads standard input. The format is recognised from the content."""
-    from monitor.formats import ImportOptions, format_names
+    from monitor.formats import format_names
     from monitor.pipeline import import_files
     from monitor.scoring import active_scorer
 
@@ -166,15 +204,7 @@ def import_(
         return
     if not files:
         raise click.UsageError("give one or more FILES (or --formats)")
-    options = ImportOptions(
-        platform=platform,
-        tags=tags,
-        add_tags=add_tags,
-        since=since.replace(tzinfo=UTC) if since else None,
-        until=(until + timedelta(days=1)).replace(tzinfo=UTC) if until else None,
-        subreddits=frozenset(subreddits),
-        match=tuple((match or "").split()),
-    )
+    options = _options(platform, tags, add_tags, since, until, subreddits, match)
     config = obj.config
     with obj.store(config) as store, _progress_bar(obj, "import") as progress:
         result = import_files(
@@ -747,6 +777,62 @@ def export(
     with obj.store(config) as store:
         count = export_posts(store, out, [fold_tag(t) for t in tags], chosen, start, end)
     click.echo(f"wrote {count} posts to {out}")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Folder for the Parquet output (day=YYYY-MM-DD/ partitions).",
+)
+@_record_options
+@click.option("--workers", type=click.IntRange(1, 512), help="Local worker processes [default: 1].")
+@click.option("--scheduler", help="An existing Dask cluster, tcp://host:8786.")
+@pass_context
+def backfill(
+    obj: _Context,
+    files: tuple[str, ...],
+    out: Path,
+    format_name: str | None,
+    platform: str | None,
+    tags: tuple[str, ...],
+    add_tags: tuple[str, ...],
+    since: datetime | None,
+    until: datetime | None,
+    subreddits: tuple[str, ...],
+    match: str | None,
+    workers: int | None,
+    scheduler: str | None,
+) -> None:
+    """Run the import's reading, filters, parsing, language gate and scoring over many files
+    as Dask tasks, writing the scored posts as Parquet by day (then: monitor import OUT).
+    FILES are local paths or fsspec URLs the workers can read.
+
+    Exit status: 0 every file done, 3 some failed (named on stderr), 1 all failed."""
+    from monitor.backfill import backfill as run_backfill
+    from monitor.scoring import active_scorer
+
+    if workers and scheduler:
+        raise click.BadParameter("give --workers or --scheduler, not both", param_hint="--workers")
+    options = _options(platform, tags, add_tags, since, until, subreddits, match)
+    result = run_backfill(
+        [str(f) for f in files],
+        out,
+        active_scorer(obj.config),
+        options,
+        format_name,
+        workers,
+        scheduler,
+        progress=sys.stderr.isatty(),
+        tell=click.echo,
+    )
+    for failed in result.failed:
+        click.echo(f"failed {failed.path}: {failed.error}", err=True)
+    click.echo(result.summary())
+    if result.failed:
+        raise SystemExit(1 if len(result.failed) == len(result.files) else 3)
 
 
 @cli.command()

@@ -128,12 +128,13 @@ def _jsonl(path: Path, pages: Iterator[list[dict[str, Any]]]) -> int:
     return count
 
 
-def _parquet(path: Path, pages: Iterator[list[dict[str, Any]]]) -> int:
+def parquet_schema() -> Any:
+    """The columns of every Parquet file the monitor writes (export, backfill), typed: times
+    with their zone, platforms, languages and labels as categories, tags as lists."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     category = pa.dictionary(pa.int32(), pa.string())
-    schema = pa.schema(
+    return pa.schema(
         [
             ("platform", category),
             ("id", pa.string()),
@@ -153,13 +154,25 @@ def _parquet(path: Path, pages: Iterator[list[dict[str, Any]]]) -> int:
             ("metrics", pa.string()),  # JSON: each platform counts engagement its own way
         ]
     )
+
+
+def parquet_table(rows: Sequence[dict[str, Any]]) -> Any:
+    """Rows shaped as the store gives them (``tags`` ';'-joined, times as stored) as a table."""
+    import pyarrow as pa
+
+    columns = {name: [row[name] for row in rows] for name in COLUMNS}
+    columns["tags"] = [t.split(";") if t else [] for t in columns["tags"]]
+    columns["created_at"] = [_seconds(t) for t in columns["created_at"]]
+    return pa.Table.from_pydict(columns, schema=parquet_schema())
+
+
+def _parquet(path: Path, pages: Iterator[list[dict[str, Any]]]) -> int:
+    import pyarrow.parquet as pq
+
     count = 0
-    with pq.ParquetWriter(path, schema) as writer:
+    with pq.ParquetWriter(path, parquet_schema()) as writer:
         for page in pages:
-            columns = {name: [row[name] for row in page] for name in COLUMNS}
-            columns["tags"] = [t.split(";") if t else [] for t in columns["tags"]]
-            columns["created_at"] = [_seconds(t) for t in columns["created_at"]]
-            writer.write_table(pa.Table.from_pydict(columns, schema=schema))
+            writer.write_table(parquet_table(page))
             count += len(page)
     return count
 

@@ -121,6 +121,15 @@ class ScoredPost:
     score: Score
 
 
+@dataclass(frozen=True)
+class PrescoredPost(Post):
+    """A post read back with the score a scorer gave it elsewhere (a backfill's Parquet):
+    stored with that score when ``version`` is the active scorer's, else scored again."""
+
+    score: Score | None = None
+    version: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class Rejection:
     """An input record that could not become a Post: where it was and why."""

@@ -16,7 +16,7 @@ from typing import Any
 
 from monitor.errors import MonitorError
 from monitor.formats import Delete, ImportOptions, Note, Skip, read_posts
-from monitor.models import Post, Rejection, Score, ScoredPost
+from monitor.models import Post, PrescoredPost, Rejection, Score, ScoredPost
 from monitor.scoring import Scorer
 from monitor.scoring.pool import ScoringPool, spare_cores
 from monitor.store import Cursor, Store
@@ -94,23 +94,34 @@ class _Prepared:
     waiting: set[str]  # keys the batch before this one is still scoring
 
 
+def merge(posts: Iterable[Post]) -> dict[tuple[str, str], Post]:
+    """A batch's posts normalised, by key: the same post twice is one, with all its tags."""
+    merged: dict[tuple[str, str], Post] = {}
+    for post in map(normalise, posts):
+        earlier = merged.get(post.key)
+        if earlier is not None:
+            post = replace(post, tags=tuple(dict.fromkeys(earlier.tags + post.tags)))
+        merged[post.key] = post
+    return merged
+
+
 def _prepare(
     store: Store,
     posts: Sequence[Post],
     version: str,
     in_flight: set[str] = frozenset(),
 ) -> _Prepared:
-    merged: dict[tuple[str, str], Post] = {}
-    for post in map(normalise, posts):
-        earlier = merged.get(post.key)
-        if earlier is not None:  # the same post twice in one batch: keep one, all its tags
-            post = replace(post, tags=tuple(dict.fromkeys(earlier.tags + post.tags)))
-        merged[post.key] = post
+    merged = merge(posts)
     existing = store.existing_ids(merged)
     fresh = [p for k, p in merged.items() if k not in existing]
     seen = [(existing[k], p) for k, p in merged.items() if k in existing]
     keys = [text_key(p.text) for p in fresh]
-    scores = store.known_scores(set(keys) - in_flight, version)
+    scores = {  # scores read back with the posts (a backfill's), when the scorer is the same
+        k: p.score
+        for k, p in zip(keys, fresh, strict=True)
+        if isinstance(p, PrescoredPost) and p.version == version and p.score is not None
+    }
+    scores |= store.known_scores(set(keys) - in_flight - set(scores), version)
     waiting = {k for k in keys if k in in_flight and k not in scores}
     to_score = {
         k: p.text for k, p in zip(keys, fresh, strict=True) if k not in scores and k not in waiting
@@ -181,7 +192,7 @@ def ingest(
     # score: on two cores, one worker imports 6% faster than two (three busy processes).
     own = ScoringPool(scorer, spare_cores()) if pool is None else nullcontext(pool)
     with own as active:
-        for posts in _batches(items, batch_size, result, progress):
+        for posts in batches(items, batch_size, result, progress):
             in_flight = set(pending[0].to_score) if pending else set()
             batch = _prepare(store, posts, version, in_flight)
             wait = active.submit(list(batch.to_score.values()))
@@ -196,7 +207,7 @@ def ingest(
     return result
 
 
-def _batches(
+def batches(
     items: Iterable[Post | Skip | Rejection | Delete | Note],
     size: int,
     result: IngestResult,

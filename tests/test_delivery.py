@@ -21,8 +21,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from werkzeug import Response
 
+from monitor.errors import ConfigError
 from monitor.store import Store
-from tests.conftest import post
+from tests.conftest import config_file, post
 
 TAG = "witkoffukraine"
 DAY = date(2025, 11, 20)
@@ -348,3 +349,32 @@ def test_alerts_as_they_happen_are_sent_once_after_each_collect(
     assert body["report"] is None
     second = run("-v", "--config", config, "collect")
     assert "nothing new to send" in second.stdout and len(httpserver.log) == 1
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (
+            "[deliver.email]\nenabled = true\n",
+            "deliver.email.to: expected at least one address, such as ['desk@example.org']",
+        ),
+        (
+            '[deliver.email]\nsecurity = "tls"\n',
+            "deliver.email.security: expected starttls or ssl or none, got 'tls'",
+        ),
+        (
+            '[deliver.email]\nfrom = "monitor"\n',
+            "deliver.email.from: expected an address such as 'monitor@example.org', got 'monitor'",
+        ),
+        (
+            '[deliver.email]\nenabled = true\nto = ["a@b.org"]\nusername_env = "U"\n',
+            "deliver.email.password_env: expected both username_env and password_env, or neither",
+        ),
+        ('[deliver.webhook]\nstyle = "teams"\n', "deliver.webhook.style: expected slack or json"),
+        ("[deliver.fax]\nenabled = true\n", "deliver.fax: unknown channel (expected one of: "),
+    ],
+)
+def test_channel_tables_are_checked_naming_file_and_key(tmp_path, table, message):
+    with pytest.raises(ConfigError) as error:
+        config_file(tmp_path, table)
+    assert str(error.value).startswith(f"{tmp_path / 'monitor.toml'}: {message}")

@@ -212,7 +212,8 @@ def test_every_plugin_registry_keeps_the_contract():
     README (and, for sources, in the default config's text as a table)."""
     readme = (REPO / "README.md").read_text()
     found = registries()
-    assert set(found) == {"sources", "scorers", "import formats"} and all(found.values())
+    assert set(found) == {"sources", "scorers", "import formats", "delivery channels"}
+    assert all(found.values())
     for name, cls in found["sources"].items():
         assert cls.name == name
         settings = parse_table({}, cls.Settings, "monitor.toml", f"sources.{name}.")
@@ -230,3 +231,8 @@ def test_every_plugin_registry_keeps_the_contract():
     for name, cls in found["import formats"].items():  # each listed in the README's table
         assert cls.name == name and cls.title and cls.layout in ("json", "csv")
         assert f"| `{name}` |" in readme
+    for name, cls in found["delivery channels"].items():  # a table each, off by default
+        assert cls.name == name
+        settings = parse_table({}, cls.Settings, "monitor.toml", f"deliver.{name}.")
+        assert settings == cls.Settings() and settings.enabled is False
+        assert f"[deliver.{name}]" in readme and f"[deliver.{name}]" in DEFAULT_CONFIG_TEXT

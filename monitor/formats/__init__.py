@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
 import orjson
+import zstandard
 
 from monitor.errors import EmptyText, InvalidPost, MonitorError
 from monitor.models import Post, Rejection
@@ -104,6 +105,11 @@ class Delete:
 
     platform: str
     id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Damaged(Rejection):
+    """The rest of a file that cannot be read (a damaged archive): what was read stands."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,44 +210,128 @@ def _by_rank() -> list[type[Importer]]:
     return sorted(IMPORTERS.values(), key=lambda cls: (cls.rank, cls.name))
 
 
+def is_url(path: Path | str) -> bool:
+    """An fsspec URL (``s3://``, ``gcs://``, ``https://``...), not a local path."""
+    return "://" in str(path)
+
+
 @contextmanager
-def open_input(path: Path) -> Iterator[BinaryIO]:
-    """The file's bytes, decompressed as they stream (``.gz``, ``.zst``); ``-``: stdin."""
+def _open_raw(path: Path | str) -> Iterator[BinaryIO]:
+    if is_url(path):
+        import fsspec  # Dask's own dependency: a backfill reads where its workers can
+
+        try:
+            opened = fsspec.open(str(path), "rb")
+            handle = opened.open()
+        except (OSError, ValueError, ImportError) as exc:
+            raise MonitorError(f"{path}: cannot be opened ({type(exc).__name__}: {exc})") from None
+        with handle:
+            yield handle
+        return
+    path = Path(path)
+    if not path.is_file():
+        raise MonitorError(f"{path}: no such file")
+    with path.open("rb") as handle:
+        yield handle
+
+
+@contextmanager
+def open_input(path: Path | str) -> Iterator[BinaryIO]:
+    """The file's bytes, decompressed as they stream (``.gz``, ``.zst``); ``-``: stdin; a URL
+    through fsspec."""
     if str(path) == "-":
         yield sys.stdin.buffer
         return
-    if not path.is_file():
-        raise MonitorError(f"{path}: no such file")
-    suffix = path.suffix.lower()
+    with _open_raw(path) as raw, _decompressed(raw, path) as stream:
+        yield stream
+
+
+@contextmanager
+def _decompressed(raw: BinaryIO, path: Path | str) -> Iterator[BinaryIO]:
+    suffix = Path(str(path)).suffix.lower()
     if suffix == ".gz":
-        with gzip.open(path, "rb") as handle:
+        with gzip.GzipFile(fileobj=raw, mode="rb") as handle:
             yield handle
     elif suffix == ".zst":
-        import zstandard
-
-        with path.open("rb") as raw:
-            reader = zstandard.ZstdDecompressor(max_window_size=ZSTD_WINDOW).stream_reader(raw)
-            with io.BufferedReader(reader, buffer_size=1 << 20) as handle:
-                yield handle
-    else:
-        with path.open("rb") as handle:
+        reader = zstandard.ZstdDecompressor(max_window_size=ZSTD_WINDOW).stream_reader(raw)
+        with io.BufferedReader(reader, buffer_size=1 << 20) as handle:
             yield handle
+    else:
+        yield raw
 
 
 def read_posts(
-    path: Path, options: ImportOptions | None = None, format_name: str | None = None
+    path: Path | str, options: ImportOptions | None = None, format_name: str | None = None
 ) -> Iterator[Item]:
-    """Stream a file's records as Posts, Skips, or Rejections naming the line and reason."""
+    """Stream a file's records as Posts, Skips, or Rejections naming the line and reason; a
+    folder (or a ``.parquet`` file): the Parquet files ``monitor backfill`` writes."""
     options = options or ImportOptions()
     if format_name is not None and format_name not in IMPORTERS:
         raise MonitorError(
             f"--format: unknown format {format_name!r} (expected one of: {', '.join(IMPORTERS)})"
         )
-    with open_input(path) as stream:
+    if not is_url(path) and (Path(path).is_dir() or str(path).endswith(".parquet")):
+        yield from _parquet_items(Path(path), options)
+        return
+    if str(path) == "-":
+        yield from _read(path, sys.stdin.buffer, options, format_name)
+        return
+    with _open_raw(path) as raw, _decompressed(raw, path) as stream:
         try:
             yield from _read(path, stream, options, format_name)
-        except (OSError, EOFError) as exc:  # a damaged archive: what was read so far stands
-            yield Rejection(str(path), f"the file cannot be read further ({exc})")
+        except (OSError, EOFError, zstandard.ZstdError) as exc:  # a damaged archive: what
+            # was read so far stands
+            yield Damaged(
+                str(path),
+                f"the file cannot be read near byte {_position(raw):,} "
+                f"({type(exc).__name__}: {exc})",
+            )
+
+
+def _position(raw: BinaryIO) -> int:
+    """How far into the file its reader got (within the decompressor's read size: a hundred
+    kilobytes or so), to say where it broke."""
+    try:
+        return raw.tell()
+    except (OSError, ValueError, AttributeError):
+        return 0
+
+
+def _parquet_items(path: Path, options: ImportOptions) -> Iterator[Item]:
+    """Each row of the Parquet file, or of every Parquet file under the folder, in name order:
+    posts with the scores stored beside them."""
+    import pyarrow.parquet as pq
+
+    files = sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
+    if path.is_dir() and not files:
+        raise MonitorError(f"{path}: a folder without Parquet files (from 'monitor backfill')")
+    importer = IMPORTERS["parquet"]()
+    for file in files:
+        try:
+            parquet = pq.ParquetFile(file)
+            columns = parquet.schema_arrow.names
+            if not importer.sniff(columns):
+                yield Rejection(
+                    str(file), f"not a monitor Parquet file (columns {', '.join(columns)[:200]})"
+                )
+                continue
+            number = 0
+            for batch in parquet.iter_batches(batch_size=10_000):
+                for record in batch.to_pylist():
+                    number += 1
+                    where = f"{file}:row {number}"
+                    try:
+                        for item in importer.items(record, where, options):
+                            yield _finish(item, options)
+                    except Exception as exc:  # one bad row is that row's rejection
+                        reason = (
+                            str(exc)
+                            if isinstance(exc, InvalidPost)
+                            else f"{type(exc).__name__}: {exc}"
+                        )
+                        yield Rejection(where, reason[:300])
+        except (OSError, ValueError) as exc:  # pyarrow's errors for damaged files are these
+            yield Damaged(str(file), f"the file cannot be read ({type(exc).__name__}: {exc})")
 
 
 def _read(

@@ -1,0 +1,165 @@
+"""Backfill: the import's per-record path as Dask tasks on a LocalCluster of 2 processes, on
+the real Reddit samples and on synthetic .zst shards built from them: the same posts, texts,
+languages, labels and scores as `monitor import`; the same bytes on a re-run; nothing added by
+a second import; a worker killed mid-task; a shard that cannot be read."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import zstandard
+from dask.distributed import Client, LocalCluster
+
+from monitor.backfill import backfill
+from monitor.formats import ImportOptions
+from monitor.pipeline import import_files
+from monitor.store import Store
+from tests.conftest import VADER, shared_path
+
+COLUMNS = "platform, id, text, language, label, compound, pos, neu, neg"
+OPTIONS = ImportOptions(tags=("reddit",))
+
+
+def stored_rows(db: Path) -> list[tuple]:
+    with Store(db) as store:
+        return store.db.execute(f"SELECT {COLUMNS} FROM posts ORDER BY platform, id").fetchall()
+
+
+def parquet_rows(out: Path) -> list[tuple]:
+    names = [c.strip() for c in COLUMNS.split(",")]
+    rows = []
+    for file in sorted(out.rglob("*.parquet")):
+        for record in pq.read_table(file).to_pylist():
+            rows.append(tuple(record[n] for n in names))
+    return sorted(set(rows), key=lambda r: (r[0], r[1]))  # a post in two files: once
+
+
+def file_hashes(out: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(out.rglob("*"))
+        if p.is_file()
+    }
+
+
+def make_shards(folder: Path, count: int, copies: int = 1) -> list[Path]:
+    """``count`` .zst shards of the real December 2005 comments, each a distinct slice (ids
+    made unique per copy), compressed as the dumps are."""
+    source = shared_path("formats", "reddit", "RC_2005-12.zst")
+    with source.open("rb") as raw:
+        lines = zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(raw).read()
+    lines = lines.splitlines(keepends=True)
+    shards = []
+    for n in range(count):
+        body = b"".join(
+            line.replace(b'"id":"', f'"id":"s{n}c{c}'.encode(), 1)
+            for c in range(copies)
+            for line in lines[n::count]
+        )
+        path = folder / f"RC_shard{n}.zst"
+        path.write_bytes(zstandard.ZstdCompressor().compress(body))
+        shards.append(path)
+    return shards
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    ) as c:
+        yield c
+
+
+def test_backfill_equals_import_on_real_samples_and_shards(tmp_path, cluster):
+    files = [
+        shared_path("formats", "reddit", "RC_2005-12.zst"),
+        shared_path("formats", "reddit", "pushshift_mixed_eras_RC_27comments.json"),
+        shared_path("formats", "reddit", "pushshift_mixed_eras_RS_31submissions.json"),
+        *make_shards(tmp_path, 3),
+    ]
+    out = tmp_path / "out"
+    result = backfill(
+        [str(f) for f in files], out, VADER, OPTIONS, scheduler=cluster.scheduler_address
+    )
+    assert result.failed == [] and result.workers == 2
+    with Store(tmp_path / "direct.db") as store:
+        direct = import_files(store, files, VADER, OPTIONS)
+    # each file is deduplicated by itself; a post in two files is one when imported
+    assert sum(f.stored for f in result.files) == direct.new + direct.duplicate > 1900
+    assert sum(f.read for f in result.files) == direct.read
+    assert parquet_rows(out) == stored_rows(tmp_path / "direct.db")
+
+    # the output loads into a database as the direct import did, scoring nothing again
+    with Store(tmp_path / "loaded.db") as store:
+        loaded = import_files(store, [out], VADER)
+        again = import_files(store, [out], VADER)
+    assert (loaded.new, loaded.scored, loaded.rejected) == (direct.new, 0, 0)
+    assert (again.new, again.duplicate) == (0, direct.new + direct.duplicate)
+    assert stored_rows(tmp_path / "loaded.db") == stored_rows(tmp_path / "direct.db")
+    with Store(tmp_path / "loaded.db") as a, Store(tmp_path / "direct.db") as b:
+        tags = (
+            "SELECT p.platform, p.id, t.tag FROM post_tags t JOIN posts p USING (post_id)"
+            " ORDER BY 1, 2, 3"
+        )
+        assert a.db.execute(tags).fetchall() == b.db.execute(tags).fetchall()
+
+    # a re-run writes the same files, byte for byte
+    before = file_hashes(out)
+    backfill([str(f) for f in files], out, VADER, OPTIONS, scheduler=cluster.scheduler_address)
+    assert file_hashes(out) == before and len(before) > 10
+
+
+def test_a_worker_killed_mid_task_is_retried_and_the_output_is_exact(tmp_path, cluster):
+    shards = make_shards(tmp_path, 2, copies=40)  # about 20,000 comments each: seconds of work
+    reference = tmp_path / "reference"
+    backfill(
+        [str(s) for s in shards], reference, VADER, OPTIONS, scheduler=cluster.scheduler_address
+    )
+    out = tmp_path / "out"
+    outcome = {}
+    run = threading.Thread(
+        target=lambda: outcome.update(
+            result=backfill(
+                [str(s) for s in shards], out, VADER, OPTIONS, scheduler=cluster.scheduler_address
+            )
+        )
+    )
+    with Client(cluster.scheduler_address) as client:
+        pids = client.run(os.getpid)
+        run.start()
+        deadline = time.monotonic() + 60
+        busy = {}
+        while not busy and time.monotonic() < deadline:
+            busy = {w: keys for w, keys in client.processing().items() if keys}
+            time.sleep(0.05)
+        assert busy, "no task started"
+        time.sleep(0.5)  # well into reading its shard
+        os.kill(pids[next(iter(busy))], signal.SIGKILL)
+        run.join(timeout=180)
+    assert not run.is_alive()
+    assert outcome["result"].failed == []
+    assert file_hashes(out) == file_hashes(reference)
+
+
+def test_an_unreadable_shard_fails_alone_and_names_the_file_and_offset(tmp_path, run):
+    good, bad = make_shards(tmp_path, 2)
+    data = bytearray(bad.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 64] = bytes(64)  # a damaged stretch mid-file
+    bad.write_bytes(bytes(data))
+    result = run(
+        "backfill", good, bad, "--out", "out", "--workers", "2", "--tag", "reddit", ok=False
+    )
+    assert result.exit_code == 3
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"failed {bad}: {bad}: the file cannot be read near byte ")
+    assert "1 of 2 files" in result.stdout
+    written = sorted((tmp_path / "out").rglob("*.parquet"))
+    assert written and all(p.name.startswith("RC_shard0-") for p in written)
+    assert not list((tmp_path / "out").rglob("*.tmp"))
