@@ -42,6 +42,7 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/dump_filter.py
+	$(BIN)/python bench/backfill.py
 
 clean:
 	rm -rf $(VENV) data/*.db data/*.db-* data/demo.jsonl reports/demo

@@ -68,8 +68,9 @@ def _time_axis(ax: Axes, periods: pd.Series) -> None:
         fmt = "%a %d %b"
     else:
         locator = mdates.AutoDateLocator(tz=zone, minticks=4, maxticks=12)
+        middle = 0.5 if step == pd.Timedelta(days=1) else 0.0  # under a day's bar, not its edge
         ticks = [
-            tick
+            tick + middle
             for tick in locator.tick_values(first.to_pydatetime(), last.to_pydatetime())
             if mdates.date2num(first) <= tick <= mdates.date2num(last)
         ]

@@ -229,7 +229,7 @@ def test_every_plugin_registry_keeps_the_contract():
             assert scorer.version == cls.from_config(Config()).version
         assert f'"{name}"' in DEFAULT_CONFIG_TEXT and f"`{name}`" in readme
     for name, cls in found["import formats"].items():  # each listed in the README's table
-        assert cls.name == name and cls.title and cls.layout in ("json", "csv")
+        assert cls.name == name and cls.title and cls.layout in ("json", "csv", "parquet")
         assert f"| `{name}` |" in readme
     for name, cls in found["delivery channels"].items():  # a table each, off by default
         assert cls.name == name

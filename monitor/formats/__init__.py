@@ -129,7 +129,8 @@ class Importer(ABC):
 
     name: ClassVar[str]
     title: ClassVar[str]  # one line for ``monitor import --formats``
-    layout: ClassVar[str] = "json"  # "json": JSON values, a line each or one document; "csv"
+    # "json": JSON values, a line each or one document; "csv"; "parquet": a folder or .parquet
+    layout: ClassVar[str] = "json"
     rank: ClassVar[int] = 50  # detection order: specific formats first, the canonical last
 
     @abstractmethod
