@@ -8,7 +8,8 @@ does (``pipeline.batches``), merges each batch by key (``pipeline.merge``), scor
 distinct text with the active scorer (the language gate included), and writes its posts under
 ``OUT/day=YYYY-MM-DD/<file>-<hash>.parquet`` (UTC days), each file written whole under a
 temporary name and renamed. Names depend only on the input, so a re-run, or a task Dask runs
-again after its worker died, writes the same files with the same rows.
+again after its worker died, writes the same files with the same rows (and removes the files an
+earlier run with other filters wrote for days this one has none).
 
 ``monitor import OUT`` then loads the Parquet like any other file, keeping the stored scores
 when their scorer version is the active one.
@@ -87,6 +88,8 @@ def backfill_file(
     writers: dict[str, Any] = {}  # day → (temporary path, final path, ParquetWriter)
     seen: set[tuple[str, str]] = set()
     name = shard_name(path)
+    for leftover in Path(out).glob(f"day=*/.{name}.*.tmp"):  # of an attempt killed mid-write
+        leftover.unlink(missing_ok=True)
     try:
         for batch in batches(
             _failing_on_damage(read_posts(path, options, format_name)), BATCH, counts
@@ -101,6 +104,9 @@ def backfill_file(
         for temporary, final, writer in writers.values():
             writer.close()
             os.replace(temporary, final)
+        for earlier in Path(out).glob(f"day=*/{name}.parquet"):  # days an earlier run wrote
+            if earlier.parent.name.removeprefix("day=") not in writers:
+                earlier.unlink()
     finally:
         for temporary, _, writer in writers.values():
             writer.close()

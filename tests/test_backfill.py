@@ -10,6 +10,7 @@ import os
 import signal
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -116,8 +117,19 @@ def test_backfill_equals_import_on_real_samples_and_shards(tmp_path, cluster):
     assert file_hashes(out) == before and len(before) > 10
 
 
+def test_a_rerun_with_narrower_filters_leaves_exactly_its_own_output(tmp_path, cluster):
+    (shard,) = make_shards(tmp_path, 1)
+    out, fresh = tmp_path / "out", tmp_path / "fresh"
+    since = ImportOptions(tags=("reddit",), since=datetime(2005, 12, 25, tzinfo=UTC))
+    backfill([str(shard)], out, VADER, OPTIONS, scheduler=cluster.scheduler_address)
+    assert "day=2005-12-18" in {p.parent.name for p in out.rglob("*.parquet")}
+    backfill([str(shard)], out, VADER, since, scheduler=cluster.scheduler_address)
+    backfill([str(shard)], fresh, VADER, since, scheduler=cluster.scheduler_address)
+    assert file_hashes(out) == file_hashes(fresh) and min(file_hashes(out)) >= "day=2005-12-25"
+
+
 def test_a_worker_killed_mid_task_is_retried_and_the_output_is_exact(tmp_path, cluster):
-    shards = make_shards(tmp_path, 2, copies=40)  # about 20,000 comments each: seconds of work
+    shards = make_shards(tmp_path, 2, copies=300)  # 160,000 lines each: about a second of work
     reference = tmp_path / "reference"
     backfill(
         [str(s) for s in shards], reference, VADER, OPTIONS, scheduler=cluster.scheduler_address
@@ -140,9 +152,12 @@ def test_a_worker_killed_mid_task_is_retried_and_the_output_is_exact(tmp_path, c
             busy = {w: keys for w, keys in client.processing().items() if keys}
             time.sleep(0.05)
         assert busy, "no task started"
-        time.sleep(0.5)  # well into reading its shard
-        os.kill(pids[next(iter(busy))], signal.SIGKILL)
+        time.sleep(0.3)  # into reading its shard
+        victim = next(iter(busy))
+        still = client.processing()[victim]  # the task it runs at the moment of the kill
+        os.kill(pids[victim], signal.SIGKILL)
         run.join(timeout=180)
+    assert still, "the task ended before the kill: make the shards larger"
     assert not run.is_alive()
     assert outcome["result"].failed == []
     assert file_hashes(out) == file_hashes(reference)
