@@ -409,6 +409,8 @@ enabled = false
 url_env = "MONITOR_WEBHOOK_URL"
 style = "slack"                # "slack" ({"text": ...}: Slack, Mattermost, Teams) | "json"
 send = "alerts"
+# Where a web server publishes reports_dir, so messages link the report (else: its path here).
+# report_url = "https://intranet.example.org/reports/"
 
 [schedule]
 # 'monitor schedule' collects this often, and writes yesterday's report at report_at.

@@ -257,7 +257,8 @@ def test_webhook_alerts_retry_a_5xx_and_send_once(run, loaded, httpserver, monke
         Response("upstream down", status=503, headers={"Retry-After": "0"})
     )
     httpserver.expect_ordered_request(path, method="POST").respond_with_data("ok")
-    config = write_config(loaded, webhook=f'style = "{style}"\nsend = "alerts"')
+    published = 'report_url = "https://intranet.example.org/reports/"' if style == "json" else ""
+    config = write_config(loaded, webhook=f'style = "{style}"\nsend = "alerts"\n{published}')
     out = run("--config", config, "deliver", "--date", DAY.isoformat())
     assert "deliver webhook  sent: posted to localhost" in out.stdout
     assert len(httpserver.log) == 2  # the 503, then the retry that got through
@@ -273,7 +274,8 @@ def test_webhook_alerts_retry_a_5xx_and_send_once(run, loaded, httpserver, monke
             assert f"• {alert['text']}" in text
         assert "<https://example.social/@a/" in text and text.endswith(f"Full report: {report}")
     else:
-        assert body["headlines"] == [headline] and body["report"] == report
+        link = f"https://intranet.example.org/reports/{DAY}/index.html"  # report_url is set
+        assert body["headlines"] == [headline] and body["report"] == link
         assert [a["key"] for a in body["alerts"]] == [a["key"] for a in facts["alerts"]]
         assert body["alerts"][0]["posts"][0]["url"].startswith("https://example.social/")
     again = run("--config", config, "deliver", "--date", DAY.isoformat())

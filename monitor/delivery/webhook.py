@@ -29,6 +29,12 @@ class WebhookSettings:
     url_env: str = "MONITOR_WEBHOOK_URL"
     style: str = field(default="slack", metadata=check(lambda v: v in STYLES, " or ".join(STYLES)))
     send: str = field(default="alerts", metadata=check(lambda v: v in SENDS, " or ".join(SENDS)))
+    # Where a web server publishes the reports folder ("https://intranet.example.org/reports/"):
+    # messages then link each report; empty: they name its path on this machine.
+    report_url: str = field(
+        default="",
+        metadata=check(lambda v: v.startswith(("https://", "http://")), "an http(s) URL"),
+    )
 
 
 class WebhookChannel(Channel):
@@ -51,7 +57,12 @@ class WebhookChannel(Channel):
 
     def send(self, dispatch: Dispatch) -> str:
         url = env_value(self.env, self.settings.url_env)
-        payload = _json(dispatch) if self.settings.style == "json" else {"text": _text(dispatch)}
+        report = _report_link(dispatch, self.settings.report_url)
+        payload = (
+            _json(dispatch, report)
+            if self.settings.style == "json"
+            else {"text": _text(dispatch, report)}
+        )
         try:
             self.http.request("POST", url, json=payload, what="webhook")
         except Exception as exc:
@@ -60,17 +71,26 @@ class WebhookChannel(Channel):
         return f"posted to {host} ({self.settings.style})"
 
 
-def _json(dispatch: Dispatch) -> dict[str, Any]:
+def _report_link(dispatch: Dispatch, base: str) -> str | None:
+    """Where the full report is: under ``report_url`` when set, else its path here."""
+    if dispatch.report_page is None:
+        return None
+    if base:
+        return f"{base.rstrip('/')}/{dispatch.day.isoformat()}/index.html"
+    return str(dispatch.report_page)
+
+
+def _json(dispatch: Dispatch, report: str | None) -> dict[str, Any]:
     return {
         "day": dispatch.day.isoformat(),
         "subject": dispatch.subject,
         "headlines": dispatch.headlines,
         "alerts": dispatch.alerts,
-        "report": str(dispatch.report_page) if dispatch.report_page else None,
+        "report": report,
     }
 
 
-def _text(dispatch: Dispatch) -> str:
+def _text(dispatch: Dispatch, report: str | None) -> str:
     """The message as chat shows it: headlines, each alert with its top posts, the report."""
     lines = [f"*{_plain(dispatch.subject)}*"]
     for alert in dispatch.alerts:
@@ -81,8 +101,8 @@ def _text(dispatch: Dispatch) -> str:
             link = post.get("url") or ""
             link = f" <{link}|link>" if link.startswith(("https://", "http://")) else ""
             lines.append(f"    {post['platform']}: {text}{link}")
-    if dispatch.report_page:
-        lines.append(f"Full report: {dispatch.report_page}")
+    if report:
+        lines.append(f"Full report: {report}")
     return "\n".join(lines)
 
 
