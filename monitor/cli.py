@@ -611,7 +611,8 @@ def report(obj: _Context, day: datetime | None, days: int | None, summary: bool)
 @click.option("--force", is_flag=True, help="Send again to channels that had this report.")
 @pass_context
 def deliver_(obj: _Context, day: datetime | None, channels: tuple[str, ...], force: bool) -> None:
-    """Send the day's report to the enabled channels (writing it first if it is missing).
+    """Send the day's report to the enabled channels (writing it first if it is missing);
+    print each channel's outcome (at a terminal, or with -v; failures always, on stderr).
 
     Exit status: 0 sent (or nothing to send), 3 a channel failed."""
     from jobs.tasks import PARTIAL, deliver_job
@@ -631,7 +632,10 @@ def deliver_(obj: _Context, day: datetime | None, channels: tuple[str, ...], for
             f"{where}deliver.{disabled[0]}.enabled is false", param_hint="--channel"
         )
     path, results = deliver_job(config, day.date() if day else None, channels, force)
-    _print_deliveries(results)
+    if obj.chatty():
+        _print_deliveries(results)
+    else:  # as cron wants it: quiet on success, the failures on stderr
+        _print_deliveries([r for r in results if r.status == "error"], err=True)
     if not any(config.deliver[name].enabled for name in CHANNELS):
         click.echo(
             f"no channel is enabled: set enabled = true under [deliver.*] ({path})", err=True

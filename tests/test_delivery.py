@@ -174,7 +174,7 @@ def everything_written(tmp_path: Path, *outputs: str) -> bytes:
 
 def test_the_report_by_email_over_starttls_with_login(run, loaded, smtp, caplog):
     config = write_config(loaded, email_port=smtp.port)
-    out = run("--config", config, "deliver", "--date", DAY.isoformat())
+    out = run("-v", "--config", config, "deliver", "--date", DAY.isoformat())
     assert "deliver email    sent: sent to desk@example.org, editor@example.org" in out.stdout
     assert smtp.logins == [("desk-bot", True)]
     ((sender, recipients, message),) = smtp.messages
@@ -206,10 +206,10 @@ def test_the_report_by_email_over_starttls_with_login(run, loaded, smtp, caplog)
     assert set(attached) == {"daily.csv", "daily_by_platform.csv"}
     assert unix(attached["daily.csv"]) == unix((folder / "daily.csv").read_text())
 
-    again = run("--config", config, "deliver", "--date", DAY.isoformat())
+    again = run("-v", "--config", config, "deliver", "--date", DAY.isoformat())
     assert "skipped: the 2025-11-20 report was sent before (--force sends it again)" in again.stdout
     assert len(smtp.messages) == 1
-    run("--config", config, "deliver", "--date", DAY.isoformat(), "--force")
+    run("-v", "--config", config, "deliver", "--date", DAY.isoformat(), "--force")
     assert len(smtp.messages) == 2
     leaked = everything_written(loaded, out.output, again.output, our_log(caplog))
     assert PASSWORD.encode() not in leaked
@@ -219,8 +219,8 @@ def test_a_refusing_server_is_one_line_and_the_next_run_retries(run, loaded, smt
     config = write_config(loaded, email_port=smtp.port)
     smtp.refuse = 1
     failed = run("--config", config, "deliver", "--date", DAY.isoformat(), ok=False)
-    assert failed.exit_code == 3
-    (line,) = [x for x in failed.stdout.splitlines() if x.startswith("deliver email")]
+    assert failed.exit_code == 3 and failed.stdout == ""  # as cron wants it: only the failure
+    (line,) = failed.stderr.splitlines()
     assert line == (
         f"deliver email    error: 127.0.0.1:{smtp.port}: the server said 554 "
         "5.3.4 Message too big for this mailbox"
@@ -228,7 +228,7 @@ def test_a_refusing_server_is_one_line_and_the_next_run_retries(run, loaded, smt
     status = run("--config", config, "status").stdout
     assert "deliver email    last error" in status and "1 waiting to be retried" in status
     # the next run of any delivery (here, another day's) sends the one that failed too
-    run("--config", config, "deliver", "--date", (DAY - timedelta(days=1)).isoformat())
+    run("-v", "--config", config, "deliver", "--date", (DAY - timedelta(days=1)).isoformat())
     subjects = [m["Subject"] for _, _, m in smtp.messages]
     assert [s.split(":")[0] for s in subjects] == [
         f"Sentiment report {DAY - timedelta(days=1)}",
@@ -240,7 +240,7 @@ def test_a_refusing_server_is_one_line_and_the_next_run_retries(run, loaded, smt
 def test_a_missing_password_variable_is_one_clear_line(run, loaded, smtp, monkeypatch):
     monkeypatch.delenv("MONITOR_SMTP_PASSWORD")
     config = write_config(loaded, email_port=smtp.port)
-    failed = run("--config", config, "deliver", "--date", DAY.isoformat(), ok=False)
+    failed = run("-v", "--config", config, "deliver", "--date", DAY.isoformat(), ok=False)
     assert failed.exit_code == 3
     assert (
         "deliver email    error: set MONITOR_SMTP_PASSWORD (the SMTP login for 127.0.0.1)"
@@ -259,7 +259,7 @@ def test_webhook_alerts_retry_a_5xx_and_send_once(run, loaded, httpserver, monke
     httpserver.expect_ordered_request(path, method="POST").respond_with_data("ok")
     published = 'report_url = "https://intranet.example.org/reports/"' if style == "json" else ""
     config = write_config(loaded, webhook=f'style = "{style}"\nsend = "alerts"\n{published}')
-    out = run("--config", config, "deliver", "--date", DAY.isoformat())
+    out = run("-v", "--config", config, "deliver", "--date", DAY.isoformat())
     assert "deliver webhook  sent: posted to localhost" in out.stdout
     assert len(httpserver.log) == 2  # the 503, then the retry that got through
     body = httpserver.log[1][0].get_json()
@@ -278,8 +278,9 @@ def test_webhook_alerts_retry_a_5xx_and_send_once(run, loaded, httpserver, monke
         assert body["headlines"] == [headline] and body["report"] == link
         assert [a["key"] for a in body["alerts"]] == [a["key"] for a in facts["alerts"]]
         assert body["alerts"][0]["posts"][0]["url"].startswith("https://example.social/")
-    again = run("--config", config, "deliver", "--date", DAY.isoformat())
+    again = run("-v", "--config", config, "deliver", "--date", DAY.isoformat())
     assert "nothing new to send" in again.stdout and len(httpserver.log) == 2
+    assert run("--config", config, "deliver", "--date", DAY.isoformat()).output == ""  # quiet
     assert HOOK_SECRET not in out.output + again.output
     with Store(loaded / "m.db") as store:
         assert HOOK_SECRET not in json.dumps(store.runs(limit=100))
