@@ -163,10 +163,22 @@ def test_a_worker_killed_mid_task_is_retried_and_the_output_is_exact(tmp_path, c
     assert file_hashes(out) == file_hashes(reference)
 
 
-def test_an_unreadable_shard_fails_alone_and_names_the_file_and_offset(tmp_path, run):
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        ("corrupt", "(ZstdError: zstd decompressor error: Data corruption detected)"),
+        ("cut", "(EOFError: the .zst file ends inside a frame: it is cut short)"),
+    ],
+)
+def test_an_unreadable_shard_fails_alone_and_names_the_file_and_offset(
+    tmp_path, run, damage, reason
+):
     good, bad = make_shards(tmp_path, 2)
     data = bytearray(bad.read_bytes())
-    data[len(data) // 2 : len(data) // 2 + 64] = bytes(64)  # a damaged stretch mid-file
+    if damage == "corrupt":
+        data[len(data) // 2 : len(data) // 2 + 64] = bytes(64)  # a damaged stretch mid-file
+    else:
+        del data[len(data) // 2 :]  # a download cut short
     bad.write_bytes(bytes(data))
     result = run(
         "backfill", good, bad, "--out", "out", "--workers", "2", "--tag", "reddit", ok=False
@@ -174,6 +186,7 @@ def test_an_unreadable_shard_fails_alone_and_names_the_file_and_offset(tmp_path,
     assert result.exit_code == 3
     (line,) = result.stderr.splitlines()
     assert line.startswith(f"failed {bad}: {bad}: the file cannot be read near byte ")
+    assert line.endswith(reason)
     assert "1 of 2 files" in result.stdout
     written = sorted((tmp_path / "out").rglob("*.parquet"))
     assert written and all(p.name.startswith("RC_shard0-") for p in written)

@@ -234,6 +234,25 @@ def test_a_cut_last_line_is_one_rejection_and_the_rest_is_stored():
     )
 
 
+@pytest.mark.parametrize("cut_at", [70_000, 143_122 - 1])
+def test_a_dump_cut_short_keeps_what_it_holds_and_says_where_it_ends(tmp_path, cut_at):
+    """A .zst download that stopped early (inside its one frame): the posts before the cut are
+    read, and one rejection says the file is cut short, naming the byte, instead of the month
+    silently ending early."""
+    whole = shared_path("formats", "reddit", "RC_2005-12.zst").read_bytes()
+    assert len(whole) == 143_122
+    cut = tmp_path / "RC_cut.zst"
+    cut.write_bytes(whole[:cut_at])
+    posts, _, (rejection,) = split(cut)
+    full, _, _ = split(shared_path("formats", "reddit", "RC_2005-12.zst"))
+    assert 0 < len(posts) <= len(full)  # one byte short: every line arrived, the frame did not end
+    assert [p.id for p in posts] == [p.id for p in full[: len(posts)]]
+    assert rejection.where == str(cut) and rejection.reason == (
+        f"the file cannot be read near byte {cut_at:,} "
+        "(EOFError: the .zst file ends inside a frame: it is cut short)"
+    )
+
+
 def test_unknown_layouts_and_forced_formats_are_clear_errors(tmp_path, run):
     odd = tmp_path / "odd.csv"
     odd.write_text("a,b\n1,2\n")

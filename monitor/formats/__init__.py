@@ -247,6 +247,48 @@ def open_input(path: Path | str) -> Iterator[BinaryIO]:
         yield stream
 
 
+class _ZstdFrames(io.RawIOBase):
+    """A ``.zst`` file's content, frame after frame, that says when the file ends inside a
+    frame (a download cut short): zstandard's own stream reader then just stops, and the
+    missing rest of a month would pass unnoticed."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        super().__init__()
+        self.raw = raw
+        self.frame = self._new_frame()
+        self.inside = False  # a frame has begun and not ended
+        self.pending, self.offset = memoryview(b""), 0
+
+    @staticmethod
+    def _new_frame() -> Any:
+        return zstandard.ZstdDecompressor(max_window_size=ZSTD_WINDOW).decompressobj()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while self.offset == len(self.pending):
+            chunk = self.raw.read(1 << 18)
+            if not chunk:
+                if self.inside:
+                    raise EOFError("the .zst file ends inside a frame: it is cut short")
+                return 0
+            self.pending, self.offset = memoryview(self._feed(chunk)), 0
+        size = min(len(buffer), len(self.pending) - self.offset)
+        buffer[:size] = self.pending[self.offset : self.offset + size]
+        self.offset += size
+        return size
+
+    def _feed(self, chunk: bytes) -> bytes:
+        out = []
+        while chunk:
+            out.append(self.frame.decompress(chunk))
+            self.inside, chunk = not self.frame.eof, b""
+            if self.frame.eof:  # the next frame, if the file has more
+                chunk, self.frame = self.frame.unused_data, self._new_frame()
+        return b"".join(out)
+
+
 @contextmanager
 def _decompressed(raw: BinaryIO, path: Path | str) -> Iterator[BinaryIO]:
     suffix = Path(str(path)).suffix.lower()
@@ -254,8 +296,7 @@ def _decompressed(raw: BinaryIO, path: Path | str) -> Iterator[BinaryIO]:
         with gzip.GzipFile(fileobj=raw, mode="rb") as handle:
             yield handle
     elif suffix == ".zst":
-        reader = zstandard.ZstdDecompressor(max_window_size=ZSTD_WINDOW).stream_reader(raw)
-        with io.BufferedReader(reader, buffer_size=1 << 20) as handle:
+        with io.BufferedReader(_ZstdFrames(raw), buffer_size=1 << 20) as handle:
             yield handle
     else:
         yield raw
