@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
@@ -10,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import click
@@ -122,25 +123,48 @@ def init(obj: _Context, force: bool) -> None:
 
 
 def _record_options(command: Callable) -> Callable:
-    """The options that fill and filter input records: import and backfill take the same."""
+    """The options that fill and filter input records, which import and backfill take alike,
+    handed to the command as one ``options`` (ImportOptions) beside ``format_name``."""
+
+    @functools.wraps(command)
+    def with_options(
+        *args: Any,
+        platform: str | None,
+        tags: Sequence[str],
+        add_tags: Sequence[str],
+        since: datetime | None,
+        until: datetime | None,
+        subreddits: Sequence[str],
+        match: str | None,
+        **kwargs: Any,
+    ) -> Any:
+        options = _options(platform, tags, add_tags, since, until, subreddits, match)
+        return command(*args, options=options, **kwargs)
+
     for option in reversed(
         [
-            click.option("--format", "format_name", help="Read the files as this format."),
+            click.option("--format", "format_name", help="Read as this format (see --formats)."),
             click.option("--platform", help="Platform for records that have none."),
-            click.option("--tag", "tags", multiple=True, help="Tag for records that have none."),
-            click.option("--add-tag", "add_tags", multiple=True, help="Tag for every record."),
+            click.option(
+                "--tag", "tags", multiple=True, help="Tag for records with none (repeatable)."
+            ),
+            click.option(
+                "--add-tag", "add_tags", multiple=True, help="Tag for every record (repeatable)."
+            ),
             click.option(
                 "--since", type=click.DateTime(["%Y-%m-%d"]), help="Skip posts before this UTC day."
             ),
             click.option(
                 "--until", type=click.DateTime(["%Y-%m-%d"]), help="Skip posts after this UTC day."
             ),
-            click.option("--subreddit", "subreddits", multiple=True, help="Reddit: only these."),
+            click.option(
+                "--subreddit", "subreddits", multiple=True, help="Reddit: only these (repeatable)."
+            ),
             click.option("--match", help="Only posts with any of these words or hashtags."),
         ]
     ):
-        command = option(command)
-    return command
+        with_options = option(with_options)
+    return with_options
 
 
 def _options(
@@ -182,13 +206,7 @@ def import_(
     files: tuple[Path, ...],
     format_name: str | None,
     list_formats: bool,
-    platform: str | None,
-    tags: tuple[str, ...],
-    add_tags: tuple[str, ...],
-    since: datetime | None,
-    until: datetime | None,
-    subreddits: tuple[str, ...],
-    match: str | None,
+    options: ImportOptions,
     batch_size: int,
 ) -> None:
     """Import files: the monitor's own records, or the exports researchers hold (twarc2,
@@ -204,7 +222,6 @@ def import_(
         return
     if not files:
         raise click.UsageError("give one or more FILES (or --formats)")
-    options = _options(platform, tags, add_tags, since, until, subreddits, match)
     config = obj.config
     with obj.store(config) as store, _progress_bar(obj, "import") as progress:
         result = import_files(
@@ -800,13 +817,7 @@ def backfill(
     files: tuple[str, ...],
     out: Path,
     format_name: str | None,
-    platform: str | None,
-    tags: tuple[str, ...],
-    add_tags: tuple[str, ...],
-    since: datetime | None,
-    until: datetime | None,
-    subreddits: tuple[str, ...],
-    match: str | None,
+    options: ImportOptions,
     workers: int | None,
     scheduler: str | None,
 ) -> None:
@@ -820,7 +831,6 @@ def backfill(
 
     if workers and scheduler:
         raise click.BadParameter("give --workers or --scheduler, not both", param_hint="--workers")
-    options = _options(platform, tags, add_tags, since, until, subreddits, match)
     result = run_backfill(
         [str(f) for f in files],
         out,
