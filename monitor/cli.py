@@ -138,7 +138,17 @@ def _record_options(command: Callable) -> Callable:
         match: str | None,
         **kwargs: Any,
     ) -> Any:
-        options = _options(platform, tags, add_tags, since, until, subreddits, match)
+        from monitor.formats import ImportOptions
+
+        options = ImportOptions(
+            platform=platform,
+            tags=tuple(tags),
+            add_tags=tuple(add_tags),
+            since=since.replace(tzinfo=UTC) if since else None,
+            until=(until + timedelta(days=1)).replace(tzinfo=UTC) if until else None,
+            subreddits=frozenset(subreddits),
+            match=tuple((match or "").split()),
+        )
         return command(*args, options=options, **kwargs)
 
     for option in reversed(
@@ -165,28 +175,6 @@ def _record_options(command: Callable) -> Callable:
     ):
         with_options = option(with_options)
     return with_options
-
-
-def _options(
-    platform: str | None,
-    tags: Sequence[str],
-    add_tags: Sequence[str],
-    since: datetime | None,
-    until: datetime | None,
-    subreddits: Sequence[str],
-    match: str | None,
-) -> ImportOptions:
-    from monitor.formats import ImportOptions
-
-    return ImportOptions(
-        platform=platform,
-        tags=tuple(tags),
-        add_tags=tuple(add_tags),
-        since=since.replace(tzinfo=UTC) if since else None,
-        until=(until + timedelta(days=1)).replace(tzinfo=UTC) if until else None,
-        subreddits=frozenset(subreddits),
-        match=tuple((match or "").split()),
-    )
 
 
 @cli.command("import")
