@@ -126,7 +126,12 @@ def main() -> None:
             print(f"building the crowded database ({args.crowd} posts, not timed)", flush=True)
             measure(monitor("--db", str(crowded), "import", str(crowd)), work)
             crowd.unlink()
-        rounds = [one_round(corpus, args.posts, work, steps, crowded) for _ in range(args.runs)]
+        rounds = []
+        for number in range(1, args.runs + 1):
+            rounds.append(one_round(corpus, args.posts, work, steps, crowded))
+            print(
+                f"run {number}: " + ", ".join(f"{n} {s:.2f} s" for n, (s, _) in rounds[-1].items())
+            )
     names = list(rounds[0])
     median = {
         n: (statistics.median(r[n][0] for r in rounds), statistics.median(r[n][1] for r in rounds))

@@ -362,8 +362,7 @@ class Store:
             self._use_wal()
             self.db.execute("PRAGMA synchronous = NORMAL")
             # 64 MB of page cache (2 MB by default) keeps the index pages a batch of 10,000
-            # posts writes in memory until its commit, even in a large database (with 32 MB,
-            # larger batches gained nothing there): at most 64 MB more per connection.
+            # posts writes in memory until its commit: at most 64 MB more per connection.
             self.db.execute("PRAGMA cache_size = -65536")
             # Copy the write-ahead log into the database every 256 MB instead of every 4 MB.
             # In a large database every batch dirties thousands of random index pages; a
