@@ -22,11 +22,15 @@ class LabelledSet:
     def rows(self, split: str) -> list[tuple[str, str]]:
         """(text, label) of one split, labels as negative / neutral / positive; rows with
         another label (debate08's mixed and no_majority) are left out, as its SOURCES.md says."""
-        path = LABELLED / self.folder / f"{self.prefix}{split}.tsv"
-        with path.open(encoding="utf-8", newline="") as handle:
-            rows = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-            labelled = [(row["text"], STANCE.get(row["label"], row["label"])) for row in rows]
+        rows = tsv_rows(f"{self.folder}/{self.prefix}{split}.tsv")
+        labelled = [(row["text"], STANCE.get(row["label"], row["label"])) for row in rows]
         return [(text, label) for text, label in labelled if label in LABELS]
+
+
+def tsv_rows(name: str) -> list[dict[str, str]]:
+    """The rows of one file under LABELLED (tab-separated, a header, no quoting)."""
+    with (LABELLED / name).open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
 
 
 SETS = [

@@ -11,7 +11,6 @@ The test splits are the final check; the rule's constants were chosen with ``--d
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sqlite3
 import subprocess
@@ -19,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from labelled import LABELLED
+from labelled import tsv_rows
 
 XLMT = "xlmt_umsab_multilingual"
 OTHERS = ("arabic", "french", "german", "italian", "portuguese", "spanish")
@@ -40,17 +39,6 @@ DEV = {
 }
 
 
-def texts(files: list[str]) -> list[str]:
-    found = []
-    for name in files:
-        with (LABELLED / name).open(encoding="utf-8", newline="") as handle:
-            found += [
-                row["text"]
-                for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-            ]
-    return found
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dev", action="store_true", help="measure on the train/dev/val splits")
@@ -60,7 +48,8 @@ def main() -> None:
         posts = work / "posts.jsonl"
         with posts.open("w", encoding="utf-8") as out:
             for index, files in enumerate(sets.values()):
-                for number, text in enumerate(texts(files)):
+                texts = [row["text"] for name in files for row in tsv_rows(name)]
+                for number, text in enumerate(texts):
                     record = {
                         "platform": f"set{index}",  # one platform per set, to count by
                         "id": str(number),
