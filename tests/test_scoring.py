@@ -72,6 +72,19 @@ def test_language_rule_for_texts_with_little_to_read(text, language):
     assert detect(text) == language
 
 
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        # CLD2 says English unsure, fastText French: py3langid says English (a debate08 tweet).
+        ("-1 mccain I love bears in montana #tweetdebate", "en"),
+        # fastText says English unsure, CLD2 German: py3langid says German (an SB-10K tweet).
+        ("K+S: Erwartet schwach http", "de"),
+    ],
+)
+def test_a_third_detector_settles_disputes_about_english(text, language):
+    assert detect(text) == language
+
+
 def test_lexicon_overrides_equal_vadersentiments_lexicon_update_on_ground_truth():
     path = shared_path("data", "vader-icwsm2014", "tweets_GroundTruth.txt")
     texts = [line.split("\t", 2)[2] for line in path.read_text(encoding="utf-8").splitlines()]
