@@ -8,11 +8,12 @@ model is case-sensitive: it takes shouted English for Thai, French or Czech); an
 it is sure of (at least 0.6) is the answer. When the two disagree about English (one says it,
 the other does not, or fastText says it unsure), py3langid casts the deciding vote: English if
 it says English, else the answer as before (fastText's language, or for its unsure English
-CLD2's). It is asked for about one tweet in a hundred, mostly a few words long ("McCain -1 for
-smug smiles. #tweetdebate"), so its ~100 µs and its model's loading (~0.9 s, on the first such
-text) matter little. Either of the first two detectors alone takes about 7% of German tweets
-for English (German "die" and "war" are strong negative words to VADER); the three together
-3.9%, nearly all of them English tweets in the German set. The rule and its constants were
+CLD2's). It is asked for about one tweet in a hundred, mostly a few words long ("-1 mccain I
+love bears in montana #tweetdebate"), so its 100-200 µs a text matter little; loading it (numpy
+and 68 MB of model from xz, about 0.7 s) happens once per process, on the first such text.
+Either of the first two detectors alone takes about 7% of German tweets for English (German
+"die" and "war" are strong negative words to VADER); the three together 3.9%, nearly all of
+them English tweets in the German set. The rule and its constants were
 chosen on train, dev and val splits only (``bench/language_gate.py --dev`` prints them).
 
 Rule for texts with little to read: URLs, @mentions and #hashtags are removed first; fewer than
