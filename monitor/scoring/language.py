@@ -10,17 +10,18 @@ the other does not, or fastText says it unsure), py3langid casts the deciding vo
 it says English, else the answer as before (fastText's language, or for its unsure English
 CLD2's). It is asked for about one tweet in a hundred, mostly a few words long ("-1 mccain I
 love bears in montana #tweetdebate"), so its 100-200 µs a text matter little; loading it (numpy
-and 68 MB of model from xz, about 0.7 s) happens once per process, on the first such text.
-Either of the first two detectors alone takes about 7% of German tweets for English (German
-"die" and "war" are strong negative words to VADER); the three together 3.9%, nearly all of
-them English tweets in the German set. The rule and its constants were
-chosen on train, dev and val splits only (``bench/language_gate.py --dev`` prints them).
+and 68 MB of model from xz: about 0.7 s and 100 MB of memory) happens once per process, on the
+first such text. Either of the first two detectors alone takes about 7% of German tweets for
+English (German "die" and "war" are strong negative words to VADER); the three together 3.9%,
+nearly all of them English tweets in the German set. The rule and its constants were chosen on
+train, dev and val splits only (``bench/language_gate.py --dev`` prints them).
 
 Rule for texts with little to read: URLs, @mentions and #hashtags are removed first; fewer than
 ``MIN_LETTERS`` letters left (hashtag-, URL-, emoji-only texts) is "und", undetermined. So is an
-unsure English verdict CLD2 cannot confirm. Scorers read only the languages they name: VADER
-never names "und", a calibrated model does when it was fitted on enough such posts. A post not
-read is not scored, never counted as neutral.
+unsure English verdict of fastText's that neither CLD2 nor py3langid confirms, when CLD2 names
+no language. Scorers read only the languages they name: VADER never names "und", a calibrated
+model does when it was fitted on enough such posts. A post not read is not scored, never
+counted as neutral.
 """
 
 from __future__ import annotations
