@@ -41,7 +41,8 @@ FASTTEXT_CHARS = 120
 # English tweets).
 CLD2_SURE_PERCENT = 95
 CLD2_SURE_SCORE = 900
-# fastText's English verdicts this sure need no second opinion; below it CLD2 must agree.
+# fastText's English verdicts this sure need no second opinion; below it CLD2 or py3langid must
+# agree.
 SURE_ENGLISH = 0.6
 _NOT_PROSE = re.compile(r"https?://\S+|www\.\S+|[@#][^\s]+")
 _ENOUGH_LETTERS = re.compile(rf"(?:[^\W\d_][\W\d_]*){{{MIN_LETTERS}}}")
@@ -81,12 +82,19 @@ def _cld2(line: str) -> tuple[str, bool]:
     return code, reliable and percent >= CLD2_SURE_PERCENT and score >= CLD2_SURE_SCORE
 
 
+def _py3langid(line: str) -> str:
+    """py3langid's language for ``line``; its model loads on the first call in a process."""
+    import py3langid
+
+    return py3langid.classify(line)[0]
+
+
 def detect(text: str) -> str:
     """ISO 639-1 code of ``text``'s language (639-3 where there is none), or "und"."""
     prose = _NOT_PROSE.sub(" ", text)
     if not _ENOUGH_LETTERS.search(prose):
         return UNDETERMINED
-    # One line (fastText reads one), lone surrogates replaced (neither detector takes them).
+    # One line (fastText reads one), lone surrogates replaced (the detectors refuse them).
     line = " ".join(prose.split()).encode("utf-8", "replace").decode("utf-8")
     second, sure = _cld2(line)
     if second == "en" and sure:
@@ -98,9 +106,7 @@ def detect(text: str) -> str:
     code = label.removeprefix("__label__")
     if code == "en" and probability >= SURE_ENGLISH:
         return "en"
-    if "en" in (code, second):  # the two disagree about English: a third detector decides
-        import py3langid
-
-        if py3langid.classify(line)[0] == "en":
-            return "en"
+    # CLD2 and fastText disagree about English (or fastText is unsure of it): the third decides.
+    if "en" in (code, second) and _py3langid(line) == "en":
+        return "en"
     return second if code == "en" else code
