@@ -177,29 +177,25 @@ def collect_process(config: Path) -> tuple[int, str, float, float]:
 # 15 MB (the peak is the language models', loaded after Mastodon's answer is gone); the gzip
 # bomb inflated, or any answer kept until scoring, would add hundreds.
 FAULT_MARGIN_MB = 40
-_normal_peak_mb: list[float] = []
 
 
-def normal_peak_mb(tmp_path: Path, httpserver) -> float:
+@pytest.fixture(scope="session")
+def normal_mb(make_httpserver, tmp_path_factory) -> float:
     """Peak memory of the same collect with both servers answering normally, measured once:
     the baseline a faulty server is held to, whatever the language models take here (py3langid's
     alone about 100 MB) and whatever this machine's libraries allocate."""
-    if not _normal_peak_mb:
-        httpserver.expect_request(TAG_PATH).respond_with_handler(with_status(None))
-        serve_reddit(httpserver)
-        (tmp_path / "normal").mkdir()
-        config = write_config(tmp_path / "normal", server_url(httpserver))
-        status, output, _, peak_mb = collect_process(config)
-        assert status == 0, output
-        _normal_peak_mb.append(peak_mb)
-        httpserver.clear()
-    return _normal_peak_mb[0]
+    make_httpserver.expect_request(TAG_PATH).respond_with_handler(with_status(None))
+    serve_reddit(make_httpserver)
+    config = write_config(tmp_path_factory.mktemp("normal"), server_url(make_httpserver))
+    status, output, _, peak_mb = collect_process(config)
+    make_httpserver.clear()
+    assert status == 0, output
+    return peak_mb
 
 
 @pytest.mark.parametrize("mode", list(MODES))
-def test_a_faulty_server_fails_only_its_own_source(tmp_path, httpserver, mode):
+def test_a_faulty_server_fails_only_its_own_source(tmp_path, httpserver, normal_mb, mode):
     handler, error = MODES[mode]
-    normal_mb = normal_peak_mb(tmp_path, httpserver)
     if "bomb" in mode:
         gzip_bomb(512 * MB)  # built once, before the server must answer
     httpserver.expect_request(TAG_PATH).respond_with_handler(handler)
