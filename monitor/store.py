@@ -574,7 +574,8 @@ class Store:
         result.
 
         In a write transaction rowids are handed out one above the largest, so the rows this
-        statement inserted are the last ``rowcount`` ids."""
+        statement inserted are the last ``rowcount`` ids, in the order given when none was
+        left out."""
         cursor = self.db.conn.executemany(
             "INSERT INTO posts (platform, id, created_at, created_ts, text, author, url, lang,"
             " metrics, text_key, language, label, compound, pos, neu, neg, scorer_version,"
@@ -599,12 +600,18 @@ class Store:
                 for item in new
             ],
         )
-        if cursor.rowcount <= 0:
+        inserted = cursor.rowcount
+        if inserted <= 0:
             return {}
         last = self.db.execute("SELECT last_insert_rowid()").fetchone()[0]
+        if inserted == len(new):
+            return {
+                item.post.key: (post_id, item.score.label, item.score.compound)
+                for post_id, item in zip(range(last - inserted + 1, last + 1), new, strict=True)
+            }
         rows = self.db.execute(
             "SELECT post_id, platform, id, label, compound FROM posts WHERE post_id > ?",
-            (last - cursor.rowcount,),
+            (last - inserted,),
         )
         return {
             (platform, ident): (post_id, label, c) for post_id, platform, ident, label, c in rows

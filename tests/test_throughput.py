@@ -60,6 +60,22 @@ def test_parallel_scoring_stores_exactly_what_one_process_stores(tmp_path):
         assert expected[post.id][2:] == (s["compound"], s["pos"], s["neu"], s["neg"])
 
 
+def test_workers_started_before_the_first_batch_store_what_one_process_stores(tmp_path):
+    """An import known to be large starts its workers first (they load their models while the
+    first batch is read); from then on every batch goes to them, the first included, and the
+    scores come back through pickling as they were."""
+    posts = ground_truth_posts()[:600]
+    with Store(tmp_path / "one.db") as one, ScoringPool(VADER, workers=0) as single:
+        ingest(one, posts, VADER, batch_size=200, pool=single)
+        expected = stored_scores(one)
+    with Store(tmp_path / "two.db") as two, ScoringPool(VADER, 1) as pool:
+        pool.start()
+        assert pool.parallel  # before any text: under POOL_AFTER it would score in-process
+        assert ingest(two, posts, VADER, batch_size=200, pool=pool).new == 600
+        assert stored_scores(two) == expected
+    assert sum(label is None for _, label, *_ in expected.values()) == 30  # "und" or not English
+
+
 @pytest.mark.parametrize("workers", [0, 1, 2])
 def test_identical_texts_are_scored_once_across_batches(store, workers):
     texts = ["Great talks, I love it", "A terrible disaster", "The delegation arrived"]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from monitor.models import Score
-from monitor.scoring.language import detect, rule_version
+from monitor.scoring.language import detect, load_detectors, rule_version
 
 if TYPE_CHECKING:
     from monitor.config import Config
@@ -75,6 +75,12 @@ class Scorer(ABC):
         blob = json.dumps([settings, rule_version()], sort_keys=True, ensure_ascii=True)
         digest = hashlib.sha256(blob.encode()).hexdigest()[:12]
         return f"{self.name}-{self.package_version()}+{digest}"
+
+    def load(self) -> None:
+        """Build the language detectors and this scorer's models now rather than on the first
+        text that needs them: the pool's workers do it as they start."""
+        load_detectors()
+        self.score_read(["ready"])
 
     def reads(self, language: str) -> bool:
         """Undetermined ("und") texts only when the scorer names "und" (a calibrated model

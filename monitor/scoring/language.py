@@ -89,6 +89,14 @@ def _py3langid(line: str) -> str:
     return py3langid.classify(line)[0]
 
 
+def load_detectors() -> None:
+    """Load every detector's model now, in a process about to detect many texts, instead of
+    on the first text that needs each."""
+    _cld2("ready")
+    _fasttext()
+    _py3langid("ready")
+
+
 def detect(text: str) -> str:
     """ISO 639-1 code of ``text``'s language (639-3 where there is none), or "und"."""
     prose = _NOT_PROSE.sub(" ", text)

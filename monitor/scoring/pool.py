@@ -20,6 +20,10 @@ def spare_cores() -> int:
     return (os.cpu_count() or 1) - 1
 
 
+def _load(scorer: Scorer) -> None:
+    scorer.load()
+
+
 def _score_chunk(task: tuple[Scorer, list[str]]) -> list[Score]:
     scorer, texts = task
     return scorer.score(texts)
@@ -55,19 +59,26 @@ class ScoringPool:
             self._pool.join()
             self._pool = None
 
+    def start(self) -> None:
+        """Start the workers now, for an input known to be large: each loads its models while
+        the caller reads its first batch, instead of after it (about a second here)."""
+        if self._pool is None and self.workers > 0:
+            # fork: the workers inherit the loaded code; each builds its own models once.
+            self._pool = multiprocessing.get_context("fork").Pool(
+                self.workers, initializer=_load, initargs=(self.scorer,)
+            )
+
     @property
     def parallel(self) -> bool:
         return self._pool is not None
 
     def submit(self, texts: list[str]) -> Callable[[], list[Score]]:
         self.submitted += len(texts)
-        wants_pool = self.workers > 0 and self.submitted > self.pool_after
+        wants_pool = self.parallel or (self.workers > 0 and self.submitted > self.pool_after)
         if not wants_pool or len(texts) < 2 * self.workers:
             scores = self.scorer.score(texts)
             return lambda: scores
-        if self._pool is None:
-            # fork: the workers inherit the loaded code; each builds its own models once.
-            self._pool = multiprocessing.get_context("fork").Pool(self.workers)
+        self.start()
         size = -(-len(texts) // self.workers)
         chunks = [(self.scorer, texts[i : i + size]) for i in range(0, len(texts), size)]
         pending = self._pool.map_async(_score_chunk, chunks)
