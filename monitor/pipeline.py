@@ -6,10 +6,11 @@ the input and an interrupted run leaves whole batches only.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import nullcontext, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,9 @@ PROGRESS_EVERY = 5000  # items between progress reports
 # Input files larger than this start the scoring workers before the first batch is read: about
 # 10,000 of the monitor's own records, or 1,000 tweets of a twarc2 export.
 LARGE_INPUT_BYTES = 4 << 20
+# Python's cycle collector runs every 700 new objects by default; an import makes millions, in
+# batches that live until stored and hold no cycles (reference counting frees them).
+BULK_GC_THRESHOLD = 100_000
 # Rejections kept for the report back to the user; the count is always exact.
 MAX_REJECTIONS_KEPT = 1000
 
@@ -246,6 +250,22 @@ def batches(
         yield batch
 
 
+@contextmanager
+def _bulk_collection() -> Iterator[None]:
+    """Fewer passes of the cycle collector while a bulk import runs, restored after. Objects
+    alive before it (every loaded module's) are frozen out of its passes, and it runs every
+    100,000 new objects: in an import of 100,000 posts its passes took 1.7-1.9 s of the import
+    process's time, 0.05 s with this. Forked scoring workers inherit it."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(BULK_GC_THRESHOLD, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
 def import_files(
     store: Store,
     paths: Sequence[Path],
@@ -261,7 +281,7 @@ def import_files(
     run_id = store.start_run("import")
     result = IngestResult()
     try:
-        with ScoringPool(scorer, spare_cores()) as pool:
+        with _bulk_collection(), ScoringPool(scorer, spare_cores()) as pool:
             if sum(path.stat().st_size for path in paths if path.is_file()) > LARGE_INPUT_BYTES:
                 pool.start()
             for path in paths:

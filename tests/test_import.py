@@ -1,10 +1,12 @@
 """Import: idempotence, rejects with line numbers and reasons, CSV, filling missing fields."""
 
 import csv
+import gc
 from pathlib import Path
 
 import pytest
 
+from monitor.errors import MonitorError
 from monitor.formats import ImportOptions, read_posts
 from monitor.models import Rejection
 from monitor.pipeline import import_files
@@ -167,6 +169,18 @@ def test_identical_texts_are_scored_once(store, write_jsonl):
     assert (result.new, result.scored) == (50, 1)
     repost = write_jsonl([post("r", "2025-11-20T11:00:00Z", text + "  ")], "more.jsonl")
     assert import_files(store, [repost], VADER).scored == 0
+
+
+def test_an_import_leaves_the_cycle_collector_as_it_found_it(store, write_jsonl, tmp_path):
+    """An import collects cycles less often while it runs (a notebook that imports goes on
+    with its own settings after it), whether it ends well or not."""
+    before = gc.get_threshold()
+    path = write_jsonl([post(str(i), "2025-11-20T10:00:00Z", f"talk {i} #t") for i in range(20)])
+    assert import_files(store, [path], VADER).new == 20
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (before, 0)
+    with pytest.raises(MonitorError):
+        import_files(store, [tmp_path / "empty folder"], VADER, format_name="parquet")
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (before, 0)
 
 
 def test_awkward_but_real_texts_are_stored_as_written(store, write_jsonl):
