@@ -19,7 +19,7 @@ from monitor.errors import MonitorError
 from monitor.formats import Delete, ImportOptions, Note, Skip, read_posts
 from monitor.models import Post, PrescoredPost, Rejection, Score, ScoredPost
 from monitor.scoring import Scorer
-from monitor.scoring.pool import ScoringPool, spare_cores
+from monitor.scoring.pool import Pending, ScoringPool, spare_cores
 from monitor.store import Cursor, Store
 from monitor.text import fold_tag, hashtags, text_key
 
@@ -196,7 +196,7 @@ def ingest(
     batch in flight is already scoring is not scored again."""
     version, result = scorer.version, result or IngestResult()
     recent: dict[str, Score] = {}  # the last stored batch's new scores
-    pending: tuple[_Prepared, Callable[[], list[Score]]] | None = None
+    pending: tuple[_Prepared, Pending] | None = None
     # This process parses and stores about as fast as one core allows, so the other cores
     # score: on two cores, one worker imports 6% faster than two (three busy processes).
     own = ScoringPool(scorer, spare_cores()) if pool is None else nullcontext(pool)
@@ -209,6 +209,8 @@ def ingest(
                 result.add(_commit(store, pending[0], pending[1](), (), version, recent))
             pending = (batch, wait)
         if pending:
+            if not pending[1].ready():  # the workers still score the last batch: meanwhile,
+                store.checkpoint()  # the log goes into the database, not all when it closes
             result.add(_commit(store, pending[0], pending[1](), (), version, recent))
     if result.to_delete:
         result.deleted += store.delete_posts(result.to_delete)
@@ -328,7 +330,7 @@ class _Rescoring:
     rows: list[tuple[int, str, str]]  # post_id, text key, text
     known: dict[str, Score]
     missing: list[str]
-    wait: Callable[[], list[Score]]
+    wait: Pending
 
     def store(self, store: Store, version: str) -> int:
         new = dict(zip(self.missing, self.wait(), strict=True))

@@ -689,6 +689,13 @@ class Store:
         return rows
 
     @_writes
+    def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database file now, at a moment the caller would
+        otherwise wait: SQLite does it every 256 MB of log, and when the last connection
+        closes (about a second after an import of 100,000 posts, a third of that after this)."""
+        self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    @_writes
     def housekeeping(self, raw_before_ts: int | None = None) -> dict[str, int]:
         """Delete raw payloads of posts created before ``raw_before_ts`` (if given), then let
         SQLite refresh its statistics and fold the WAL back into the database file."""

@@ -101,6 +101,31 @@ def test_cursor_is_written_with_its_batch_or_not_at_all(store):
     assert store.cursor("mastodon", "https://m.example", "a") == {"min_id": "5"}
 
 
+def test_a_checkpoint_puts_the_stored_posts_into_the_database_file_itself(store, tmp_path):
+    """Until a checkpoint, new posts live in the write-ahead log beside the database; after
+    one, the database file alone holds them (the import checkpoints while its workers score
+    the last batch, so closing has little left to copy)."""
+    score = Score("en", "positive", 0.5, 0.4, 0.6, 0.0)
+    posts = [
+        record_to_post(post(str(i), "2025-11-20T10:00:00Z", f"talks {i}", tags=["a"]))
+        for i in range(50)
+    ]
+    store.write_batch([ScoredPost(p, f"k{p.id}", score) for p in posts], scorer_version="v")
+
+    def posts_in_the_file_alone(name: str) -> int:
+        alone = tmp_path / name
+        alone.write_bytes(store.path.read_bytes())  # without its -wal file
+        with sqlite3.connect(alone) as conn:
+            tables = conn.execute("SELECT count(*) FROM sqlite_schema WHERE name = 'posts'")
+            if tables.fetchone() == (0,):
+                return 0
+            return conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+
+    assert posts_in_the_file_alone("before.db") == 0
+    store.checkpoint()
+    assert posts_in_the_file_alone("after.db") == 50
+
+
 def test_a_post_stored_by_another_process_meanwhile_is_kept_and_gains_the_new_tags(store):
     """Between a batch's look-ups and its write another process may store one of its posts:
     the write keeps that row, adds the batch's tags to it, and stores the rest."""

@@ -191,8 +191,9 @@ def test_the_pool_scores_with_the_active_scorers_own_settings():
     ] * 50
     scorer = VaderScorer(languages=("en", "de"), lexicon={"backfire": -2.0, "love": -3.0})
     with ScoringPool(scorer, 2, pool_after=0) as pool:
-        pooled = pool.submit(texts)()
-        assert pool.parallel
+        pending = pool.submit(texts)
+        pooled = pending()
+        assert pool.parallel and pending.ready()  # answered: asking again would not wait
     assert pooled == scorer.score(texts)
     assert pooled[-1].compound == scorer.score([texts[-1]])[0].compound < 0
     assert pooled[-2].language == "de" and pooled[-2].label is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.pool
 import os
-from collections.abc import Callable
+from dataclasses import dataclass
 
 from monitor.models import Score
 from monitor.scoring import Scorer
@@ -27,6 +27,23 @@ def _load(scorer: Scorer) -> None:
 def _score_chunk(task: tuple[Scorer, list[str]]) -> list[Score]:
     scorer, texts = task
     return scorer.score(texts)
+
+
+@dataclass
+class Pending:
+    """Scores on their way: calling it returns them, waiting for the workers if need be."""
+
+    chunks: multiprocessing.pool.AsyncResult | None = None  # the workers' answer
+    scores: list[Score] | None = None  # or the scores, computed in this process
+
+    def ready(self) -> bool:
+        """Whether calling would return at once."""
+        return self.chunks is None or self.chunks.ready()
+
+    def __call__(self) -> list[Score]:
+        if self.chunks is None:
+            return self.scores or []
+        return [score for chunk in self.chunks.get() for score in chunk]
 
 
 class ScoringPool:
@@ -72,14 +89,12 @@ class ScoringPool:
     def parallel(self) -> bool:
         return self._pool is not None
 
-    def submit(self, texts: list[str]) -> Callable[[], list[Score]]:
+    def submit(self, texts: list[str]) -> Pending:
         self.submitted += len(texts)
         wants_pool = self.parallel or (self.workers > 0 and self.submitted > self.pool_after)
         if not wants_pool or len(texts) < 2 * self.workers:
-            scores = self.scorer.score(texts)
-            return lambda: scores
+            return Pending(scores=self.scorer.score(texts))
         self.start()
         size = -(-len(texts) // self.workers)
         chunks = [(self.scorer, texts[i : i + size]) for i in range(0, len(texts), size)]
-        pending = self._pool.map_async(_score_chunk, chunks)
-        return lambda: [score for chunk in pending.get() for score in chunk]
+        return Pending(self._pool.map_async(_score_chunk, chunks))
