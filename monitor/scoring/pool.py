@@ -1,4 +1,4 @@
-"""Scoring in a pool of worker processes once an input has proved large."""
+"""Scoring in a pool of worker processes for an input known, or proved, to be large."""
 
 from __future__ import annotations
 
@@ -48,11 +48,12 @@ class Pending:
 
 class ScoringPool:
     """Scores batches of texts with ``scorer`` in this process, or, once the input has proved
-    large, in a pool of worker processes started once and kept for the rest of the input.
+    large (or ``start`` says it will be), in a pool of worker processes started once and kept
+    for the rest of the input.
 
     ``workers`` is the pool's size (0: always in this process; default: one per core).
-    ``submit`` returns at once with a function that waits for the scores, so the caller can
-    parse and store one batch while the workers score the next."""
+    ``submit`` returns at once with the ``Pending`` scores, so the caller can parse and store
+    one batch while the workers score the next."""
 
     def __init__(
         self, scorer: Scorer, workers: int | None = None, pool_after: int = POOL_AFTER
