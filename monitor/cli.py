@@ -21,13 +21,13 @@ from monitor.config import DEFAULT_CONFIG_TEXT, Config, load_config, prepare_par
 from monitor.errors import ConfigError, MonitorError
 from monitor.models import EARLIEST_POST
 from monitor.pipeline import BATCH_SIZE
-from monitor.store import Store, open_store
 
 if TYPE_CHECKING:
     from jobs.tasks import CollectOutcome
     from monitor.delivery import ChannelResult
     from monitor.formats import ImportOptions
     from monitor.pipeline import IngestResult
+    from monitor.store import Store
 
 SHOWN_REJECTIONS = 20
 # Longer plots have more periods than a chart can show (and take minutes to build).
@@ -51,6 +51,8 @@ class _Context:
         return config
 
     def store(self, config: Config) -> Store:
+        from monitor.store import open_store  # sqlite-utils loads pandas: a second, when needed
+
         return open_store(config)
 
     def chatty(self) -> bool:
@@ -201,7 +203,7 @@ def import_(
     Reddit dumps, Zeeschuimer, Mastodon, Bluesky Jetstream, 4CAT), plain, .gz or .zst; '-'
     reads standard input. The format is recognised from the content."""
     from monitor.formats import format_names
-    from monitor.pipeline import import_files
+    from monitor.pipeline import import_files, import_scoring
     from monitor.scoring import active_scorer
 
     if list_formats:
@@ -211,9 +213,14 @@ def import_(
     if not files:
         raise click.UsageError("give one or more FILES (or --formats)")
     config = obj.config
-    with obj.store(config) as store, _progress_bar(obj, "import") as progress:
+    scorer = active_scorer(config)
+    with (
+        import_scoring(scorer, files) as pool,  # its workers start before the store's imports
+        obj.store(config) as store,
+        _progress_bar(obj, "import") as progress,
+    ):
         result = import_files(
-            store, files, active_scorer(config), options, format_name, batch_size, progress
+            store, files, scorer, options, format_name, batch_size, progress, pool
         )
     for note in result.notes:
         click.echo(f"note: {note}", err=True)

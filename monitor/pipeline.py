@@ -13,15 +13,17 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.errors import MonitorError
 from monitor.formats import Delete, ImportOptions, Note, Skip, read_posts
 from monitor.models import Post, PrescoredPost, Rejection, Score, ScoredPost
 from monitor.scoring import Scorer
 from monitor.scoring.pool import Pending, ScoringPool, spare_cores
-from monitor.store import Cursor, Store
 from monitor.text import fold_tag, hashtags, text_key
+
+if TYPE_CHECKING:  # the store (sqlite-utils, which loads pandas) is imported by its opener
+    from monitor.store import Cursor, Store
 
 log = logging.getLogger(__name__)
 
@@ -255,16 +257,23 @@ def batches(
 
 
 @contextmanager
-def _bulk_collection() -> Iterator[None]:
-    """Fewer passes of the cycle collector while a bulk import runs, restored after. Objects
-    alive before it (every loaded module's) are frozen out of its passes, and it runs every
-    100,000 new objects: in an import of 100,000 posts its passes took 1.7-1.9 s of the import
-    process's time, 0.05 s with this. Forked scoring workers inherit it."""
+def import_scoring(scorer: Scorer, paths: Sequence[Path]) -> Iterator[ScoringPool]:
+    """The scoring for an import of ``paths``: its pool, with the workers started at once when
+    the files pass 4 MB (each loads its models meanwhile: entered before the store is opened,
+    as the CLI does, they start before sqlite-utils and pandas load here, a second earlier),
+    and fewer passes of the cycle collector, restored after.
+
+    Objects alive before it (every loaded module's) are frozen out of the collector's passes,
+    and it runs every 100,000 new objects: in an import of 100,000 posts its passes took
+    1.7-1.9 s of the import process's time, 0.05 s with this. The workers inherit it."""
     threshold = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(BULK_GC_THRESHOLD, *threshold[1:])
     try:
-        yield
+        with ScoringPool(scorer, spare_cores()) as pool:
+            if sum(path.stat().st_size for path in paths if path.is_file()) > LARGE_INPUT_BYTES:
+                pool.start()
+            yield pool
     finally:
         gc.set_threshold(*threshold)
         gc.unfreeze()
@@ -278,19 +287,19 @@ def import_files(
     format_name: str | None = None,
     batch_size: int = BATCH_SIZE,
     progress: Callable[[IngestResult], object] | None = None,
+    pool: ScoringPool | None = None,
 ) -> IngestResult:
     """Import files in any known format (``monitor.formats``), recognised from their content
     unless ``format_name`` is given; the run is logged in the store. ``progress`` is told of
-    the running counts every few thousand records (the CLI draws a progress bar with it)."""
+    the running counts every few thousand records (the CLI draws a progress bar with it).
+    ``pool``: the ``import_scoring`` already entered for these files, if any."""
     run_id = store.start_run("import")
     result = IngestResult()
     try:
-        with _bulk_collection(), ScoringPool(scorer, spare_cores()) as pool:
-            if sum(path.stat().st_size for path in paths if path.is_file()) > LARGE_INPUT_BYTES:
-                pool.start()
+        with nullcontext(pool) if pool else import_scoring(scorer, paths) as active:
             for path in paths:
                 items = read_posts(path, options, format_name)
-                ingest(store, items, scorer, batch_size, pool, result, progress)
+                ingest(store, items, scorer, batch_size, active, result, progress)
     except BaseException as exc:
         with suppress(MonitorError):  # a full disk may refuse this too; the error says why
             store.finish_run(run_id, "error", result.counts(), f"{type(exc).__name__}: {exc}")

@@ -1,6 +1,8 @@
 """What the fast paths must keep exact: parallel scoring, score reuse, SQL aggregates."""
 
 import random
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
@@ -74,6 +76,18 @@ def test_workers_started_before_the_first_batch_store_what_one_process_stores(tm
         assert ingest(two, posts, VADER, batch_size=200, pool=pool).new == 600
         assert stored_scores(two) == expected
     assert sum(label is None for _, label, *_ in expected.values()) == 30  # "und" or not English
+
+
+def test_the_command_line_loads_no_store_before_an_import_starts_its_workers():
+    """sqlite-utils loads pandas (about a second here): the command line imports the store only
+    when a command opens it, so a large import's scoring workers start (and load their models)
+    before that, and none of them carries pandas."""
+    code = (
+        "import sys, monitor.cli, monitor.pipeline; "
+        "print(sorted(m for m in ('pandas', 'sqlite_utils', 'monitor.store') if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (loaded.returncode, loaded.stdout.strip()) == (0, "[]"), loaded.stderr
 
 
 @pytest.mark.parametrize("workers", [0, 1, 2])
