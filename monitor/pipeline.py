@@ -259,9 +259,9 @@ def batches(
 @contextmanager
 def import_scoring(scorer: Scorer, paths: Sequence[Path]) -> Iterator[ScoringPool]:
     """The scoring for an import of ``paths``: its pool, with the workers started at once when
-    the files pass 4 MB (each loads its models meanwhile: entered before the store is opened,
-    as the CLI does, they start before sqlite-utils and pandas load here, a second earlier),
-    and fewer passes of the cycle collector, restored after.
+    the files pass 4 MB (each loads its models meanwhile; entered before the store is opened,
+    as the CLI does, they start before sqlite-utils and pandas load, about half a second
+    earlier here), and fewer passes of the cycle collector, restored after.
 
     Objects alive before it (every loaded module's) are frozen out of the collector's passes,
     and it runs every 100,000 new objects: in an import of 100,000 posts its passes took
