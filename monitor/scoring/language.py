@@ -90,9 +90,8 @@ def _py3langid(line: str) -> str:
 
 
 def load_detectors() -> None:
-    """Load every detector's model now, in a process about to detect many texts, instead of
-    on the first text that needs each."""
-    _cld2("ready")
+    """Load the detectors' models now, in a process about to detect many texts, instead of on
+    the first text that needs each (CLD2's is compiled into its library)."""
     _fasttext()
     _py3langid("ready")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.pool
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from monitor.models import Score
 from monitor.scoring import Scorer
@@ -20,10 +20,6 @@ def spare_cores() -> int:
     return (os.cpu_count() or 1) - 1
 
 
-def _load(scorer: Scorer) -> None:
-    scorer.load()
-
-
 def _score_chunk(task: tuple[Scorer, list[str]]) -> list[Score]:
     scorer, texts = task
     return scorer.score(texts)
@@ -34,7 +30,7 @@ class Pending:
     """Scores on their way: calling it returns them, waiting for the workers if need be."""
 
     chunks: multiprocessing.pool.AsyncResult | None = None  # the workers' answer
-    scores: list[Score] | None = None  # or the scores, computed in this process
+    scores: list[Score] = field(default_factory=list)  # or the scores, computed here
 
     def ready(self) -> bool:
         """Whether calling would return at once."""
@@ -42,7 +38,7 @@ class Pending:
 
     def __call__(self) -> list[Score]:
         if self.chunks is None:
-            return self.scores or []
+            return self.scores
         return [score for chunk in self.chunks.get() for score in chunk]
 
 
@@ -83,7 +79,7 @@ class ScoringPool:
         if self._pool is None and self.workers > 0:
             # fork: the workers inherit the loaded code; each builds its own models once.
             self._pool = multiprocessing.get_context("fork").Pool(
-                self.workers, initializer=_load, initargs=(self.scorer,)
+                self.workers, initializer=self.scorer.load
             )
 
     @property
