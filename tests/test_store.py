@@ -36,6 +36,7 @@ def test_schema_is_migrated_once_and_reopening_upgrades_nothing(tmp_path):
             "m008_scorer_version_index",
             "m009_search_visible_text_and_links_apart",
             "m010_deliveries",
+            "m011_recent_scores",
         ]
         assert store.db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert {"posts", "post_tags", "raw_posts", "cursors", "runs", "posts_fts"} <= set(
@@ -151,6 +152,38 @@ def test_a_post_stored_by_another_process_meanwhile_is_kept_and_gains_the_new_ta
     # each indexed once, by whoever stored it
     assert full_text_matches(store, "talks OR meanwhile") == [("1",), ("2",), ("3",)]
     assert store.db.execute("SELECT count(*) FROM posts_fts").fetchone() == (3,)
+
+
+def test_new_scores_wait_in_a_small_table_then_move_into_scores_all_at_once(store):
+    """Scores are found by key in either table; once scores_recent holds ``recent_scores``
+    rows they all move into scores in the same transaction, and a text kept in either table
+    is not scored again."""
+    store.recent_scores = 5
+    texts = [f"talk number {n} went {'well' if n % 2 else 'badly'}" for n in range(9)]
+
+    def batch(numbers: range | tuple, prefix: str = "") -> list:
+        return [
+            record_to_post(post(f"{prefix}{n}", "2025-11-20T10:00:00Z", texts[n], tags=["t"]))
+            for n in numbers
+        ]
+
+    def rows() -> tuple[int, int]:
+        count = "SELECT count(*) FROM {}"
+        return tuple(
+            store.db.execute(count.format(t)).fetchone()[0] for t in ("scores_recent", "scores")
+        )
+
+    assert ingest_batch(store, batch(range(3)), VADER).scored == 3
+    assert rows() == (3, 0)
+    assert ingest_batch(store, batch(range(3, 7)), VADER).scored == 4
+    assert rows() == (0, 7)
+    assert ingest_batch(store, batch(range(7, 9)), VADER).scored == 2
+    assert rows() == (2, 7)
+    assert ingest_batch(store, batch((1, 8), prefix="repost"), VADER).scored == 0
+    assert store.db.execute(
+        "SELECT r.id, r.compound = o.compound, r.label = o.label FROM posts r"
+        " JOIN posts o ON o.id = substr(r.id, 7) WHERE r.id LIKE 'repost%' ORDER BY r.id"
+    ).fetchall() == [("repost1", 1, 1), ("repost8", 1, 1)]
 
 
 def test_an_older_database_upgrades_in_place_keeping_its_posts(tmp_path, write_jsonl):

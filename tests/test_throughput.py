@@ -123,7 +123,8 @@ def test_parallel_rescore_matches(store):
     ingest(store, posts, VADER)
     expected = stored_scores(store)
     store.db.execute("UPDATE posts SET scorer_version = 'old', compound = 9, label = 'x'")
-    store.db.execute("DELETE FROM scores")  # nothing to reuse: every text is scored again
+    for table in ("scores", "scores_recent"):  # nothing to reuse: every text is scored again
+        store.db.execute(f"DELETE FROM {table}")
     with ScoringPool(VADER, 2, pool_after=0) as pool:
         assert rescore(store, VADER, batch_size=300, pool=pool) == 1200
         assert pool.parallel
