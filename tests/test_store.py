@@ -37,6 +37,7 @@ def test_schema_is_migrated_once_and_reopening_upgrades_nothing(tmp_path):
             "m009_search_visible_text_and_links_apart",
             "m010_deliveries",
             "m011_recent_scores",
+            "m012_no_created_ts_index",
         ]
         assert store.db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert {"posts", "post_tags", "raw_posts", "cursors", "runs", "posts_fts"} <= set(
