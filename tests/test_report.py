@@ -145,7 +145,7 @@ def test_report_files_carry_no_markup_or_formulas_from_posts(store, write_jsonl,
     import_files(store, [write_jsonl(records)], VADER)
     # a platform name stored by an older release, before names were checked at the door
     store.db.execute("UPDATE posts SET platform = '=HYPERLINK(\"x\")'")
-    store.db.execute("UPDATE post_tags SET platform = '=HYPERLINK(\"x\")'")
+    store.db.execute("UPDATE tag_rows SET platform = '=HYPERLINK(\"x\")'")
     config = replace(Config(), tags=("witkoffukraine",), reports_dir=tmp_path / "reports")
     folder = write_report(store, config, date(2025, 11, 20), days=7).parent
     markdown = (folder / "report.md").read_text()

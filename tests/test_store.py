@@ -38,9 +38,10 @@ def test_schema_is_migrated_once_and_reopening_upgrades_nothing(tmp_path):
             "m010_deliveries",
             "m011_recent_scores",
             "m012_no_created_ts_index",
+            "m013_compact_trend_index",
         ]
         assert store.db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert {"posts", "post_tags", "raw_posts", "cursors", "runs", "posts_fts"} <= set(
+        assert {"posts", "tag_rows", "tags", "raw_posts", "cursors", "runs", "posts_fts"} <= set(
             store.db.table_names()
         )
 
@@ -94,7 +95,7 @@ def test_cursor_is_written_with_its_batch_or_not_at_all(store):
     assert store.cursor("mastodon", "https://m.example", "a") == {"min_id": "5"}
     # A failure half-way through the batch (here a trigger) must take the cursor down with it.
     store.db.execute(
-        "CREATE TRIGGER boom BEFORE INSERT ON post_tags BEGIN SELECT RAISE(ABORT, 'boom'); END"
+        "CREATE TRIGGER boom BEFORE INSERT ON tag_rows BEGIN SELECT RAISE(ABORT, 'boom'); END"
     )
     later = Cursor("mastodon", "https://m.example", "a", {"min_id": "9"})
     with pytest.raises(sqlite3.IntegrityError, match="boom"):
