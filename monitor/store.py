@@ -27,7 +27,7 @@ from sqlite_utils.migrations import Migrations
 
 from monitor.config import Config, prepare_parent_dir
 from monitor.errors import MonitorError
-from monitor.models import LABELS, Post, Score, ScoredPost
+from monitor.models import Post, Score, ScoredPost
 from monitor.text import format_timestamp, looks_like_link, search_fields
 
 log = logging.getLogger(__name__)
@@ -324,7 +324,7 @@ def m011_recent_scores(db: Database) -> None:
 
 @migrations()
 def m012_no_created_ts_index(db: Database) -> None:
-    """Reports find a tag's posts by time through ``post_tags_trend``; the index on
+    """Reports find a tag's posts by time through the trend index; the index on
     posts.created_ts served only date-filtered exports and housekeeping, which read every
     post instead (0.35-0.6 s at a million posts). Posts imported from an archive fall among
     the stored ones' dates, so it cost every batch a few thousand random page writes
@@ -616,7 +616,7 @@ class Store:
                     tag_ids[tag],
                     int(posts[key].created_at.timestamp()),
                     key[0],
-                    None if label is None else LABELS.index(label) - 1,
+                    label,
                     compound,
                 )
                 for key, (post_id, label, compound) in stored.items()
@@ -638,8 +638,8 @@ class Store:
                         (_json(post.metrics), post_id),
                     )
             self.db.conn.executemany(
-                "INSERT OR IGNORE INTO tag_rows"
-                " (post_id, tag_id, created_ts, platform, label, compound) VALUES (?,?,?,?,?,?)",
+                "INSERT OR IGNORE INTO tag_rows (post_id, tag_id, created_ts, platform, label,"
+                f" compound) VALUES (?,?,?,?,{LABEL_TO_CODE.format('?')},?)",
                 tags,
             )
             for cursor in cursors:
