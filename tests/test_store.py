@@ -268,6 +268,58 @@ def test_posts_scored_before_the_language_gate_keep_their_scores_and_are_stale(t
         assert store.count_stale(VADER.version) == 0
 
 
+def test_tags_stored_by_name_read_the_same_after_the_compact_trend_index(tmp_path):
+    """m013 moves post_tags into tag_rows (tags as numbers, labels as -1/0/1); the view
+    post_tags, the tag list and the trend aggregates read what was stored before."""
+    from sqlite_utils import Database
+
+    from monitor.store import Bucket, migrations
+
+    path = tmp_path / "m012.db"
+    old = Database(path)
+    migrations.apply(old, stop_before="m013_compact_trend_index")
+    rows = [  # post, tag, label, compound
+        (1, "peace", "negative", -0.5),
+        (1, "talks", "negative", -0.5),
+        (2, "talks", "neutral", 0.0),
+        (3, "talks", "positive", 0.6),
+        (4, "talks", None, None),
+    ]
+    for post_id in range(1, 5):
+        old.execute(
+            "INSERT INTO posts (post_id, platform, id, created_at, created_ts, text, text_key,"
+            " scorer_version, collected_at) VALUES (?, 'bluesky', ?, '2025-11-20T10:00:00Z',"
+            " 1763632800, 'text', ?, 'v', '2025-11-20T10:00:00Z')",
+            (post_id, str(post_id), f"k{post_id}"),
+        )
+    old.conn.executemany(
+        "INSERT INTO post_tags (post_id, tag, created_ts, platform, label, compound)"
+        " VALUES (?, ?, 1763632800, 'bluesky', ?, ?)",
+        rows,
+    )
+    old.conn.commit()
+    old.close()
+    with Store(path) as store:
+        assert (
+            store.db.execute(
+                "SELECT post_id, tag, label, compound FROM post_tags ORDER BY post_id, tag"
+            ).fetchall()
+            == rows
+        )
+        assert store.db.execute(
+            "SELECT label FROM tag_rows ORDER BY post_id, tag_id"
+        ).fetchall() == [(-1,), (-1,), (0,), (1,), (None,)]
+        assert store.tags() == ["peace", "talks"]
+        [talks] = store.aggregate([Bucket(1763596800, 1763683200)], ["talks"])
+        assert (talks["n"], talks["n_scored"], talks["n_negative"], talks["n_positive"]) == (
+            4,
+            3,
+            1,
+            1,
+        )
+        assert store.db.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
 def test_a_snapshot_sees_one_moment_while_another_process_writes(tmp_path):
     """What a report reads inside ``snapshot()`` agrees with itself: posts stored meanwhile by
     another connection (an import, a collect) appear only after it."""
