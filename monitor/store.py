@@ -140,6 +140,22 @@ def m004_trend_covering_index(db: Database) -> None:
         db.execute(statement)
 
 
+# One score per distinct text and scorer version: the shape of scores and scores_recent.
+SCORE_TABLE = """
+    CREATE TABLE {} (
+        text_key TEXT NOT NULL,
+        scorer_version TEXT NOT NULL,
+        language TEXT NOT NULL,
+        label TEXT,
+        compound REAL,
+        pos REAL,
+        neu REAL,
+        neg REAL,
+        PRIMARY KEY (text_key, scorer_version)
+    ) WITHOUT ROWID
+"""
+
+
 @migrations()
 def m005_languages_labels_and_scores(db: Database) -> None:
     """Scorers: each post gets its detected language and the label its scorer gave it (NULL
@@ -202,20 +218,9 @@ def m005_languages_labels_and_scores(db: Database) -> None:
             UPDATE post_tags SET label = new.label, compound = new.compound
             WHERE post_id = new.post_id;
         END;
-
-        CREATE TABLE scores (
-            text_key TEXT NOT NULL,
-            scorer_version TEXT NOT NULL,
-            language TEXT NOT NULL,
-            label TEXT,
-            compound REAL,
-            pos REAL,
-            neu REAL,
-            neg REAL,
-            PRIMARY KEY (text_key, scorer_version)
-        ) WITHOUT ROWID;
         """
     )
+    db.execute(SCORE_TABLE.format("scores"))
 
 
 @migrations()
@@ -305,21 +310,7 @@ def m011_recent_scores(db: Database) -> None:
     scores land on random pages: inserted straight into a ``scores`` of 500,000 rows, 10,000 of
     them rewrote about 8,000 of its 17,700 pages, every batch. Into the small table they touch
     its few pages; the move writes each page of ``scores`` about once per 100,000 scores."""
-    db.execute(
-        """
-        CREATE TABLE scores_recent (
-            text_key TEXT NOT NULL,
-            scorer_version TEXT NOT NULL,
-            language TEXT NOT NULL,
-            label TEXT,
-            compound REAL,
-            pos REAL,
-            neu REAL,
-            neg REAL,
-            PRIMARY KEY (text_key, scorer_version)
-        ) WITHOUT ROWID
-        """
-    )
+    db.execute(SCORE_TABLE.format("scores_recent"))
 
 
 @migrations()
@@ -572,10 +563,12 @@ class Store:
         """Keep new scores in scores_recent; once it is full, move them all into scores in
         key order, in the caller's transaction (see m011_recent_scores)."""
         columns = "text_key, scorer_version, language, label, compound, pos, neu, neg"
-        self.db.conn.executemany(
+        cursor = self.db.conn.executemany(
             f"INSERT OR IGNORE INTO scores_recent ({columns}) VALUES (?,?,?,?,?,?,?,?)",
             [(key, version, *score.values()) for key, score in scores],
         )
+        if cursor.rowcount <= 0:
+            return
         waiting = self.db.execute("SELECT count(*) FROM scores_recent").fetchone()[0]
         if waiting >= self.recent_scores:
             self.db.execute(
