@@ -26,6 +26,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter
 
 from monitor.analysis import Gap
 from monitor.config import Labels
+from monitor.scoring.language import language_name
 from monitor.text import wall_clock
 
 # Okabe & Ito (2008), "Color Universal Design".
@@ -258,9 +259,9 @@ def split_grid(
         _stacked_shares(ax, rows, labels, min_posts)
         platform_gaps = [g for g in gaps if facet != "platform" or g.source == value]
         _shade_gaps(ax, platform_gaps, timezone, rows["period"])
-        name = f"#{value}" if facet == "tag" else value
         ax.set_title(
-            f"{name}  ({int(rows['n'].sum())} posts, {int(rows['n_scored'].sum())} scored)",
+            f"{_series_name(facet, value)}  ({int(rows['n'].sum())} posts,"
+            f" {int(rows['n_scored'].sum())} scored)",
             loc="left",
             fontsize=10,
         )
@@ -285,9 +286,14 @@ def split_grid(
     return fig
 
 
+def _series_name(key: str, value: str) -> str:
+    """How a series is named on a chart: "#tag", "German (de)", "mastodon"."""
+    return {"tag": lambda v: f"#{v}", "language": language_name}.get(key, str)(value)
+
+
 def _lines(frame: pd.DataFrame, series_key: str) -> list[tuple[str, pd.DataFrame]]:
     return [
-        (f"#{v}" if series_key == "tag" else v, frame[frame[series_key] == v].sort_values("period"))
+        (_series_name(series_key, v), frame[frame[series_key] == v].sort_values("period"))
         for v in dict.fromkeys(frame[series_key])
     ]
 

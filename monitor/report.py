@@ -27,6 +27,7 @@ from monitor.drivers import Drivers, drivers
 from monitor.errors import MonitorError
 from monitor.health import collection_health, gaps_between
 from monitor.scoring import Scorer, active_scorer
+from monitor.scoring.language import language_name
 from monitor.scoring.vader import STOCK_AGREEMENT
 from monitor.store import Store, process_alive
 from monitor.text import spreadsheet_safe
@@ -70,7 +71,13 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(safe_url=safe_url, md=markdown_text, md_url=markdown_url, percent=percent)
+    env.filters.update(
+        safe_url=safe_url,
+        md=markdown_text,
+        md_url=markdown_url,
+        percent=percent,
+        language=language_name,
+    )
     return env
 
 
@@ -506,7 +513,7 @@ def method(
         "evaluation": evaluation,
         "other_evaluation": latest if latest and latest != evaluation else None,
         "scorer": scorer,
-        "languages": ", ".join(scorer.languages),
+        "languages": ", ".join(map(language_name, scorer.languages)),
         "n": n,
         "n_scored": scored,
         "share_scored": scored / n if n else float("nan"),

@@ -99,6 +99,19 @@ def test_hourly_plot_for_one_platform(run, demo_db):
     assert numbers[numbers["tag"] == "witkoffukraine"]["n"].sum() == reddit_day["n"].sum()
 
 
+def test_languages_are_named_on_charts(demo_db):
+    with Store(demo_db) as store:
+        frame = trends.series(store, ["witkoffukraine"], date(2025, 11, 10), END, by="language")
+    codes = set(frame["language"])
+    assert {"en", "de"} <= codes
+    volume = charts.chart(frame, "volume", by="language")
+    legend = {t.get_text() for t in volume.axes[0].get_legend().get_texts()}
+    assert {"English (en)", "German (de)"} <= legend and not codes & legend
+    split = charts.chart(frame, "split", by="language")
+    titles = [ax.get_title(loc="left") for ax in split.axes]
+    assert any(t.startswith("German (de)  (") for t in titles)
+
+
 def test_plot_by_platform_needs_one_tag_and_an_image_name(run, demo_db):
     many = run("--db", demo_db, "plot", "--by", "platform", "--out", "x.png", ok=False)
     assert many.exit_code == 2 and "--by platform compares platforms for one --tag" in many.stderr

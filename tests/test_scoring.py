@@ -13,7 +13,7 @@ from monitor.config import DEFAULT_CONFIG_TEXT, Config
 from monitor.errors import ConfigError
 from monitor.plugins import registries
 from monitor.scoring import active_scorer
-from monitor.scoring.language import UNDETERMINED, detect
+from monitor.scoring.language import UNDETERMINED, detect, language_name
 from monitor.scoring.vader import VaderScorer
 from monitor.tables import parse_table
 from tests.conftest import REPO, VADER, config_file, post, shared_path
@@ -83,6 +83,21 @@ def test_language_rule_for_texts_with_little_to_read(text, language):
 )
 def test_a_third_detector_settles_disputes_about_english(text, language):
     assert detect(text) == language
+
+
+@pytest.mark.parametrize(
+    ("code", "name"),
+    [
+        ("uk", "Ukrainian (uk)"),  # not the United Kingdom
+        ("de", "German (de)"),
+        ("sw", "Swahili (sw)"),  # ISO 639's "Swahili (macrolanguage)"
+        ("ceb", "Cebuano (ceb)"),  # detected languages without a two-letter code have three
+        (UNDETERMINED, "undetermined: too little text (und)"),
+        ("unknown", "unknown"),  # posts stored before languages were detected
+    ],
+)
+def test_languages_are_shown_by_name_with_their_code(code, name):
+    assert language_name(code) == name
 
 
 def test_lexicon_overrides_equal_vadersentiments_lexicon_update_on_ground_truth():
@@ -209,9 +224,10 @@ def test_a_german_post_is_not_scored_and_not_among_the_top_posts(store, write_js
     markdown = (folder / "report.md").read_text()
     assert "Krieg" not in markdown
     assert "| \\#witkoffukraine | 3 | 2 |" in markdown
-    assert "| de | 1 | 0 |" in markdown and "| en | 2 | 2 |" in markdown
+    assert "| German (de) | 1 | 0 |" in markdown and "| English (en) | 2 | 2 |" in markdown
     html = (folder / "index.html").read_text()
     assert "2 scored of 3" in html and "Krieg" not in html
+    assert "which reads English (en) only" in html and "<td>German (de)</td>" in html
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["counts"]["posts_scored_on_day"] == {"witkoffukraine": 2}
     assert manifest["scorer_languages"] == ["en"]

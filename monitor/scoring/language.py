@@ -96,6 +96,22 @@ def load_detectors() -> None:
     _py3langid("ready")
 
 
+@cache
+def language_name(code: str) -> str:
+    """A detected language as people read it, with its code: "Ukrainian (uk)", not "uk" (which
+    reads as a country). Codes ISO 639 does not know ("unknown": posts from before detection)
+    stay as they are."""
+    if code == UNDETERMINED:
+        return "undetermined: too little text (und)"
+    from iso639 import Language, LanguageNotFoundError  # its tables load in about 0.4 s
+
+    try:
+        name = Language.match(code).name
+    except LanguageNotFoundError:
+        return code
+    return f"{name.split(' (')[0]} ({code})"  # "Swahili (macrolanguage)" reads as "Swahili"
+
+
 def detect(text: str) -> str:
     """ISO 639-1 code of ``text``'s language (639-3 where there is none), or "und"."""
     prose = _NOT_PROSE.sub(" ", text)
