@@ -211,10 +211,6 @@ def ingest(
                 result.add(_commit(store, pending[0], pending[1](), (), version, recent))
             pending = (batch, wait)
         if pending:
-            # While the workers still score the last batch, the log goes into the database
-            # file, instead of all of it when the database closes.
-            if not pending[1].ready():
-                store.checkpoint()
             result.add(_commit(store, pending[0], pending[1](), (), version, recent))
     if result.to_delete:
         result.deleted += store.delete_posts(result.to_delete)

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import sqlite3
+import threading
 import time
 import zlib
 from collections import Counter
@@ -402,6 +403,57 @@ def _writes(method: Callable) -> Callable:
     return guarded
 
 
+# Held while a checkpoint runs; a fork (the scoring pool's workers may start mid-import) waits
+# for it, so no child begins life with a copy of SQLite half-way through a checkpoint.
+_CHECKPOINTING = threading.Lock()
+os.register_at_fork(
+    before=_CHECKPOINTING.acquire,
+    after_in_parent=_CHECKPOINTING.release,
+    after_in_child=_CHECKPOINTING.release,
+)
+
+
+class Checkpointer:
+    """Copies the write-ahead log into the database file from a thread with its own
+    connection, each time it is nudged (after every stored batch), so the writer never waits
+    for that copy nor for the disk to flush it: 100,000 posts into a database of 1,000,000 took
+    about 1 s less of 21 s (six alternating pairs), into an empty one the same. A passive
+    checkpoint never blocks the writer or readers; the log starts over once it is all copied.
+    What is left when the store closes, SQLite copies on closing, as before."""
+
+    def __init__(self, path: Path) -> None:
+        self._wanted = threading.Event()
+        self._stopping = False
+        self._thread = threading.Thread(
+            target=self._run, args=(path,), name="checkpointer", daemon=True
+        )
+        self._thread.start()
+
+    def nudge(self) -> None:
+        self._wanted.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wanted.set()
+        self._thread.join()
+
+    def _run(self, path: Path) -> None:
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+        try:
+            while True:
+                self._wanted.wait()
+                self._wanted.clear()
+                if self._stopping:
+                    return
+                try:
+                    with _CHECKPOINTING:
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error as exc:  # the log then grows until the next one succeeds
+                    log.warning("%s: copying the write-ahead log failed: %s", path, exc)
+        finally:
+            conn.close()
+
+
 @dataclass(frozen=True)
 class Cursor:
     """Where one source stopped for one (instance, tag); stored with the posts it covers."""
@@ -441,7 +493,10 @@ class Store:
             # checkpoint writes each page once however often the batches since changed it:
             # 100,000 posts into a database of 1,000,000 took 28 s with 64 MB, 20 s with
             # 256 MB. The WAL file may reach 256 MB on disk; housekeeping truncates it.
+            # Once this connection writes batches, a thread of its own copies the log instead
+            # (see Checkpointer).
             self.db.execute("PRAGMA wal_autocheckpoint = 64000")
+            self._checkpointer: Checkpointer | None = None
             self.db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
@@ -490,6 +545,8 @@ class Store:
         self.close()
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self.db.close()
 
     def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict]:
@@ -642,7 +699,16 @@ class Store:
                     " DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
                     (cursor.source, cursor.instance, cursor.tag, _json(cursor.value), collected_at),
                 )
+        self._copy_log_in_background()
         return len(stored), len(seen), gained
+
+    def _copy_log_in_background(self) -> None:
+        """After each batch, the log goes into the database file from another thread, while
+        this one goes on (see Checkpointer); this connection no longer copies it itself."""
+        if self._checkpointer is None:
+            self.db.execute("PRAGMA wal_autocheckpoint = 0")
+            self._checkpointer = Checkpointer(self.path)
+        self._checkpointer.nudge()
 
     def _add_tags(self, seen: Sequence[tuple[int, Post]]) -> Counter[str]:
         """Known posts gain the batch's tags they lack (with their stored values); how many
@@ -798,13 +864,6 @@ class Store:
         for row in rows:
             row["value"] = json.loads(row["value"])
         return rows
-
-    @_writes
-    def checkpoint(self) -> None:
-        """Copy the write-ahead log into the database file now, at a moment the caller would
-        otherwise wait: SQLite does it every 256 MB of log, and when the last connection
-        closes (about a second after an import of 100,000 posts, a third of that after this)."""
-        self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     @_writes
     def housekeeping(self, raw_before_ts: int | None = None) -> dict[str, int]:
