@@ -425,7 +425,7 @@ class Checkpointer:
         self._wanted = threading.Event()
         self._stopping = False
         self._thread = threading.Thread(
-            target=self._run, args=(path,), name="checkpointer", daemon=True
+            target=self._run, args=(path,), name=f"checkpointer {path}", daemon=True
         )
         self._thread.start()
 

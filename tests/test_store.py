@@ -138,8 +138,9 @@ def test_stored_batches_reach_the_database_file_itself_while_the_store_is_open(s
         store.write_batch([ScoredPost(p, f"k{p.id}", score) for p in posts], scorer_version="v")
         assert wait_for(first + 50) == first + 50
     assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+    assert f"checkpointer {store.path}" in {t.name for t in threading.enumerate()}
     store.close()
-    assert "checkpointer" not in {t.name for t in threading.enumerate()}
+    assert f"checkpointer {store.path}" not in {t.name for t in threading.enumerate()}
 
 
 def test_a_post_stored_by_another_process_meanwhile_is_kept_and_gains_the_new_tags(store):
