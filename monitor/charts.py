@@ -288,7 +288,9 @@ def split_grid(
 
 def _series_name(key: str, value: str) -> str:
     """How a series is named on a chart: "#tag", "German (de)", "mastodon"."""
-    return {"tag": lambda v: f"#{v}", "language": language_name}.get(key, str)(value)
+    if key == "tag":
+        return f"#{value}"
+    return language_name(value) if key == "language" else value
 
 
 def _lines(frame: pd.DataFrame, series_key: str) -> list[tuple[str, pd.DataFrame]]:

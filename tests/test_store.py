@@ -3,6 +3,7 @@
 import sqlite3
 import threading
 import time
+from contextlib import closing
 
 import pytest
 
@@ -116,7 +117,7 @@ def test_stored_batches_reach_the_database_file_itself_while_the_store_is_open(s
         alone = tmp_path / "alone.db"
         alone.write_bytes(store.path.read_bytes())  # without its -wal file
         try:
-            with sqlite3.connect(alone) as conn:
+            with closing(sqlite3.connect(alone)) as conn:
                 return conn.execute("SELECT count(*) FROM posts").fetchone()[0]
         except sqlite3.DatabaseError:  # copied half-way through a checkpoint: look again
             return None
