@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field, replace
@@ -28,10 +28,14 @@ if TYPE_CHECKING:  # the store (sqlite-utils, which loads pandas) is imported by
 log = logging.getLogger(__name__)
 
 # Larger batches write faster (each index page is written once per commit), and memory
-# stays a few tens of MB; a crash costs at most one batch, which the next run redoes. With the
-# 64 MB page cache (store.py), 10,000 rather than 5,000 took about 1.5 s less of the import
+# stays a few tens of MB; a crash costs the batches in flight, which the next run redoes. With
+# the 64 MB page cache (store.py), 10,000 rather than 5,000 took about 1.5 s less of the import
 # process's CPU per 100,000 posts, into an empty database and into one of 1,000,000.
 BATCH_SIZE = 10_000
+# Batches being scored while this process stores the one before them. With one, the scoring
+# worker waited for the next batch about 1.3 s of a 100,000-post import (while this process
+# stored the last one and read the next); with two, 0.3 s.
+BATCHES_IN_FLIGHT = 2
 PROGRESS_EVERY = 5000  # items between progress reports
 # Input files larger than this start the scoring workers before the first batch is read: about
 # 10,000 of the monitor's own records, or 1,000 tweets of a twarc2 export.
@@ -102,7 +106,7 @@ class _Prepared:
     keys: list[str]
     scores: dict[str, Score]
     to_score: dict[str, str]  # text key → text, for the scorer
-    waiting: set[str]  # keys the batch before this one is still scoring
+    waiting: set[str]  # keys a batch before this one is still scoring
 
 
 def merge(posts: Iterable[Post]) -> dict[tuple[str, str], Post]:
@@ -146,13 +150,11 @@ def _commit(
     scored: list[Score],
     cursors: Sequence[Cursor],
     version: str,
-    recent: dict[str, Score],
 ) -> IngestResult:
     new_scores = dict(zip(batch.to_score, scored, strict=True))
     batch.scores.update(new_scores)
-    batch.scores.update({k: recent[k] for k in batch.waiting})
-    recent.clear()
-    recent.update(new_scores)
+    # Texts an earlier batch in flight was scoring: stored by now (batches are stored in order).
+    batch.scores.update(store.known_scores(batch.waiting, version))
     new = [ScoredPost(p, k, batch.scores[k]) for k, p in zip(batch.keys, batch.fresh, strict=True)]
     inserted, present, gained = store.write_batch(
         new, batch.seen, cursors, scorer_version=version, new_scores=new_scores.items()
@@ -178,7 +180,7 @@ def ingest_batch(
     version = scorer.version
     batch = _prepare(store, posts, version)
     scored = scorer.score(list(batch.to_score.values()))
-    return _commit(store, batch, scored, cursors, version, {})
+    return _commit(store, batch, scored, cursors, version)
 
 
 def ingest(
@@ -193,25 +195,26 @@ def ingest(
     """Ingest a stream of Posts (and Skips and Rejections, which are counted) into ``result``
     (a new one if None); ``progress`` is told of the running counts every few thousand items.
 
-    One batch is in flight at a time: while the scorer (a process pool, once the input is
-    large) scores batch k, this process reads batch k+1 and stores batch k-1. A text that the
-    batch in flight is already scoring is not scored again."""
+    Two batches are in flight: while the scorer (a process pool, once the input is large)
+    scores batches k-1 and k, this process reads batch k+1 and stores batch k-2, so the
+    workers always have the next batch at hand. A text that a batch in flight is already
+    scoring is not scored again."""
     version, result = scorer.version, result or IngestResult()
-    recent: dict[str, Score] = {}  # the last stored batch's new scores
-    pending: tuple[_Prepared, Pending] | None = None
+    pending: deque[tuple[_Prepared, Pending]] = deque()
     # This process parses and stores about as fast as one core allows, so the other cores
     # score: on two cores, one worker imports 6% faster than two (three busy processes).
     own = ScoringPool(scorer, spare_cores()) if pool is None else nullcontext(pool)
     with own as active:
         for posts in batches(items, batch_size, result, progress):
-            in_flight = set(pending[0].to_score) if pending else set()
+            in_flight = {key for earlier, _ in pending for key in earlier.to_score}
             batch = _prepare(store, posts, version, in_flight)
-            wait = active.submit(list(batch.to_score.values()))
-            if pending:
-                result.add(_commit(store, pending[0], pending[1](), (), version, recent))
-            pending = (batch, wait)
-        if pending:
-            result.add(_commit(store, pending[0], pending[1](), (), version, recent))
+            pending.append((batch, active.submit(list(batch.to_score.values()))))
+            if len(pending) > BATCHES_IN_FLIGHT:
+                oldest, scores = pending.popleft()
+                result.add(_commit(store, oldest, scores(), (), version))
+        while pending:
+            oldest, scores = pending.popleft()
+            result.add(_commit(store, oldest, scores(), (), version))
     if result.to_delete:
         result.deleted += store.delete_posts(result.to_delete)
         result.to_delete.clear()

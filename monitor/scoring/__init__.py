@@ -90,12 +90,15 @@ class Scorer(ABC):
     def score(self, texts: Sequence[str]) -> list[Score]:
         """Each text's language, and a label and numbers where this scorer reads it."""
         languages = [detect(text) for text in texts]
-        read = [i for i, language in enumerate(languages) if self.reads(language)]
-        scores = [Score(language) for language in languages]
-        for i, (label, numbers) in zip(
-            read, self.score_read([texts[i] for i in read]), strict=True
-        ):
-            scores[i] = Score(languages[i], label, *numbers)
+        reads = [self.reads(language) for language in languages]
+        scored = iter(self.score_read([t for t, read in zip(texts, reads, strict=True) if read]))
+        scores = []
+        for language, read in zip(languages, reads, strict=True):
+            if read:
+                label, numbers = next(scored)
+                scores.append(Score(language, label, *numbers))
+            else:
+                scores.append(Score(language))
         return scores
 
 
