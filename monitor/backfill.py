@@ -40,12 +40,12 @@ BATCH = 5000
 # The local cluster's workers, tuned for long pure-Python tasks (measured with
 # bench/backfill.py). Dask sets glibc's MALLOC_TRIM_THRESHOLD_ (64 KiB) in its workers, and
 # setting it turns off glibc's adaptive mmap threshold: every megabyte-sized buffer a dump is
-# read in was then mapped and unmapped afresh, which cost this reading about 40% of its
-# speed. A fixed 64 MiB mmap threshold keeps those buffers on the heap. Its statistical
-# profiler and 20 ms ticks cost about 10% more.
+# read in is then mapped and unmapped afresh, and a worker read at 59% of a plain process.
+# Left unset, glibc adapts: 83-110%. (The earlier fix, a fixed 64 MiB mmap threshold, made a
+# worker read at 11% with the packages installed on 2026-11-27.) Dask's statistical profiler
+# and 20 ms ticks cost about 10% more.
 WORKER_CONFIG = {
-    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 1 << 27,
-    "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": 1 << 26,
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "1s",
     "distributed.admin.system-monitor.interval": "5s",
