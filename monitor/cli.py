@@ -337,16 +337,18 @@ def evaluate(obj: _Context, labels_file: Path, as_json: bool) -> None:
 def describe_evaluation(result: dict, config: Config) -> str:
     """An evaluation as a person reads it: headline figures, the split, the confusion."""
     from monitor.models import LABELS
+    from monitor.scoring.language import language_name
 
     def interval(name: str) -> str:
         lo, hi = result["intervals"][name]
         return f"{result[name]:.3f} (95% {lo:.3f}-{hi:.3f})"
 
     names = {label: config.labels.display(label) for label in LABELS}
+    not_read = result["not_scored_by_language"].items()
     lines = [
         f"scorer {result['scorer_version']}: {result['n']} of {result['labelled']} labelled "
         f"posts scored ({result['not_scored']} not scored: "
-        + (", ".join(f"{k} {v}" for k, v in result["not_scored_by_language"].items()) or "none")
+        + (", ".join(f"{language_name(code)} {n}" for code, n in not_read) or "none")
         + ")",
         f"accuracy {interval('accuracy')}, macro-F1 {interval('macro_f1')}, "
         f"share distance {interval('share_distance')}",
@@ -523,6 +525,7 @@ def status(obj: _Context, as_json: bool) -> None:
     from jobs.scheduler import next_runs
     from monitor.health import collection_health, delivery_health, scoring_state
     from monitor.scoring import active_scorer
+    from monitor.scoring.language import language_name
 
     config = obj.config
     with obj.store(config) as store:
@@ -540,7 +543,8 @@ def status(obj: _Context, as_json: bool) -> None:
         click.echo(json.dumps(state, indent=2, default=str))
         return
     click.echo(
-        f"scoring: {scoring['version']} (reads {', '.join(scoring['languages'])}); "
+        f"scoring: {scoring['version']} "
+        f"(reads {', '.join(map(language_name, scoring['languages']))}); "
         f"{scoring['posts']} posts, {scoring['posts_with_stale_score']} with a stale score"
         + (" (run 'monitor rescore')" if scoring["posts_with_stale_score"] else "")
     )

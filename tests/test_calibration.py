@@ -76,7 +76,7 @@ def test_evaluate_a_known_confusion_matrix(run):
     again = json.loads(run("evaluate", "labels.csv", "--json").output)
     assert again["intervals"] == result["intervals"]
     text = run("evaluate", "labels.csv").output
-    assert "8 of 9 labelled posts scored (1 not scored: de 1)" in text
+    assert "8 of 9 labelled posts scored (1 not scored: German (de) 1)" in text
     assert "accuracy 0.750" in text
 
 

@@ -189,10 +189,8 @@ def test_a_lexicon_change_makes_scores_stale_until_rescore(run, write_jsonl):
     Path("monitor.toml").write_text('database = "m.db"\n[lexicon]\nbackfire = -2.0\n')
     status = json.loads(run("--config", "monitor.toml", "status", "--json").output)
     assert status["scoring"]["posts_with_stale_score"] == 3
-    assert (
-        "3 with a stale score (run 'monitor rescore')"
-        in run("--config", "monitor.toml", "status").output
-    )
+    shown = run("--config", "monitor.toml", "status").output
+    assert "(reads English (en)); 3 posts, 3 with a stale score (run 'monitor rescore')" in shown
     rescored = run("--config", "monitor.toml", "rescore").output
     assert rescored.startswith("3 posts re-scored with vader-3.3.2+")
     status = json.loads(run("--config", "monitor.toml", "status", "--json").output)
