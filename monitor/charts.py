@@ -8,6 +8,7 @@ the common colour-vision deficiencies can tell apart. Each period is drawn acros
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from datetime import date
 
@@ -407,13 +408,18 @@ def title_filters(
     were limited to some) to the title, so an ad-hoc chart says what it shows."""
     title = fig.get_suptitle() or (fig.axes[0].get_title(loc="left") if fig.axes else "")
     named = [f"#{t}" for t in tags if f"#{t}" not in title]
-    note = "\n" + ", ".join([*named, f"{start} to {end}"])
+    note = ", ".join([*named, f"{start} to {end}"])
     note += f", {', '.join(platforms)} only" if platforms else ""
+    return _add_title_line(fig, note)
+
+
+def _add_title_line(fig: Figure, line: str) -> Figure:
+    """``line`` under the figure's title (the grid's, or the single chart's)."""
     if fig.get_suptitle():
-        fig.suptitle(fig.get_suptitle() + note, x=0.01, ha="left")
+        fig.suptitle(f"{fig.get_suptitle()}\n{line}", x=0.01, ha="left")
     elif fig.axes:
         ax = fig.axes[0]
-        ax.set_title(ax.get_title(loc="left") + note, loc="left")
+        ax.set_title(f"{ax.get_title(loc='left')}\n{line}", loc="left")
     return fig
 
 
@@ -430,7 +436,8 @@ def chart(
     """The figure ``monitor plot`` draws: ``kind`` split, volume or sentiment, one series or
     panel per ``by`` value (tag, platform or language). Comparing platforms or languages is
     for one tag at a time (their bars would add up across tags); a range without posts is a
-    figure that says so."""
+    figure that says so. Shares and means rest on scored posts: a series without any (a
+    language the scorer does not read) is left out of them and named under the title."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     if by != "tag" and frame["tag"].nunique() > 1:
@@ -440,6 +447,13 @@ def chart(
         )
     if frame.empty or frame["n"].sum() == 0:
         return no_posts_chart(frame, kind)
+    unscored = pd.Series(dtype=int)
+    if kind != "volume":
+        totals = frame.groupby(by, sort=False)[["n", "n_scored"]].sum()
+        unscored = totals.loc[totals["n_scored"] == 0, "n"]
+        if len(unscored) == len(totals):
+            return no_posts_chart(frame, kind, scored=True)
+        frame = frame[~frame[by].isin(unscored.index)]
     if kind == "split":
         if frame[by].nunique() == 1 and by == "tag":
             fig = split_chart(frame, frame["tag"].iloc[0], labels, min_posts, gaps, timezone)
@@ -449,11 +463,15 @@ def chart(
         fig = volume_chart(frame, by, gaps, timezone)
     else:
         fig = sentiment_chart(frame, by, labels, gaps, timezone)
+    if len(unscored):
+        named = ", ".join(f"{_series_name(by, v)} {n:,}" for v, n in unscored.items())
+        _add_title_line(fig, textwrap.fill(f"Not scored, so not shown: {named} posts", 100))
     return mark_events(fig, events or {}, frame["period"])
 
 
-def no_posts_chart(frame: pd.DataFrame, kind: str) -> Figure:
-    """A figure for a range without posts: the message, not an empty axis from 1970."""
+def no_posts_chart(frame: pd.DataFrame, kind: str, scored: bool = False) -> Figure:
+    """A figure for a range without posts (``scored``: without scored posts, all of them in
+    languages the scorer does not read): the message, not an empty axis from 1970."""
     tags = ", ".join(f"#{t}" for t in sorted(frame["tag"].unique())) if len(frame) else ""
     span = ""
     if len(frame):
@@ -463,5 +481,8 @@ def no_posts_chart(frame: pd.DataFrame, kind: str) -> Figure:
     ax = fig.add_subplot()
     ax.set_axis_off()
     ax.set_title(f"{kind} chart{': ' + tags if tags else ''}", loc="left")
-    ax.text(0.5, 0.5, f"No posts{span}.", ha="center", va="center", fontsize=14)
+    message = f"No {'scored ' if scored else ''}posts{span}."
+    if scored:
+        message += f"\n{int(frame['n'].sum()):,} posts, none in a language the scorer reads."
+    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=14)
     return fig

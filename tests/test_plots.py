@@ -109,7 +109,29 @@ def test_languages_are_named_on_charts(demo_db):
     assert {"English (en)", "German (de)"} <= legend and not codes & legend
     split = charts.chart(frame, "split", by="language")
     titles = [ax.get_title(loc="left") for ax in split.axes]
-    assert any(t.startswith("German (de)  (") for t in titles)
+    assert any(t.startswith("English (en)  (") for t in titles)
+
+
+def test_share_charts_leave_out_languages_without_a_scored_post_and_name_them(demo_db):
+    """VADER reads English only: German panels or lines would be empty; the title says why
+    they are missing and how many posts they hold."""
+    with Store(demo_db) as store:
+        frame = trends.series(store, ["witkoffukraine"], date(2025, 11, 10), END, by="language")
+    per_language = frame.groupby("language")[["n", "n_scored"]].sum()
+    unread = per_language[per_language["n_scored"] == 0]
+    assert "de" in unread.index and unread.loc["de", "n"] > 0
+    split = charts.chart(frame, "split", by="language")
+    assert [ax.get_title(loc="left").split("  (")[0] for ax in split.axes] == ["English (en)"]
+    assert f"Not scored, so not shown: German (de) {unread.loc['de', 'n']:,}" in " ".join(
+        split.get_suptitle().split()
+    )
+    sentiment = charts.chart(frame, "sentiment", by="language")
+    legend = [t.get_text() for t in sentiment.axes[0].get_legend().get_texts()]
+    assert legend == ["English (en)"]
+    assert "German (de)" in sentiment.axes[0].get_title(loc="left")
+    german = charts.chart(frame[frame["language"] == "de"], "split", by="language")
+    shown = german.axes[0].texts[0].get_text()
+    assert shown.endswith(f"{unread.loc['de', 'n']:,} posts, none in a language the scorer reads.")
 
 
 def test_plot_by_platform_needs_one_tag_and_an_image_name(run, demo_db):
