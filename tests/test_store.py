@@ -42,8 +42,12 @@ def test_schema_is_migrated_once_and_reopening_upgrades_nothing(tmp_path):
             "m011_recent_scores",
             "m012_no_created_ts_index",
             "m013_compact_trend_index",
+            "m014_fts_fewer_merges",
         ]
         assert store.db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert store.db.execute(
+            "SELECT v FROM posts_fts_config WHERE k = 'automerge'"
+        ).fetchone() == (16,)
         assert {"posts", "tag_rows", "tags", "raw_posts", "cursors", "runs", "posts_fts"} <= set(
             store.db.table_names()
         )
