@@ -204,17 +204,20 @@ def ingest(
     # This process parses and stores about as fast as one core allows, so the other cores
     # score: on two cores, one worker imports 6% faster than two (three busy processes).
     own = ScoringPool(scorer, spare_cores()) if pool is None else nullcontext(pool)
+
+    def store_oldest() -> None:
+        oldest, scores = pending.popleft()
+        result.add(_commit(store, oldest, scores(), (), version))
+
     with own as active:
         for posts in batches(items, batch_size, result, progress):
             in_flight = {key for earlier, _ in pending for key in earlier.to_score}
             batch = _prepare(store, posts, version, in_flight)
             pending.append((batch, active.submit(list(batch.to_score.values()))))
             if len(pending) > BATCHES_IN_FLIGHT:
-                oldest, scores = pending.popleft()
-                result.add(_commit(store, oldest, scores(), (), version))
+                store_oldest()
         while pending:
-            oldest, scores = pending.popleft()
-            result.add(_commit(store, oldest, scores(), (), version))
+            store_oldest()
     if result.to_delete:
         result.deleted += store.delete_posts(result.to_delete)
         result.to_delete.clear()
