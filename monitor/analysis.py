@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 from monitor.config import Analysis
+from monitor.models import LABELS
+from monitor.quantify import Z95, Rates, shares
 from monitor.text import parse_timestamp, wall_clock
 
 MAD_SCALE = 1.4826  # makes the MAD estimate a standard deviation for normal data
@@ -90,34 +92,32 @@ def volume_spikes(frame: pd.DataFrame, rules: Analysis) -> list[Alert]:
 def share_shifts(
     frame: pd.DataFrame, rules: Analysis, labels: Sequence[str] = ("negative", "positive")
 ) -> list[Alert]:
-    """Periods whose share of a label lies beyond ``share_z`` binomial standard errors of the
-    share pooled over the previous ``baseline_days``."""
+    """Periods whose published share of a label lies more than ``share_z`` standard errors
+    from its share over the previous ``baseline_days`` (the periods' shares weighed by their
+    scored posts). The standard error is read off the period's own 95% interval, so it holds
+    whatever that interval holds (the scorer's measured error, for adjusted shares)."""
     alerts = []
     window = rules.baseline_days * _periods_per_day(frame)
     for tag, rows in frame.groupby("tag", sort=False):
         rows = rows.sort_values("period")
         n = rows["n_scored"].to_numpy(dtype=float)  # shares rest on the scored posts
         for label in labels:
-            k = rows[f"n_{label}"].to_numpy(dtype=float)
+            share, lo, hi = (
+                np.nan_to_num(rows[f"share_{label}{end}"].to_numpy(dtype=float))
+                for end in ("", "_lo", "_hi")
+            )
             for t in range(len(n)):
                 base_n = n[max(0, t - window) : t].sum()
                 if n[t] < rules.min_posts or base_n < rules.min_posts:
                     continue
-                p0 = k[max(0, t - window) : t].sum() / base_n
-                floor = 0.5 / base_n  # a baseline of exactly 0% or 100% still has some doubt
-                p0_safe = min(max(p0, floor), 1 - floor)
-                z = (k[t] / n[t] - p0) / math.sqrt(p0_safe * (1 - p0_safe) / n[t])
+                p0 = float((share * n)[max(0, t - window) : t].sum() / base_n)
+                half = share[t] - lo[t] if share[t] > p0 else hi[t] - share[t]
+                se = max(half / Z95, 0.5 / n[t])  # an interval of no width still has some doubt
+                z = (share[t] - p0) / se
                 if abs(z) >= rules.share_z:
                     alerts.append(
                         Alert(
-                            "share",
-                            tag,
-                            rows["period"].iloc[t],
-                            k[t] / n[t],
-                            p0,
-                            z,
-                            int(n[t]),
-                            label,
+                            "share", tag, rows["period"].iloc[t], share[t], p0, z, int(n[t]), label
                         )
                     )
     return alerts
@@ -141,47 +141,48 @@ class Difference:
         more = "more" if self.share_a > self.share_b else "less"
         return (
             f"{self.a} is {more} {display[self.label]} than {self.b}: {self.share_a:.0%} vs "
-            f"{self.share_b:.0%} (n scored = {self.n_a} vs {self.n_b}; two-proportion z = "
+            f"{self.share_b:.0%} (n scored = {self.n_a} vs {self.n_b}; z = "
             f"{self.z:.1f}, p = {self.p:.2g})"
         )
 
 
-def two_proportion_test(k1: float, n1: float, k2: float, n2: float) -> tuple[float, float]:
-    """z and two-sided p of the pooled two-proportion z-test."""
-    pooled = (k1 + k2) / (n1 + n2)
-    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    if se == 0:
-        return 0.0, 1.0
-    z = (k1 / n1 - k2 / n2) / se
-    return z, math.erfc(abs(z) / math.sqrt(2))
-
-
 def compare_groups(
-    frame: pd.DataFrame, key: str, rules: Analysis, labels: Sequence[str] = ("negative", "positive")
+    frame: pd.DataFrame,
+    key: str,
+    rules: Analysis,
+    rates: Rates | None = None,
+    labels: Sequence[str] = ("negative", "positive"),
 ) -> list[Difference]:
-    """Pairs of ``key`` groups (platforms or tags), summed over the rows given, whose label
-    shares differ at the family-wise ``alpha`` (Bonferroni over all pairs and labels).
-    Shares rest on the scored posts; groups with fewer than ``min_posts`` of them are not
-    compared."""
-    totals = frame.groupby(key)[["n_scored", *(f"n_{label}" for label in labels)]].sum()
-    totals = totals[totals["n_scored"] >= rules.min_posts].rename(columns={"n_scored": "n"})
-    pairs = list(itertools.combinations(totals.index, 2))
+    """Pairs of ``key`` groups (platforms or tags), summed over the rows given, whose
+    published shares of a label (adjusted by ``rates`` when given, as the report's) differ at
+    the family-wise ``alpha`` (Bonferroni over all pairs and labels): z is the difference over
+    the two shares' standard errors, read off their 95% intervals. Shares rest on the scored
+    posts; groups with fewer than ``min_posts`` of them are not compared."""
+    totals = frame.groupby(key)[["n_scored", "n_negative", "n_positive"]].sum()
+    totals = totals[totals["n_scored"] >= rules.min_posts]
+    totals["n_neutral"] = totals["n_scored"] - totals["n_negative"] - totals["n_positive"]
+    published = shares(totals[[f"n_{label}" for label in LABELS]].to_numpy(dtype=float), rates)
+    pairs = list(itertools.combinations(range(len(totals)), 2))
     tests = len(pairs) * len(labels)
     found = []
     for label in labels:
+        i = LABELS.index(label)
+        share = published.share[:, i]
+        se = (published.hi[:, i] - published.lo[:, i]) / (2 * Z95)
         for a, b in pairs:
-            ra, rb = totals.loc[a], totals.loc[b]
-            z, p = two_proportion_test(ra[f"n_{label}"], ra["n"], rb[f"n_{label}"], rb["n"])
+            spread = math.hypot(se[a], se[b])
+            z = (share[a] - share[b]) / spread if spread else 0.0
+            p = math.erfc(abs(z) / math.sqrt(2))
             if p * tests < rules.alpha:
                 found.append(
                     Difference(
                         label,
-                        a,
-                        b,
-                        ra[f"n_{label}"] / ra["n"],
-                        rb[f"n_{label}"] / rb["n"],
-                        int(ra["n"]),
-                        int(rb["n"]),
+                        totals.index[a],
+                        totals.index[b],
+                        float(share[a]),
+                        float(share[b]),
+                        int(totals["n_scored"].iloc[a]),
+                        int(totals["n_scored"].iloc[b]),
                         z,
                         p,
                     )

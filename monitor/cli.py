@@ -133,6 +133,7 @@ def _record_options(command: Callable) -> Callable:
         *args: Any,
         platform: str | None,
         tags: Sequence[str],
+        time: datetime | None,
         add_tags: Sequence[str],
         since: datetime | None,
         until: datetime | None,
@@ -145,6 +146,7 @@ def _record_options(command: Callable) -> Callable:
         options = ImportOptions(
             platform=platform,
             tags=tuple(tags),
+            time=time.replace(tzinfo=UTC) if time else None,
             add_tags=tuple(add_tags),
             since=since.replace(tzinfo=UTC) if since else None,
             until=(until + timedelta(days=1)).replace(tzinfo=UTC) if until else None,
@@ -159,6 +161,11 @@ def _record_options(command: Callable) -> Callable:
             click.option("--platform", help="Platform for records that have none."),
             click.option(
                 "--tag", "tags", multiple=True, help="Tag for records with none (repeatable)."
+            ),
+            click.option(
+                "--time",
+                type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]),
+                help="UTC time for records that have none (a labelled spreadsheet).",
             ),
             click.option(
                 "--add-tag", "add_tags", multiple=True, help="Tag for every record (repeatable)."
@@ -350,6 +357,11 @@ def describe_evaluation(result: dict, config: Config) -> str:
         f"posts scored ({result['not_scored']} not scored: "
         + (", ".join(f"{language_name(code)} {n}" for code, n in not_read) or "none")
         + ")",
+        *(
+            [f"{result['left_out']} labelled posts left out: the scorer was fitted on them"]
+            if result["left_out"]
+            else []
+        ),
         f"accuracy {interval('accuracy')}, macro-F1 {interval('macro_f1')}, "
         f"share distance {interval('share_distance')}",
         f"{'':<12}" + "".join(f"{names[label]:>12}" for label in LABELS),
@@ -747,12 +759,13 @@ def plot(
         if chosen:
             _known("--platform", chosen, monitor.store.platforms())
         frame, figure = monitor.plot(kind, tags, start, end, freq, by, chosen)
+        rates = monitor.share_method.rates
     figure.savefig(out, dpi=110)
     if csv_path:
         frame.to_csv(csv_path, index=False, float_format="%.6g")
     click.echo(f"wrote {out}" + (f" and {csv_path}" if csv_path else ""))
     display = {label: config.labels.display(label) for label in ("negative", "positive")}
-    for difference in compare_groups(frame, by, config.analysis):
+    for difference in compare_groups(frame, by, config.analysis, rates):
         click.echo(f"{start} to {end}: {difference.describe(display)}")
 
 

@@ -72,6 +72,13 @@ class Scoring:
     scorer: str = ""
     # A model file written by 'monitor calibrate' (relative to the config file's folder).
     model: Path | None = None
+    # How daily shares are made: "adjusted" (the scorer's labels corrected by its measured
+    # misclassification rates), "count" (its labels counted); empty: adjusted when rates are
+    # known (monitor evaluate, or a calibrated model), else count.
+    shares: str = field(
+        default="",
+        metadata=_check(lambda v: v in ("", "adjusted", "count"), '"adjusted" or "count"'),
+    )
     # The languages VADER reads (ISO 639-1); posts in others are stored but not scored.
     languages: tuple[str, ...] = field(
         default=("en",),
@@ -354,6 +361,10 @@ positive = "supportive"
 # is set, else "vader".
 # scorer = "vader"
 # model = "data/model.json"
+# Daily shares: "adjusted" corrects the labels counted by the scorer's misclassification rates
+# measured on your hand labels (monitor evaluate / monitor calibrate), so a day's share moves
+# as far as opinion does; "count" counts the labels. Left out: adjusted when rates are known.
+# shares = "adjusted"
 # Languages VADER reads; posts detected in other languages are stored, counted in volume and
 # searchable, but not scored ("not scored (language)", never neutral).
 languages = ["en"]

@@ -145,8 +145,16 @@ def evaluate(
     store: Store, scorer: Scorer, rows: Sequence[HandLabel], seed: int = 0
 ) -> dict[str, Any]:
     """How the active scorer's labels agree with ``rows``; rows it does not score (other
-    languages) are counted apart, never as errors or as neutral."""
-    results = predictions(store, scorer, rows)
+    languages) are counted apart, never as errors or as neutral. Rows the scorer was fitted
+    on are left out (a check on them says nothing), and counted; none left is an error."""
+    fitted = scorer.fitted_on
+    held = [row for row in rows if row.fingerprint not in fitted]
+    if not held:
+        raise MonitorError(
+            f"the scorer was fitted on all {len(rows)} of these labelled posts, so they cannot "
+            "check it: label posts it has not seen (monitor sample) and evaluate on those"
+        )
+    results = predictions(store, scorer, held)
     scored = [(row.label, label) for row, label, _ in results if label is not None]
     not_scored = Counter(language for _, label, language in results if label is None)
     if not scored:
@@ -156,6 +164,8 @@ def evaluate(
         "scorer_version": scorer.version,
         "scorer": scorer.name,
         "labelled": len(results),
+        "held_out": True,  # every label checked is one the scorer was not fitted on
+        "left_out": len(rows) - len(held),
         **agreement(truth, predicted, seed),
         "not_scored": len(results) - len(scored),
         "not_scored_by_language": dict(not_scored.most_common()),

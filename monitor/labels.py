@@ -1,4 +1,4 @@
-"""Hand labels: the CSV files people fill in to check the scorer's labels and calibrate it.
+"""Hand labels: the CSV or TSV files people fill in to check the scorer's labels and calibrate it.
 
 A label file has a ``label`` column and, per row, either ``platform`` and ``id`` (a stored post)
 or ``text`` (any text); ``monitor sample`` writes such a file with the label column empty.
@@ -10,11 +10,12 @@ skipped. Anything else is an error naming the file, the line and the value.
 from __future__ import annotations
 
 import csv
+import hashlib
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from monitor.config import Labels
 from monitor.errors import MonitorError
@@ -38,6 +39,13 @@ class HandLabel:
     def key(self) -> tuple[str, str] | None:
         return (self.platform, self.id) if self.platform and self.id else None
 
+    @property
+    def fingerprint(self) -> str:
+        """What names the labelled post in a model's list of the labels it was fitted on:
+        its platform and id when it has them, else its text (hashed: a model keeps no text)."""
+        name = f"{self.platform}/{self.id}" if self.key else f"text:{' '.join(self.text.split())}"
+        return hashlib.sha256(name.encode()).hexdigest()[:20]
+
 
 def label_names(labels: Labels) -> dict[str, str]:
     """Every accepted spelling of a label (lowercased) → the internal label."""
@@ -48,12 +56,25 @@ def label_names(labels: Labels) -> dict[str, str]:
     return names
 
 
+def _reader(handle: TextIO) -> csv.DictReader:
+    """Rows of a label sheet as saved by a spreadsheet or shared by a project: comma- or
+    semicolon-separated CSV, or tab-separated values (no quoting: a tweet may open with a
+    quotation mark), told apart by the header line."""
+    header = handle.readline()
+    handle.seek(0)
+    delimiter = max((",", ";", "\t"), key=header.count)
+    if delimiter == "\t":
+        return csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+    return csv.DictReader(handle, delimiter=delimiter)
+
+
 def read_labels(path: Path, labels: Labels) -> list[HandLabel]:
-    """The labelled rows of a CSV label file (UTF-8, with or without a byte-order mark)."""
+    """The labelled rows of a label sheet (CSV or TSV, UTF-8, with or without a byte-order
+    mark)."""
     names = label_names(labels)
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
+            reader = _reader(handle)
             columns = {c.strip().lower(): c for c in reader.fieldnames or []}
             if "label" not in columns:
                 raise MonitorError(

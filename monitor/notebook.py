@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from types import TracebackType
 
@@ -22,6 +23,7 @@ from matplotlib.figure import Figure
 from monitor import charts, trends
 from monitor.config import Config, load_config, prepare_parent_dir
 from monitor.health import gaps_between
+from monitor.quantify import ShareMethod, share_method
 from monitor.store import Store, open_store
 from monitor.text import fold_tag
 
@@ -58,6 +60,14 @@ class Monitor:
     def close(self) -> None:
         self.store.close()
 
+    @cached_property
+    def share_method(self) -> ShareMethod:
+        """How the shares are made for the active scorer (``[scoring] shares``): adjusted
+        by its measured misclassification rates when known, else counted."""
+        from monitor.scoring import active_scorer
+
+        return share_method(self.config.scoring.shares, active_scorer(self.config), self.store)
+
     def days(self, since: str | date | None, until: str | date | None) -> tuple[date, date]:
         """Local days ``since`` to ``until``: by default the last 14 up to today."""
         end = _day(until) or datetime.now(self.config.zone).date()
@@ -75,10 +85,19 @@ class Monitor:
         by: str | None = None,
         platforms: Sequence[str] | None = None,
     ) -> pd.DataFrame:
-        """``trends.series`` in the config's time zone, for the tracked tags by default."""
+        """``trends.series`` in the config's time zone, for the tracked tags by default, with
+        the shares the report publishes (``share_method``)."""
         start, end = self.days(since, until)
         return trends.series(
-            self.store, self._tags(tags), start, end, self.config.timezone, freq, by, platforms
+            self.store,
+            self._tags(tags),
+            start,
+            end,
+            self.config.timezone,
+            freq,
+            by,
+            platforms,
+            self.share_method.rates,
         )
 
     def chart(

@@ -26,6 +26,7 @@ from monitor.config import Config
 from monitor.drivers import Drivers, drivers
 from monitor.errors import MonitorError
 from monitor.health import collection_health, gaps_between
+from monitor.quantify import Rates, ShareMethod, held_out, share_method
 from monitor.scoring import Scorer, active_scorer
 from monitor.scoring.language import language_name
 from monitor.scoring.vader import STOCK_AGREEMENT
@@ -64,6 +65,13 @@ def percent(value: float) -> str:
     return "–" if value is None or math.isnan(value) else f"{value * 100:.0f}%"
 
 
+def percent_range(lo: float, hi: float) -> str:
+    """A 95% interval as the headlines write it: "29-62%"."""
+    if any(v is None or math.isnan(v) for v in (lo, hi)):
+        return "–"
+    return f"{lo * 100:.0f}-{hi * 100:.0f}%"
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("monitor", "templates"),
@@ -76,6 +84,7 @@ def _environment() -> Environment:
         md=markdown_text,
         md_url=markdown_url,
         percent=percent,
+        percent_range=percent_range,
         language=language_name,
     )
     return env
@@ -134,10 +143,13 @@ def _headline(summary: TagSummary, config: Config) -> str:
     head = f"#{summary.tag}: {summary.n} posts"
     if summary.too_small:
         return f"{head}, n too small for shares"
-    negative, positive = summary.shares["negative"][0], summary.shares["positive"][0]
+    (negative, neg_lo, neg_hi), (positive, pos_lo, pos_hi) = (
+        summary.shares[label] for label in ("negative", "positive")
+    )
     return (
-        f"{head}, {percent(negative)} {config.labels.negative}, "
-        f"{percent(positive)} {config.labels.positive}"
+        f"{head}, {percent(negative)} {config.labels.negative} "
+        f"({percent_range(neg_lo, neg_hi)}, n={summary.n_scored}), "
+        f"{percent(positive)} {config.labels.positive} ({percent_range(pos_lo, pos_hi)})"
     )
 
 
@@ -150,6 +162,7 @@ def _summary(
     store: Store,
     config: Config,
     scorer: Scorer,
+    rates: Rates | None,
     tag: str,
     day: date,
     frame: pd.DataFrame,
@@ -188,10 +201,10 @@ def _summary(
         },
         platforms=platforms,
         differences_day=[
-            d.describe(display) for d in analysis.compare_groups(day_rows, "platform", rules)
+            d.describe(display) for d in analysis.compare_groups(day_rows, "platform", rules, rates)
         ],
         differences_window=[
-            d.describe(display) for d in analysis.compare_groups(tag_rows, "platform", rules)
+            d.describe(display) for d in analysis.compare_groups(tag_rows, "platform", rules, rates)
         ],
         drivers=drivers(
             store,
@@ -259,7 +272,8 @@ def day_alerts(store: Store, config: Config, day: date) -> list[AlertView]:
     happens."""
     start = day - timedelta(days=config.analysis.baseline_days)
     with store.snapshot():
-        frame = trends.series(store, config.tags, start, day, config.timezone)
+        rates = share_method(config.scoring.shares, active_scorer(config), store).rates
+        frame = trends.series(store, config.tags, start, day, config.timezone, rates=rates)
         return _alerts(store, config, day, day, frame)[0]
 
 
@@ -391,7 +405,10 @@ def _write_day(
     # The headline and the alerts compare with the days before: fetch those too.
     fetch_start = start - timedelta(days=max(HEADLINE_BASELINE_DAYS, rules.baseline_days))
     tags, tz, scorer = config.tags, config.timezone, active_scorer(config)
-    full, full_by_platform = trends.series_by_tag_and_platform(store, tags, fetch_start, day, tz)
+    shares = share_method(config.scoring.shares, scorer, store)
+    full, full_by_platform = trends.series_by_tag_and_platform(
+        store, tags, fetch_start, day, tz, rates=shares.rates
+    )
     frame = full[full["period"] >= pd.Timestamp(start)].reset_index(drop=True)
     by_platform = full_by_platform[full_by_platform["period"] >= pd.Timestamp(start)]
     by_platform = by_platform.reset_index(drop=True)
@@ -400,7 +417,8 @@ def _write_day(
 
     languages = trends.series(store, tags, day, day, tz, by="language")
     summaries = [
-        _summary(store, config, scorer, tag, day, full, by_platform, languages) for tag in tags
+        _summary(store, config, scorer, shares.rates, tag, day, full, by_platform, languages)
+        for tag in tags
     ]
     figures = {
         s.split_chart: charts.split_chart(frame, s.tag, config.labels, rules.min_posts, gaps, tz)
@@ -443,6 +461,12 @@ def _write_day(
         # Every version that scored the posts of the database this report reads (the active
         # one, and any stale ones that 'monitor rescore' would update), with its posts.
         "scorer_versions_in_database": store.scorer_versions(),
+        # How the shares were made: adjusted counts and the rates behind them, or counts.
+        "shares": {
+            "method": shares.name,
+            "note": shares.note,
+            "rates": shares.rates.as_dict() if shares.rates else None,
+        },
         "database": str(store.path),
         "banner": banner,
         "counts": {
@@ -485,7 +509,7 @@ def _write_day(
         "banner": banner,
         "manifest": manifest,
         "generated_at": generated_at,
-        "method": method(store, scorer, frame, manifest),
+        "method": method(store, scorer, frame, manifest, shares),
         "timezone": tz,
         "rules": rules,
         "alerts": alerts,
@@ -500,17 +524,24 @@ def _write_day(
 
 
 def method(
-    store: Store, scorer: Scorer, frame: pd.DataFrame, manifest: dict[str, Any]
+    store: Store,
+    scorer: Scorer,
+    frame: pd.DataFrame,
+    manifest: dict[str, Any],
+    shares: ShareMethod,
 ) -> dict[str, Any]:
     """What the report says of the labels: the scorer, what it reads, how much of the window
-    it scored, stale scores, and how far to trust it (the latest check against hand labels
-    for this scorer version, else published figures; a warning when the latest check was of
-    another version)."""
+    it scored, stale scores, how the shares are made, and how far to trust it (the latest
+    held-out check against hand labels for this scorer version, else published figures; a
+    warning when the latest check was of another version, or on labels it was fitted on)."""
     n, scored = int(frame["n"].sum()), int(frame["n_scored"].sum())
     evaluation = store.latest_evaluation(scorer.version)
+    in_sample = evaluation is not None and not held_out(evaluation["result"], scorer)
     latest = store.latest_evaluation()
     return {
-        "evaluation": evaluation,
+        "evaluation": None if in_sample else evaluation,
+        "in_sample_evaluation": evaluation if in_sample else None,
+        "shares": shares,
         "other_evaluation": latest if latest and latest != evaluation else None,
         "scorer": scorer,
         "languages": ", ".join(map(language_name, scorer.languages)),

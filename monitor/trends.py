@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 
 from monitor.models import LABELS
+from monitor.quantify import Z95, Rates, shares
 from monitor.store import Bucket, Store
 from monitor.text import fold_platform, fold_tag
 
-Z95 = 1.959963984540054
 FREQS = ("D", "H")
 
 
@@ -58,17 +58,6 @@ def buckets(start: date, end: date, timezone: str = "UTC", freq: str = "D") -> l
 def day_exists(day: date, timezone: str) -> bool:
     """False for a date a time zone skipped (its clocks jumped over the whole day)."""
     return bool(buckets(day, day, timezone))
-
-
-def wilson_interval(k: np.ndarray, n: np.ndarray, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
-    """The Wilson score interval for k successes in n trials; NaN where n is 0."""
-    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = k / n
-        denom = 1 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
 
 
 def _period(start_ts: pd.Series, timezone: str, freq: str) -> pd.Series:
@@ -135,15 +124,17 @@ def series(
     freq: str = "D",
     by: str | None = None,
     platforms: Sequence[str] | None = None,
+    rates: Rates | None = None,
 ) -> pd.DataFrame:
     """Per period and tag (and ``by``: "platform" or "language"): counts, shares of the scored
-    posts with Wilson intervals, mean compound with its interval. ``platforms`` limits the
+    posts with 95% intervals (adjusted by the scorer's misclassification ``rates`` when
+    given, else counted, Wilson), mean compound with its interval. ``platforms`` limits the
     posts counted. Periods with no posts are zero rows; ``period`` is local wall-clock time.
     Tags are folded as stored ("#WitkoffUkraine" is "witkoffukraine"), platforms too."""
     tags, platforms = _folded(tags, platforms)
     spans = buckets(start, end, timezone, freq)
     sums = _sums(store, spans, tags, by, platforms)
-    return _finish(sums, tags, timezone, freq)
+    return _finish(sums, tags, timezone, freq, rates)
 
 
 def _folded(
@@ -162,6 +153,7 @@ def series_by_tag_and_platform(
     end: date,
     timezone: str = "UTC",
     freq: str = "D",
+    rates: Rates | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``series`` by tag and by tag x platform from one scan of the posts: the tag rows are
     sums of the platform rows (every count and sum adds up)."""
@@ -175,22 +167,29 @@ def series_by_tag_and_platform(
         None,
         None,
     )
-    return (_finish(per_tag, tags, timezone, freq), _finish(per_platform, tags, timezone, freq))
+    return (
+        _finish(per_tag, tags, timezone, freq, rates),
+        _finish(per_platform, tags, timezone, freq, rates),
+    )
 
 
-def _finish(frame: pd.DataFrame, tags: Sequence[str], timezone: str, freq: str) -> pd.DataFrame:
-    """Shares with Wilson intervals and the mean compound with its interval, from the sums."""
+def _finish(
+    frame: pd.DataFrame, tags: Sequence[str], timezone: str, freq: str, rates: Rates | None
+) -> pd.DataFrame:
+    """Shares with their intervals and the mean compound with its interval, from the sums."""
     extra = [by for by in ("platform", "language") if by in frame]
     frame.insert(0, "period", _period(frame["bucket"], timezone, freq))
     for column in ("n", "n_scored", "n_negative", "n_positive"):
         frame[column] = frame[column].astype("int64")
     frame["n_neutral"] = frame["n_scored"] - frame["n_negative"] - frame["n_positive"]
     n = frame["n_scored"].to_numpy(dtype=float)
-    for label in LABELS:
-        k = frame[f"n_{label}"].to_numpy(dtype=float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            frame[f"share_{label}"] = k / n
-        frame[f"share_{label}_lo"], frame[f"share_{label}_hi"] = wilson_interval(k, n)
+    published = shares(frame[[f"n_{label}" for label in LABELS]].to_numpy(dtype=float), rates)
+    for i, label in enumerate(LABELS):
+        frame[f"share_{label}"] = published.share[:, i]
+        frame[f"share_{label}_lo"], frame[f"share_{label}_hi"] = (
+            published.lo[:, i],
+            published.hi[:, i],
+        )
     total = frame["sum_compound"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = total / n

@@ -9,17 +9,19 @@ from monitor.analysis import (
     collection_gaps,
     compare_groups,
     share_shifts,
-    two_proportion_test,
     volume_spikes,
 )
 from monitor.config import Analysis
+from monitor.quantify import Rates, wilson_interval
 
 RULES = Analysis()
 
 
 def days(counts, negative=None, positive=None, tag="t", start="2025-11-01", scored=None):
+    """A trend frame as ``trends.series`` makes it: counts, and counted shares with their
+    Wilson intervals."""
     n = len(counts)
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "period": pd.date_range(start, periods=n, freq="D"),
             "tag": [tag] * n,
@@ -29,6 +31,11 @@ def days(counts, negative=None, positive=None, tag="t", start="2025-11-01", scor
             "n_positive": positive if positive is not None else [0] * n,
         }
     )
+    for label in ("negative", "positive"):
+        k, total = frame[f"n_{label}"], frame["n_scored"]
+        frame[f"share_{label}"] = k / total
+        frame[f"share_{label}_lo"], frame[f"share_{label}_hi"] = wilson_interval(k, total)
+    return frame
 
 
 def test_a_flat_series_raises_nothing():
@@ -71,10 +78,13 @@ def test_share_shift_beyond_its_interval_and_not_within():
     frame = days([100] * 9, negative=[30] * 7 + [50, 36], positive=[40] * 9)
     (alert,) = share_shifts(frame, RULES)
     assert (alert.label, alert.period.day, alert.value, alert.baseline) == ("negative", 8, 0.5, 0.3)
-    assert alert.z == pytest.approx(0.2 / (0.21 / 100) ** 0.5)
+    # The standard error is the day's own interval's: 50 of 100 has Wilson lo 0.4038.
+    lo = wilson_interval(50, 100)[0]
+    assert round(float(lo), 4) == 0.4038
+    assert alert.z == pytest.approx(0.2 / ((0.5 - lo) / 1.959963984540054))
     assert alert.describe({"negative": "skeptical"}, 7) == (
         "#t skeptical share up on Sat 08 Nov: 50% of 100 scored posts against 30% over the "
-        "previous 7 days (+20 points, z = 4.4)"
+        "previous 7 days (+20 points, z = 4.1)"
     )
     # Posts in languages the scorer does not read add volume, not weight: the same alert.
     more = days([300] * 9, negative=[30] * 7 + [50, 36], positive=[40] * 9, scored=[100] * 9)
@@ -93,17 +103,36 @@ def test_known_platform_difference_is_found_and_equal_shares_are_not():
     )
     (difference,) = compare_groups(frame, "platform", RULES)
     assert (difference.label, difference.a, difference.b) == ("negative", "mastodon", "reddit")
-    assert round(difference.z, 3) == -4.264 and difference.p < 0.001
-    assert difference.describe({"negative": "skeptical"}).startswith(
-        "mastodon is less skeptical than reddit: 30% vs 60% (n scored = 100 vs 100; two-proportion "
-        "z = "
-        "-4.3"
+    # Wilson standard errors 0.0481 and 0.0451: z = -0.30 / hypot(0.0481, 0.0451).
+    assert round(difference.z, 2) == -4.55 and difference.p < 0.001
+    assert difference.describe({"negative": "skeptical"}) == (
+        "mastodon is less skeptical than reddit: 30% vs 60% (n scored = 100 vs 100; z = -4.5, "
+        f"p = {difference.p:.2g})"
     )
 
 
-def test_two_proportion_test_known_value():
-    z, p = two_proportion_test(60, 100, 30, 100)
-    assert round(z, 3) == 4.264 and round(p, 7) == 0.0000201
+def test_adjusted_comparisons_undo_the_pull_to_the_middle_and_hold_the_rates_doubt():
+    # A scorer right on 60% of posts, wrong 20% each way: counted, reddit 60% vs mastodon 30%
+    # skeptical; its true splits are M^-1 q = 100% vs 25%. The fewer hand labels behind M,
+    # the wider the intervals and the smaller z.
+    frame = pd.DataFrame(
+        {
+            "platform": ["reddit", "mastodon"],
+            "n": [100, 100],
+            "n_scored": [100, 100],
+            "n_negative": [60, 30],
+            "n_positive": [20, 20],
+        }
+    )
+
+    def rates(k):
+        return Rates(((3 * k, k, k), (k, 3 * k, k), (k, k, 3 * k)), "test")
+
+    (sure,) = compare_groups(frame, "platform", RULES, rates(1000))
+    assert (sure.a, sure.b) == ("mastodon", "reddit")
+    assert (sure.share_a, sure.share_b) == pytest.approx((0.25, 1.0), abs=0.03)
+    (unsure,) = compare_groups(frame, "platform", RULES, rates(3))  # 15 hand labels
+    assert abs(unsure.z) < abs(sure.z) - 2
 
 
 def test_gaps_from_a_runs_table_with_a_known_outage():

@@ -158,7 +158,8 @@ def _hcr_labels(split: str, count: int) -> list[list[str]]:
 def model_file(run) -> Path:
     write_csv(Path("train.csv"), ["text", "label"], _hcr_labels("train", 400))
     out = run("calibrate", "train.csv", "--out", "model.json").output
-    assert "400 labelled posts; 5-fold cross-validation" in out
+    assert "400 labelled posts; 10-fold cross-validation" in out
+    assert "(optimistic when opinion shifts" in out
     assert "reads: en" in out and "wrote model.json" in out
     return Path("model.json")
 
@@ -176,27 +177,61 @@ def test_calibrate_writes_a_model_that_beats_stock_on_a_real_set(model_file):
     assert scores[0].compound == pytest.approx(positive - negative)
 
 
+def test_the_model_keeps_its_cross_validated_rates_and_the_labels_it_was_fitted_on(model_file):
+    model = load(model_file)
+    rates = model["rates"]
+    assert rates["n"] == 400 and "10-fold cross-validation (2 repeats) on 400" in rates["source"]
+    labelled = [row[1] for row in _hcr_labels("train", 400)]
+    # Each hand label's row sums to its number of labels, whatever the folds predicted.
+    assert {hand: sum(row.values()) for hand, row in rates["confusion"].items()} == {
+        label: labelled.count(label) for label in ("negative", "neutral", "positive")
+    }
+    texts = {" ".join(text.split()) for text, _ in _hcr_labels("train", 400)}
+    assert len(model["fitted_on"]) == len(texts)
+    assert CalibratedScorer(model_file).measured_rates().usable
+
+
+def test_evaluate_leaves_out_the_labels_the_model_was_fitted_on(run, model_file):
+    Path("monitor.toml").write_text(
+        'database = "m.db"\nreports_dir = "."\n[scoring]\nmodel = "model.json"\n'
+    )
+    refused = run("--config", "monitor.toml", "evaluate", "train.csv", ok=False)
+    assert refused.exit_code == 1
+    assert "fitted on all 400 of these labelled posts" in refused.stderr
+    seen, unseen = _hcr_labels("train", 400)[:50], _hcr_labels("dev", 100)
+    write_csv(Path("mixed.csv"), ["text", "label"], seen + unseen)
+    out = run("--config", "monitor.toml", "evaluate", "mixed.csv").output
+    assert "50 labelled posts left out: the scorer was fitted on them" in out
+    result = json.loads(run("--config", "monitor.toml", "evaluate", "mixed.csv", "--json").output)
+    assert (result["labelled"], result["left_out"], result["held_out"]) == (100, 50, True)
+
+
 def test_calibrate_refuses_too_few_labels_and_one_that_does_not_beat_stock(run):
     write_csv(Path("few.csv"), ["text", "label"], _hcr_labels("train", 30))
     few = run("calibrate", "few.csv", "--out", "m.json", ok=False)
     assert few.exit_code == 1 and "too few labels to calibrate: 30 labelled posts" in few.stderr
     assert "label more posts" in few.stderr and not Path("m.json").exists()
-    # Labels that contradict the words: nothing learnable, stock (by definition) agrees more.
-    texts = [NEGATIVE, NEUTRAL, POSITIVE] * 20
-    flipped = {"negative": "positive", "neutral": "negative", "positive": "neutral"}
-    rows = [
-        [f"{t} {i}", flipped[s.label]]
-        for i, (t, s) in enumerate(zip(texts, VADER.score(texts), strict=True))
+    # Labels that are stock VADER's own: it agrees with them perfectly, so no model can beat it
+    # and the model is refused (the gate), unless forced.
+    words = ["talks", "deal", "envoy", "summit", "plan", "meeting", "offer", "visit", "note"]
+    texts = [
+        f"{opinion} {word} {i}"
+        for i, word in enumerate(words * 3)
+        for opinion in (
+            "What a terrible, shameful",
+            "The delegation arrived for the",
+            "A wonderful, great",
+        )
     ]
-    rows += [[f"{NEUTRAL} {i}", "positive"] for i in range(60, 80)]
-    write_csv(Path("odd.csv"), ["text", "label"], rows)
-    odd = run("calibrate", "odd.csv", "--out", "m.json", ok=False)
-    if "does not beat stock VADER" in odd.stderr:
-        assert not Path("m.json").exists()
-        run("calibrate", "odd.csv", "--out", "m.json", "--force")
-        assert Path("m.json").exists()
-    else:  # it did beat stock on these labels: it was written
-        assert odd.exit_code == 0 and Path("m.json").exists()
+    rows = [[text, score.label] for text, score in zip(texts, VADER.score(texts), strict=True)]
+    assert {label for _, label in rows} == {"negative", "neutral", "positive"}
+    write_csv(Path("own.csv"), ["text", "label"], rows)
+    own = run("calibrate", "own.csv", "--out", "m.json", ok=False)
+    assert own.exit_code == 1 and "stock VADER  macro-F1 1.000" in own.output
+    assert "does not beat stock VADER in cross-validation" in own.stderr
+    assert not Path("m.json").exists()
+    run("calibrate", "own.csv", "--out", "m.json", "--force")
+    assert Path("m.json").exists()
 
 
 def test_a_model_file_is_data_and_a_tampered_one_is_refused(model_file, tmp_path):
@@ -278,3 +313,16 @@ def test_the_report_shows_the_evaluation_of_its_scorer_and_flags_another(
     assert "Checked against 12 hand-labelled posts" in markdown
     assert "was of another scorer version (<code>vader-old</code>)" in flagged
     assert "not been checked against your own judgement yet" in flagged
+
+
+def test_a_shared_tsv_label_sheet_is_evaluated_in_one_step(run):
+    """A project's tab-separated labelled set (id, target, text, label; tweets that open with
+    a quotation mark), read as it is: no conversion, no import first."""
+    sheet = shared_path("data", "labelled", "hcr_2010", "dev.tsv")
+    with sheet.open(encoding="utf-8", newline="") as handle:
+        labels = [row["label"] for row in csv.DictReader(handle, delimiter="\t", quoting=3)]
+    result = json.loads(run("--db", "m.db", "evaluate", sheet, "--json").output)
+    assert result["labelled"] == len(labels) == 797
+    assert result["n"] + result["not_scored"] == 797
+    assert labels.count("negative") == 464
+    assert result["shares"]["labelled"]["negative"] == pytest.approx(464 / 797, abs=0.02)

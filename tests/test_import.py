@@ -388,3 +388,31 @@ def test_a_spreadsheet_csv_with_other_column_names_is_understood(run, tmp_path):
     assert cp1252.exit_code == 3
     assert f"rejected {excel}:3: not valid UTF-8: the file looks like Windows-1252" in cp1252.stderr
     assert f"rejected {excel}:4: not valid UTF-8 either (see line 3)" in cp1252.stderr
+
+
+def test_a_labelled_sheet_without_times_imports_at_a_time_the_user_names(run, tmp_path):
+    """A labelled spreadsheet (id, text, label; no time): every row rejected for its missing
+    time, until ``--time`` names one; a row's own time is kept."""
+    path = tmp_path / "labelled.csv"
+    path.write_text(
+        "id,text,label,created_at\n"
+        "1,The reform will bankrupt us,negative,\n"
+        "2,Finally health care for all,positive,\n"
+        "3,Vote is on Sunday,neutral,2010-03-21T18:00:00Z\n",
+        encoding="utf-8",
+    )
+    missing = run("--db", "x.db", "import", path, "--platform", "twitter", "--tag", "hcr", ok=False)
+    assert missing.exit_code == 3 and "rejected" in missing.stderr
+    assert missing.stdout.startswith("1 new, 0 already present, 0 skipped, 2 rejected")
+    given = run(
+        "--db", "x.db", "import", path, "--platform", "twitter", "--tag", "hcr",
+        "--time", "2010-03-20",
+    )  # fmt: skip
+    assert given.stdout.startswith("2 new, 1 already present, 0 skipped, 0 rejected")
+    with Store(Path("x.db")) as store:
+        rows = store.db.execute("SELECT id, created_at FROM posts ORDER BY id").fetchall()
+    assert rows == [
+        ("1", "2010-03-20T00:00:00Z"),
+        ("2", "2010-03-20T00:00:00Z"),
+        ("3", "2010-03-21T18:00:00Z"),
+    ]

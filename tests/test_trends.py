@@ -9,9 +9,10 @@ import pytest
 
 from monitor.charts import volume_chart
 from monitor.pipeline import import_files, rescore
+from monitor.quantify import wilson_interval
 from monitor.scoring.vader import VaderScorer
 from monitor.text import wall_clock
-from monitor.trends import buckets, day_buckets, series, wilson_interval
+from monitor.trends import buckets, day_buckets, series
 from tests.conftest import VADER, post
 
 POSITIVE = "Great talks, I love it"

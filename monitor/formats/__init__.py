@@ -53,13 +53,14 @@ class Skip:
 
 @dataclass(frozen=True)
 class ImportOptions:
-    """What fills and filters the records: ``platform`` and ``tags`` fill records that have
-    none, ``add_tags`` go on every post; ``since``/``until`` (aware datetimes), ``subreddits``
-    and ``match`` (words or hashtags, any of them, case-insensitive) skip the rest before
-    anything is scored."""
+    """What fills and filters the records: ``platform``, ``tags`` and ``time`` fill records
+    that have none, ``add_tags`` go on every post; ``since``/``until`` (aware datetimes),
+    ``subreddits`` and ``match`` (words or hashtags, any of them, case-insensitive) skip the
+    rest before anything is scored."""
 
     platform: str | None = None
     tags: tuple[str, ...] = ()
+    time: datetime | None = None  # for records with no time (the monitor's own formats)
     add_tags: tuple[str, ...] = ()
     since: datetime | None = None
     until: datetime | None = None

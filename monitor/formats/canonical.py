@@ -86,8 +86,14 @@ def _created_at(value: Any):
     return parse_timestamp(value)
 
 
-def record_to_post(record: Any, platform: str | None = None, tags: Sequence[str] = ()) -> Post:
-    """One canonical record as a Post; ``platform`` and ``tags`` fill in missing fields."""
+def record_to_post(
+    record: Any,
+    platform: str | None = None,
+    tags: Sequence[str] = (),
+    time: datetime | None = None,
+) -> Post:
+    """One canonical record as a Post; ``platform``, ``tags`` and ``time`` fill in missing
+    fields (a labelled spreadsheet has no time: the user names one)."""
     if not isinstance(record, Mapping):
         raise InvalidPost("not a JSON object")
     post_platform = record.get("platform") or platform
@@ -114,7 +120,9 @@ def record_to_post(record: Any, platform: str | None = None, tags: Sequence[str]
     return Post(
         platform=post_platform,
         id=post_id.strip(),
-        created_at=_created_at(record.get("created_at")),
+        created_at=time
+        if time is not None and record.get("created_at") in (None, "")
+        else _created_at(record.get("created_at")),
         text=text,
         tags=tuple(post_tags),
         metrics=metrics or None,
@@ -131,7 +139,7 @@ class CanonicalJson(Importer):
         return isinstance(first, Mapping)
 
     def items(self, record: Any, where: str, options: ImportOptions) -> Iterator[Post]:
-        yield record_to_post(record, options.platform, options.tags)
+        yield record_to_post(record, options.platform, options.tags, options.time)
 
 
 class CanonicalCsv(Importer):
@@ -145,7 +153,7 @@ class CanonicalCsv(Importer):
 
     def items(self, record: Any, where: str, options: ImportOptions) -> Iterator[Post]:
         fields = {field_name(k): v for k, v in record.items() if k}
-        yield record_to_post(fields, options.platform, options.tags)
+        yield record_to_post(fields, options.platform, options.tags, options.time)
 
     def notes(self, first: Any) -> list[str]:
         ignored = [c for c in first if c and field_name(c) not in FIELDS]

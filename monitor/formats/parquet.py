@@ -33,6 +33,7 @@ class ParquetPosts(Importer):
             {**record, "created_at": created.isoformat() if created else None},
             options.platform,
             options.tags,
+            options.time,
         )
         label = record.get("label")
         score = Score(

@@ -22,6 +22,7 @@ from monitor.scoring.language import detect, load_detectors, rule_version
 
 if TYPE_CHECKING:
     from monitor.config import Config
+    from monitor.quantify import Rates
 
 Numbers = tuple[float, float, float, float]  # compound, pos, neu, neg
 
@@ -67,6 +68,17 @@ class Scorer(ABC):
     def term_weights(self) -> TermWeights | None:
         """The terms behind this scorer's labels, for drivers; None when it has none."""
         return None
+
+    def measured_rates(self) -> Rates | None:
+        """Misclassification counts measured when the scorer was made (a calibrated model's
+        cross-validation); None when it carries none."""
+        return None
+
+    @property
+    def fitted_on(self) -> frozenset[str]:
+        """The keys of the hand labels the scorer was fitted on (``HandLabel.fingerprint``):
+        a check on them is no check."""
+        return frozenset()
 
     @property
     def version(self) -> str:

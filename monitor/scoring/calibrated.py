@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from monitor.errors import ConfigError, MonitorError
 from monitor.models import LABELS
+from monitor.quantify import Rates
 from monitor.scoring import Numbers, Scorer, TermWeights
 from monitor.scoring.vader import VaderScorer
 
@@ -66,8 +67,15 @@ def _features(vectorizers: dict[str, Any], texts: list[str]) -> Any:
     return sparse.hstack([*grams, sparse.csr_matrix(vader)]).tocsr()
 
 
-def fit(texts: list[str], truth: list[str], languages: list[str]) -> dict[str, Any]:
-    """A model (plain data) fitted on labelled texts."""
+def fit(
+    texts: list[str],
+    truth: list[str],
+    languages: list[str],
+    rates: dict[str, Any] | None = None,
+    fitted_on: list[str] | None = None,
+) -> dict[str, Any]:
+    """A model (plain data) fitted on labelled texts; ``rates`` (its cross-validated
+    misclassification counts) and ``fitted_on`` (the keys of its labels) are kept with it."""
     import sklearn
     from sklearn.linear_model import LogisticRegression
 
@@ -92,6 +100,10 @@ def fit(texts: list[str], truth: list[str], languages: list[str]) -> dict[str, A
         "intercept": [float(regression.intercept_[i]) for i in order],
         "n": len(texts),
     }
+    if rates is not None:
+        model["rates"] = rates
+    if fitted_on is not None:
+        model["fitted_on"] = fitted_on
     model["checksum"] = checksum(model)
     return model
 
@@ -151,6 +163,10 @@ def load(path: Path) -> dict[str, Any]:
     width = sum(sizes) + VADER_NUMBERS
     if not fits or len(model["coef"]) != len(LABELS) or {len(r) for r in model["coef"]} != {width}:
         raise MonitorError(f"{path}: the model file's parts do not fit together")
+    if "rates" in model and not (
+        isinstance(model["rates"], dict) and Rates.valid(model["rates"].get("confusion"))
+    ):
+        raise MonitorError(f"{path}: the model file's misclassification rates are not counts")
     return model
 
 
@@ -202,6 +218,16 @@ class CalibratedScorer(Scorer):
             return {term for term in analyse(text) if term in weights}
 
         return TermWeights(weights, split, "model weight, log-odds supportive vs skeptical")
+
+    def measured_rates(self) -> Rates | None:
+        kept = self.model.get("rates")
+        if kept is None:  # a model written before calibrate kept them
+            return None
+        return Rates.from_table(kept["confusion"], kept["source"])
+
+    @property
+    def fitted_on(self) -> frozenset[str]:
+        return frozenset(self.model.get("fitted_on", ()))
 
     def score_read(self, texts: list[str]) -> list[tuple[str, Numbers]]:
         if not texts:

@@ -1,0 +1,249 @@
+"""Daily shares that move as opinion moves: adjusted counts (quantification).
+
+A scorer that is right on half to two thirds of posts pulls a share counted from its labels
+(classify and count) toward the mix it was fitted on: a swing from 20% to 80% skeptical shows
+as 35% to 55%. The adjusted count (ACC, Forman 2008; QuaPy's ``ACC``) undoes that with the
+scorer's measured misclassification rates: if M[j, i] is the chance that a post whose true
+label is i gets label j, the labels counted on a day are q = M p, so the day's true split is
+p = M⁻¹ q, put back on the simplex (no share below 0 or above 1).
+
+The 95% interval is a bootstrap over both things the estimate rests on: the labelled posts
+behind M (each hand label's row resampled) and the day's posts (its label counts resampled).
+
+The published point is the adjusted count shrunk toward the plain count by their measured
+errors (``blend``): the count is exact when a day's mix equals the labelled mix and biased
+otherwise, the adjusted count unbiased but noisy when M rests on a few hundred labels. The
+weight on the adjusted count is the estimated squared bias of the count over that plus the
+adjusted count's bootstrap variance (a positive-part James-Stein weight), so a day far from
+the labelled mix gets the adjusted count and a day near it keeps the count's precision.
+``bench/choose_quantifier.py`` is the measurement behind the choice (train rows only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from monitor.models import LABELS
+
+if TYPE_CHECKING:
+    from monitor.scoring import Scorer
+    from monitor.store import Store
+
+Z95 = 1.959963984540054
+BOOTSTRAP_ROUNDS = 1000
+SEED = 20261205  # fixed: the same counts and rates give the same interval on every run
+METHODS = ("adjusted", "count")
+
+
+@dataclass(frozen=True)
+class Rates:
+    """A scorer's measured misclassification counts: ``confusion[i][j]`` hand-labelled posts of
+    label i (LABELS order) that the scorer labelled j, and where they were measured."""
+
+    confusion: tuple[tuple[float, ...], ...]  # averaged over repeats: may be fractional
+    source: str  # "5-fold cross-validation on 500 hand labels at calibrate", ...
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_table(cls, table: dict[str, dict[str, int]], source: str) -> Rates:
+        """From the ``{hand: {predicted: count}}`` table ``evaluation.confusion`` builds."""
+        return cls(tuple(tuple(float(table[h][p]) for p in LABELS) for h in LABELS), source)
+
+    @staticmethod
+    def valid(table: Any) -> bool:
+        """A ``{hand: {predicted: count}}`` table of finite counts, none negative."""
+        try:
+            counts = np.array([[float(table[h][p]) for p in LABELS] for h in LABELS])
+        except (KeyError, TypeError, ValueError):
+            return False
+        return bool(np.isfinite(counts).all() and (counts >= 0).all())
+
+    @property
+    def n(self) -> int:
+        return round(sum(map(sum, self.confusion)))
+
+    @property
+    def usable(self) -> bool:
+        """Every label has hand-labelled posts, and M can be inverted."""
+        counts = np.asarray(self.confusion, dtype=float)
+        if (counts.sum(axis=1) == 0).any():
+            return False
+        return abs(np.linalg.det(matrix(counts))) > 1e-6
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "confusion": {
+                hand: dict(zip(LABELS, row, strict=True))
+                for hand, row in zip(LABELS, self.confusion, strict=True)
+            },
+            "source": self.source,
+            "n": self.n,
+        }
+
+
+def matrix(confusion: np.ndarray) -> np.ndarray:
+    """M[..., j, i] = P(scorer says j | hand label i) from confusion counts [..., i, j]."""
+    rows = confusion.sum(axis=-1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rates = np.where(rows > 0, confusion / rows, 0.0)
+    return np.swapaxes(rates, -1, -2)
+
+
+def to_simplex(v: np.ndarray) -> np.ndarray:
+    """The Euclidean projection of each vector in the last axis onto the probability simplex."""
+    k = v.shape[-1]
+    ordered = -np.sort(-v, axis=-1)
+    cumulative = np.cumsum(ordered, axis=-1) - 1
+    steps = np.arange(1, k + 1)
+    inside = ordered - cumulative / steps > 0
+    last = k - 1 - np.argmax(inside[..., ::-1], axis=-1)
+    theta = np.take_along_axis(cumulative, last[..., None], axis=-1) / (last[..., None] + 1)
+    return np.clip(v - theta, 0, None)
+
+
+def adjust(observed: np.ndarray, rates: np.ndarray) -> np.ndarray:
+    """Adjusted shares: observed label shares [..., 3] through M⁻¹ (M: [..., 3, 3], broadcast
+    against them), on the simplex. A singular M (a bootstrap draw that lost a label) leaves
+    the observed shares."""
+    solvable = np.abs(np.linalg.det(rates)) > 1e-9
+    inverse = np.linalg.inv(np.where(solvable[..., None, None], rates, np.eye(3)))
+    solved = np.einsum("...ij,...j->...i", inverse, observed)
+    solved = np.where(solvable[..., None], solved, observed)
+    outside = (solved < 0).any(axis=-1)  # only these need the projection
+    solved[outside] = to_simplex(solved[outside])
+    return solved
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Shares per row and label (LABELS order) with their 95% intervals."""
+
+    share: np.ndarray  # [rows, 3]; NaN where a row has no scored post
+    lo: np.ndarray
+    hi: np.ndarray
+
+
+def wilson_interval(k: np.ndarray, n: np.ndarray, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
+    """The Wilson score interval for k successes in n trials; NaN where n is 0."""
+    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = k / n
+        denom = 1 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+
+
+def count_shares(counts: np.ndarray) -> np.ndarray:
+    n = counts.sum(axis=-1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(n > 0, counts / n, np.nan)
+
+
+def shares(counts: np.ndarray, rates: Rates | None) -> Estimate:
+    """The published shares of rows of label counts ([rows, 3], LABELS order): adjusted by
+    ``rates`` (``estimate``), or counted with Wilson intervals when there are none."""
+    counts = np.asarray(counts, dtype=float).reshape(-1, 3)
+    if rates is not None:
+        return estimate(counts, rates)
+    n = counts.sum(axis=1)
+    bounds = [wilson_interval(counts[:, i], n) for i in range(3)]
+    return Estimate(
+        count_shares(counts),
+        np.stack([lo for lo, _ in bounds], axis=1),
+        np.stack([hi for _, hi in bounds], axis=1),
+    )
+
+
+@dataclass(frozen=True)
+class ShareMethod:
+    """How the published shares are made, and what the page says of it."""
+
+    name: str  # "adjusted" or "count"
+    rates: Rates | None  # the misclassification rates adjusted by (None: counted)
+    note: str
+
+
+def share_method(setting: str, scorer: Scorer, store: Store) -> ShareMethod:
+    """``[scoring] shares`` for the active scorer: adjusted counts when its misclassification
+    rates are known (a held-out check of this scorer version by ``monitor evaluate``, else
+    the cross-validated rates a calibrated model keeps), unless the setting asks to count."""
+    rates = measured_rates(scorer, store)
+    if setting == "count":
+        return ShareMethod("count", None, "counted from the scorer's labels ([scoring] shares)")
+    if rates is None or not rates.usable:
+        why = (
+            "no misclassification rates for this scorer: run 'monitor evaluate' on hand labels"
+            if rates is None
+            else f"its misclassification rates ({rates.source}) cannot be inverted"
+        )
+        return ShareMethod("count", None, f"counted from the scorer's labels ({why})")
+    return ShareMethod(
+        "adjusted",
+        rates,
+        f"adjusted counts: the scorer's labels corrected by its misclassification rates, "
+        f"measured by {rates.source}",
+    )
+
+
+def measured_rates(scorer: Scorer, store: Store) -> Rates | None:
+    """The newest held-out misclassification counts of ``scorer``'s version, else the ones
+    its model keeps from cross-validation."""
+    evaluation = store.latest_evaluation(scorer.version)
+    if evaluation and held_out(evaluation["result"], scorer):
+        result = evaluation["result"]
+        return Rates.from_table(
+            result["confusion"],
+            f"a held-out check on {result['n']} hand labels ({evaluation['source']}, "
+            f"{evaluation['created_at'][:10]})",
+        )
+    return scorer.measured_rates()
+
+
+def held_out(result: dict[str, Any], scorer: Scorer) -> bool:
+    """Whether an evaluation's labels are all ones the scorer was not fitted on (an
+    evaluation from before the check was kept counts only for a scorer fitted on none)."""
+    return bool(result.get("held_out", not scorer.fitted_on))
+
+
+def estimate(counts: np.ndarray, rates: Rates, rounds: int = BOOTSTRAP_ROUNDS) -> Estimate:
+    """The published shares of rows of label counts ([rows, 3], LABELS order): each row's
+    count blended with its adjusted count, and a 95% interval that holds the sampling of the
+    day's posts and of the labelled posts behind the rates."""
+    counts = np.asarray(counts, dtype=float).reshape(-1, 3)
+    rng = np.random.default_rng(SEED)
+    confusion = np.asarray(rates.confusion, dtype=float)
+    drawn = np.stack(
+        [rng.multinomial(round(row.sum()), row / row.sum(), size=rounds) for row in confusion],
+        axis=1,
+    ).astype(float)  # [rounds, hand label, predicted]
+    drawn_rates = matrix(drawn)
+    observed = count_shares(counts)
+    empty = np.isnan(observed[:, 0])
+    observed = np.where(empty[:, None], 1 / 3, observed)
+    n = counts.sum(axis=1).astype(np.int64)
+    day = rng.multinomial(np.maximum(n, 1)[:, None], observed[:, None, :], size=(len(n), rounds))
+    day_shares = day / np.maximum(n, 1)[:, None, None]  # [rows, rounds, 3]
+    adjusted = adjust(observed, matrix(confusion))
+    adjusted_draws = adjust(day_shares, drawn_rates[None])
+    point = blend(observed, adjusted, day_shares, adjusted_draws)
+    lo, hi = np.percentile(adjusted_draws, [2.5, 97.5], axis=1)
+    lo, hi = np.minimum(lo, point), np.maximum(hi, point)
+    nan = np.where(empty[:, None], np.nan, 1.0)
+    return Estimate(point * nan, lo * nan, hi * nan)
+
+
+def blend(
+    counted: np.ndarray, adjusted: np.ndarray, counted_draws: np.ndarray, adjusted_draws: np.ndarray
+) -> np.ndarray:
+    """Count and adjusted count weighed by their measured errors (see the module's text)."""
+    gap = ((adjusted - counted) ** 2).sum(axis=-1)
+    noise = (adjusted_draws - counted_draws).var(axis=1).sum(axis=-1)
+    bias = np.clip(gap - noise, 0, None)
+    spread = adjusted_draws.var(axis=1).sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weight = np.where(bias + spread > 0, bias / (bias + spread), 1.0)
+    return counted + weight[:, None] * (adjusted - counted)

@@ -1,0 +1,109 @@
+"""Adjusted counts: known misclassification rates undone exactly, the simplex kept, intervals
+that hold both the day's posts and the hand labels behind the rates, and the method chosen
+from what the store and the scorer know."""
+
+import numpy as np
+import pytest
+
+from monitor import quantify
+from monitor.config import Config
+from monitor.evaluation import confusion
+from monitor.quantify import Rates, adjust, estimate, matrix, share_method, to_simplex
+from monitor.scoring.vader import VaderScorer
+from monitor.store import Store
+
+# A scorer right on 60% of each label's posts: P(says j | truly i) as counts per hand label.
+ERRING = ((60, 25, 15), (20, 60, 20), (15, 25, 60))
+
+
+def test_the_adjustment_undoes_known_rates_exactly():
+    truth = np.array([0.7, 0.2, 0.1])
+    rates = matrix(np.array(ERRING, dtype=float))
+    counted = rates @ truth  # what classify-and-count would publish
+    assert counted[0] == pytest.approx(0.7 * 0.6 + 0.2 * 0.2 + 0.1 * 0.15)  # 0.475, not 0.7
+    assert adjust(counted, rates) == pytest.approx(truth)
+
+
+def test_shares_beyond_the_simplex_are_projected_onto_it():
+    projected = to_simplex(np.array([[1.2, -0.1, -0.1], [0.5, 0.5, 0.5], [0.6, 0.5, -0.3]]))
+    assert projected == pytest.approx(np.array([[1, 0, 0], [1 / 3, 1 / 3, 1 / 3], [0.55, 0.45, 0]]))
+
+
+def test_many_hand_labels_and_a_far_mix_give_the_true_split_inside_a_narrow_interval():
+    truth = np.array([0.8, 0.1, 0.1])
+    counted = matrix(np.array(ERRING, dtype=float)) @ truth
+    many = Rates(tuple(tuple(100 * c for c in row) for row in ERRING), "test")
+    day = np.round(counted * 100_000)[None]
+    published = estimate(day, many)
+    assert published.share[0] == pytest.approx(truth, abs=0.01)
+    assert (published.lo[0] <= truth).all() and (truth <= published.hi[0]).all()
+    assert published.hi[0, 0] - published.lo[0, 0] < 0.05
+
+
+def test_fewer_hand_labels_widen_the_interval_and_the_same_input_gives_the_same_answer():
+    day = np.array([[60.0, 25.0, 15.0]])
+    few = Rates(tuple(tuple(c // 10 for c in row) for row in ERRING), "ten per label")
+    many = Rates(ERRING, "a hundred per label")
+
+    def width(rates: Rates) -> float:
+        published = estimate(day, rates)
+        return float(published.hi[0, 0] - published.lo[0, 0])
+
+    assert width(few) > width(many) * 1.5
+    again = estimate(day, few)
+    assert again.share.tolist() == estimate(day, few).share.tolist()
+
+
+def test_a_period_without_scored_posts_has_no_share():
+    published = estimate(np.array([[0.0, 0.0, 0.0], [10.0, 5.0, 5.0]]), Rates(ERRING, "t"))
+    assert np.isnan(published.share[0]).all() and np.isnan(published.lo[0]).all()
+    assert not np.isnan(published.share[1]).any()
+    assert published.share[1].sum() == pytest.approx(1)
+
+
+def test_rates_that_cannot_be_inverted_are_not_usable():
+    assert Rates(ERRING, "t").usable
+    assert not Rates(((10, 0, 0), (0, 0, 0), (0, 0, 10)), "no neutral labels").usable
+    assert not Rates(((5, 5, 0), (5, 5, 0), (0, 0, 10)), "two labels told apart by chance").usable
+
+
+def test_the_method_follows_the_setting_and_what_is_measured(tmp_path):
+    scorer = VaderScorer.from_config(Config())
+    with Store(tmp_path / "m.db") as store:
+        counted = share_method("", scorer, store)
+        assert counted.name == "count" and counted.rates is None
+        assert "run 'monitor evaluate'" in counted.note
+        truth = ["negative"] * 6 + ["neutral"] * 6 + ["positive"] * 6
+        said = ["negative"] * 4 + ["neutral"] * 2 + ["neutral"] * 4 + ["positive"] * 2
+        said += ["positive"] * 4 + ["negative"] * 2
+        store.save_evaluation(
+            "labels.csv",
+            {
+                "scorer_version": scorer.version,
+                "n": 18,
+                "accuracy": 12 / 18,
+                "macro_f1": 0.66,
+                "confusion": confusion(truth, said),
+                "held_out": True,
+            },
+        )
+        adjusted = share_method("", scorer, store)
+        assert adjusted.name == "adjusted"
+        assert adjusted.rates.confusion == ((4, 2, 0), (0, 4, 2), (2, 0, 4))
+        assert "a held-out check on 18 hand labels (labels.csv" in adjusted.note
+        assert share_method("count", scorer, store).rates is None
+        assert share_method("adjusted", scorer, store) == adjusted
+
+
+def test_bootstrap_rounds_are_enough_for_stable_percentiles():
+    # The interval's ends move by less than a point between two seeds of the bootstrap.
+    day = np.array([[120.0, 100.0, 80.0]])
+    first = estimate(day, Rates(ERRING, "t"))
+    seed = quantify.SEED
+    try:
+        quantify.SEED = seed + 1
+        second = estimate(day, Rates(ERRING, "t"))
+    finally:
+        quantify.SEED = seed
+    assert np.abs(first.lo - second.lo).max() < 0.02
+    assert np.abs(first.hi - second.hi).max() < 0.02
