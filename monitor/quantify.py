@@ -10,13 +10,12 @@ p = M⁻¹ q, put back on the simplex (no share below 0 or above 1).
 The 95% interval is a bootstrap over both things the estimate rests on: the labelled posts
 behind M (each hand label's row resampled) and the day's posts (its label counts resampled).
 
-The published point is the adjusted count shrunk toward the plain count by their measured
-errors (``blend``): the count is exact when a day's mix equals the labelled mix and biased
-otherwise, the adjusted count unbiased but noisy when M rests on a few hundred labels. The
-weight on the adjusted count is the estimated squared bias of the count over that plus the
-adjusted count's bootstrap variance (a positive-part James-Stein weight), so a day far from
-the labelled mix gets the adjusted count and a day near it keeps the count's precision.
-``bench/choose_quantifier.py`` is the measurement behind the choice (train rows only).
+The published point weighs the adjusted count against the plain count by their measured
+errors (``blend``): the count is close when a day's mix is near the labelled mix and biased
+otherwise, the adjusted count unbiased but noisy when M rests on a few hundred labels. When the
+two differ by less than their difference's bootstrap noise can explain, the count is kept; when
+they differ by more, the adjusted count is published. ``bench/trend_fidelity.py --tune`` is
+the measurement behind the choice (tuning rows only, never a test split).
 """
 
 from __future__ import annotations
@@ -35,7 +34,10 @@ if TYPE_CHECKING:
 Z95 = 1.959963984540054
 BOOTSTRAP_ROUNDS = 1000
 SEED = 20261205  # fixed: the same counts and rates give the same interval on every run
-METHODS = ("adjusted", "count")
+# The published share: the count while it is within half a standard error of the adjusted
+# count, the adjusted count beyond one and a half (chosen on tuning rows, bench/trend_fidelity.py
+# --tune: the slope of the adjusted count on most sets, a smaller error on the labelled mix).
+KEEP_COUNT_BELOW, ADJUST_ABOVE = 0.5, 1.5
 
 
 @dataclass(frozen=True)
@@ -224,9 +226,20 @@ def estimate(counts: np.ndarray, rates: Rates, rounds: int = BOOTSTRAP_ROUNDS) -
     observed = count_shares(counts)
     empty = np.isnan(observed[:, 0])
     observed = np.where(empty[:, None], 1 / 3, observed)
-    n = counts.sum(axis=1).astype(np.int64)
-    day = rng.multinomial(np.maximum(n, 1)[:, None], observed[:, None, :], size=(len(n), rounds))
-    day_shares = day / np.maximum(n, 1)[:, None, None]  # [rows, rounds, 3]
+    n = np.maximum(counts.sum(axis=1), 1)
+    # Each row's draws are seeded by its own counts: a day's interval is the same in every
+    # report that shows it, whatever else the report holds.
+    day = (
+        np.stack(
+            [
+                np.random.default_rng([SEED, *map(int, row)]).multinomial(int(total), share, rounds)
+                for row, total, share in zip(counts, n, observed, strict=True)
+            ]
+        )
+        if len(counts)
+        else np.zeros((0, rounds, 3))
+    )
+    day_shares = day / n[:, None, None]  # [rows, rounds, 3]
     adjusted = adjust(observed, matrix(confusion))
     adjusted_draws = adjust(day_shares, drawn_rates[None])
     point = blend(observed, adjusted, day_shares, adjusted_draws)
@@ -239,11 +252,12 @@ def estimate(counts: np.ndarray, rates: Rates, rounds: int = BOOTSTRAP_ROUNDS) -
 def blend(
     counted: np.ndarray, adjusted: np.ndarray, counted_draws: np.ndarray, adjusted_draws: np.ndarray
 ) -> np.ndarray:
-    """Count and adjusted count weighed by their measured errors (see the module's text)."""
-    gap = ((adjusted - counted) ** 2).sum(axis=-1)
-    noise = (adjusted_draws - counted_draws).var(axis=1).sum(axis=-1)
-    bias = np.clip(gap - noise, 0, None)
-    spread = adjusted_draws.var(axis=1).sum(axis=-1)
+    """The count and the adjusted count weighed by how far apart they are in standard errors
+    of their difference (z): the count below ``KEEP_COUNT_BELOW``, the adjusted count above
+    ``ADJUST_ABOVE``, a straight mix between (see the module's text)."""
+    gap = np.sqrt(((adjusted - counted) ** 2).sum(axis=-1))
+    noise = np.sqrt((adjusted_draws - counted_draws).var(axis=1).sum(axis=-1))
     with np.errstate(divide="ignore", invalid="ignore"):
-        weight = np.where(bias + spread > 0, bias / (bias + spread), 1.0)
+        z = np.where(noise > 0, gap / noise, np.inf)
+    weight = np.clip((z - KEEP_COUNT_BELOW) / (ADJUST_ABOVE - KEEP_COUNT_BELOW), 0, 1)
     return counted + weight[:, None] * (adjusted - counted)

@@ -243,7 +243,7 @@ def test_report_names_a_known_platform_difference(store, write_jsonl, tmp_path):
     html = write_report(store, config, date(2025, 11, 20), days=7).read_text()
     assert (
         "On 2025-11-20: mastodon is less skeptical than reddit: 17% vs 67% (n scored = 30 vs 30; "
-        "two-proportion z = -3.9, p = 8.6e-05)"
+        "z = -4.7, p = 2.2e-06)"
     ) in html
     assert "mastodon is more supportive than reddit: 83% vs 33%" in html
     assert "bluesky" in html and html.count("n too small") >= 1
@@ -315,7 +315,7 @@ def test_plot_prints_which_platforms_differ_beyond_chance(run, demo_db):
         line.startswith("2025-11-10 to 2025-11-23: bluesky is more supportive than reddit")
         for line in lines
     )
-    assert all("two-proportion z = " in line for line in lines)
+    assert all("; z = " in line for line in lines)
 
 
 def test_plot_refuses_a_start_after_the_end(run, demo_db):

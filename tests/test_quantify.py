@@ -7,7 +7,7 @@ import pytest
 
 from monitor import quantify
 from monitor.config import Config
-from monitor.evaluation import confusion
+from monitor.evaluation import agreement, confusion
 from monitor.quantify import Rates, adjust, estimate, matrix, share_method, to_simplex
 from monitor.scoring.vader import VaderScorer
 from monitor.store import Store
@@ -107,3 +107,74 @@ def test_bootstrap_rounds_are_enough_for_stable_percentiles():
         quantify.SEED = seed
     assert np.abs(first.lo - second.lo).max() < 0.02
     assert np.abs(first.hi - second.hi).max() < 0.02
+
+
+def test_the_report_publishes_adjusted_shares_and_says_what_they_rest_on(
+    store, write_jsonl, tmp_path
+):
+    """Once a held-out check of the scorer is kept, every published share is the adjusted
+    estimate: the cards, daily.csv, the index headline (with n and the interval), and the
+    page names the method and the labels it rests on."""
+    from datetime import date
+
+    from monitor.pipeline import import_files
+    from monitor.report import write_report
+    from tests.conftest import VADER, post
+
+    # Labelled 60 / 25 / 15 by a scorer with these rates: exactly what a day of skeptical
+    # posts only looks like (M's first column), so the adjusted share is near 100%.
+    texts = ["a terrible, shameful disaster"] * 60 + ["the delegation arrived"] * 25
+    texts += ["great, wonderful news"] * 15
+    records = [
+        post(str(i), "2025-11-20T10:00:00Z", t, tags=["witkoffukraine"])
+        for i, t in enumerate(texts)
+    ]
+    import_files(store, [write_jsonl(records)], VADER)
+    config = Config(tags=("witkoffukraine",), reports_dir=tmp_path / "reports")
+    counted = write_report(store, config, date(2025, 11, 20), days=3).parent
+    assert (
+        "counted from the scorer&#39;s labels (no misclassification rates"
+        in (counted / "index.html").read_text()
+    )
+    truth = ["negative"] * 100 + ["neutral"] * 100 + ["positive"] * 100
+    said = ["negative"] * 60 + ["neutral"] * 25 + ["positive"] * 15
+    said += ["negative"] * 20 + ["neutral"] * 60 + ["positive"] * 20
+    said += ["negative"] * 15 + ["neutral"] * 25 + ["positive"] * 60
+    store.save_evaluation(
+        "labels.csv",
+        {
+            "scorer_version": VADER.version,
+            "scorer": "vader",
+            "labelled": 300,
+            **agreement(truth, said),
+            "not_scored": 0,
+            "not_scored_by_language": {},
+            "held_out": True,
+            "left_out": 0,
+        },
+    )
+    folder = write_report(store, config, date(2025, 11, 20), days=3).parent
+    expected = estimate(np.array([[60.0, 25.0, 15.0]]), Rates(ERRING, "t"))
+    assert expected.share[0, 0] > 0.9
+    daily = __import__("pandas").read_csv(folder / "daily.csv")
+    day = daily[daily["period"] == "2025-11-20"].iloc[0]
+    for i, label in enumerate(("negative", "neutral", "positive")):
+        assert day[f"share_{label}"] == pytest.approx(expected.share[0, i], abs=1e-5)
+        assert day[f"share_{label}_lo"] == pytest.approx(expected.lo[0, i], abs=1e-5)
+    assert (day["n_negative"], day["n_scored"]) == (60, 100)  # the counts stay counts
+    manifest = __import__("json").loads((folder / "manifest.json").read_text())
+    assert manifest["shares"]["method"] == "adjusted" and manifest["shares"]["rates"]["n"] == 300
+    share, lo, hi = (round(100 * x[0, 0]) for x in (expected.share, expected.lo, expected.hi))
+    assert manifest["counts"]["headline"]["witkoffukraine"] == (
+        f"#witkoffukraine: 100 posts, {share}% skeptical ({lo}-{hi}%, n=100), "
+        f"{round(100 * expected.share[0, 2])}% supportive "
+        f"({round(100 * expected.lo[0, 2])}-{round(100 * expected.hi[0, 2])}%)"
+    )
+    page = (folder / "index.html").read_text()
+    assert (
+        "adjusted counts: the scorer&#39;s labels corrected by its misclassification rates, "
+        + ("measured by a held-out check on 300 hand labels (labels.csv")
+        in page
+    )
+    assert "share distance 0.03 (95%" in page  # beside macro-F1: TV of 32/37/32% vs 33% each
+    assert "a bootstrap over the day's posts and over the 300 hand labels behind M" in page

@@ -225,8 +225,9 @@ def test_index_lists_each_days_headline_and_report_warns_of_empty_or_unfinished_
     assert day.stdout.strip().endswith("reports/2025-11-20/index.html") and day.stderr == ""
     index = (tmp_path / "reports" / "index.html").read_text()
     assert (
-        '<a href="2025-11-20/index.html">2025-11-20</a>: #witkoffukraine: 20 posts, 50% skeptical, '
-        "50% supportive; #diplomacydebacle: 0 posts, n too small for shares"
+        '<a href="2025-11-20/index.html">2025-11-20</a>: #witkoffukraine: 20 posts, 50% skeptical '
+        "(30-70%, n=20), 50% supportive (30-70%); #diplomacydebacle: 0 posts, n too small for "
+        "shares"
     ) in index
     empty = run("--db", "m.db", "report", "--date", "2025-06-01", "--days", "7")
     assert "warning: no posts from 2025-05-26 to 2025-06-01: the report is empty" in empty.stderr

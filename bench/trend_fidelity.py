@@ -1,0 +1,268 @@
+"""Does the published daily share move as opinion moves? The calibrated scorer fitted on 500
+labels drawn from each set's train split (its misclassification rates from cross-validation on
+the same 500, as ``monitor calibrate`` keeps them), then simulated days of posts drawn from the
+set's test split, whose true label mix is known:
+
+- 200 days of 300 posts, each day's mix from a flat Dirichlet;
+- a 30-day drift of the true skeptical share from 15% to 75% (the rest split as in the set);
+- the natural mix: the whole test split as one day.
+
+Prints, per set and method (the plain count, the plain adjusted count, and what the monitor
+publishes: ``quantify.shares``), the slope of the estimated vs true skeptical share, its mean
+absolute error, how often the truth lies inside the published 95% interval, and the share
+distance (total variation) on the natural mix. Means over the seeds.
+
+``--tune`` draws the days from rows never used for fitting *outside* the test split (the rest
+of train, or a dev / val split): how the method was chosen. ``--cli`` runs the drift through
+the command line as a user would (import 30 days, calibrate, rescore, ``monitor report --days
+30``) for GOP and HCR and reads the published ``daily.csv``.
+
+    .venv/bin/python bench/trend_fidelity.py [--seeds 0,1,2] [--tune] [--cli]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import statistics
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+from calibration import monitor, write_csv
+from labelled import SETS, LabelledSet
+
+from monitor import quantify
+from monitor.calibration import cross_validated_rates, out_of_fold
+from monitor.models import LABELS
+from monitor.scoring import calibrated
+
+NEGATIVE = LABELS.index("negative")
+# Rows held back from fitting when tuning: a set's own dev / val split where it has one, else
+# the rest of its train split (TweetEval has no train split: its val split is both).
+TUNING_POOLS = {"hcr_2010": "dev", "cic_catalonia_independence_es": "val"}
+LABEL_SPLIT = {"tweeteval_sentiment": "val"}
+DRIFT_DAYS, DRIFT_FROM, DRIFT_TO = 30, 0.15, 0.75
+
+
+def drawn_labels(labelled: LabelledSet, labels: int, seed: int):
+    """The ``labels`` rows drawn for fitting, and the rest of their split."""
+    rows = labelled.rows(LABEL_SPLIT.get(labelled.name, "train"))
+    random.Random(seed).shuffle(rows)
+    return rows[:labels], rows[labels:]
+
+
+def pool_rows(labelled: LabelledSet, rest: list, tune: bool) -> list[tuple[str, str]]:
+    if not tune:
+        return labelled.rows("test")
+    return labelled.rows(TUNING_POOLS[labelled.name]) if labelled.name in TUNING_POOLS else rest
+
+
+def fitted(labelled: LabelledSet, labels: int, seed: int, tune: bool):
+    """(the pool's hand labels, the scorer's labels on them, the cross-validated rates)."""
+    drawn, rest = drawn_labels(labelled, labels, seed)
+    texts, truth = [t for t, _ in drawn], [label for _, label in drawn]
+    rates = cross_validated_rates(truth, out_of_fold(texts, truth, seed))
+    model = calibrated.fit(texts, truth, [])
+    pool = pool_rows(labelled, rest, tune)
+    guessed = calibrated.labels(model, [t for t, _ in pool])
+    hand = np.array([LABELS.index(label) for _, label in pool])
+    said = np.array([LABELS.index(label) for label in guessed])
+    return hand, said, rates
+
+
+def sample_days(hand: np.ndarray, mixes: np.ndarray, size: int, rng: np.random.Generator):
+    """Indices of the posts of each day (each label drawn with replacement to the day's mix),
+    and each day's true shares."""
+    by_label = [np.flatnonzero(hand == i) for i in range(3)]
+    picks, truth = [], np.zeros((len(mixes), 3))
+    for d, mix in enumerate(mixes):
+        per_label = rng.multinomial(size, mix)
+        picks.append(
+            np.concatenate([rng.choice(by_label[i], k) for i, k in enumerate(per_label)]).astype(
+                int
+            )
+        )
+        truth[d] = per_label / size
+    return picks, truth
+
+
+def drift_mixes(hand: np.ndarray) -> np.ndarray:
+    """The skeptical share from 15% to 75% over 30 days; neutral and supportive share the
+    rest in the proportion the set has them."""
+    counts = np.bincount(hand, minlength=3).astype(float)
+    others = np.delete(counts, NEGATIVE) / np.delete(counts, NEGATIVE).sum()
+    mixes = []
+    for negative in np.linspace(DRIFT_FROM, DRIFT_TO, DRIFT_DAYS):
+        rest = (1 - negative) * others
+        mixes.append(np.insert(rest, NEGATIVE, negative))
+    return np.array(mixes)
+
+
+def figures(share, lo, hi, truth) -> dict[str, float]:
+    e, t = share[:, NEGATIVE], truth[:, NEGATIVE]
+    inside = (lo[:, NEGATIVE] <= t + 1e-9) & (t - 1e-9 <= hi[:, NEGATIVE])
+    return {
+        "slope": float(np.polyfit(t, e, 1)[0]),
+        "mae": float(np.abs(e - t).mean()),
+        "coverage": float(inside.mean()),
+    }
+
+
+def methods(counts: np.ndarray, rates: quantify.Rates) -> dict[str, quantify.Estimate]:
+    counted = quantify.shares(counts, None)
+    published = quantify.shares(counts, rates)
+    confusion = np.asarray(rates.confusion, dtype=float)
+    plain = quantify.adjust(quantify.count_shares(counts), quantify.matrix(confusion))
+    return {
+        "count": counted,
+        "adjusted (plain ACC)": quantify.Estimate(plain, published.lo, published.hi),
+        "published": published,
+    }
+
+
+def simulate(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> dict:
+    hand, said, rates = fitted(labelled, args.labels, seed, args.tune)
+    rng = np.random.default_rng(seed)
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    natural = np.bincount(said, minlength=3)[None].astype(float)
+    natural_truth = np.bincount(hand, minlength=3) / len(hand)
+    for scenario, mixes in (
+        ("dirichlet", rng.dirichlet(np.ones(3), size=args.days)),
+        ("drift", drift_mixes(hand)),
+    ):
+        picks, truth = sample_days(hand, mixes, args.posts, rng)
+        counts = np.array([np.bincount(said[p], minlength=3) for p in picks], dtype=float)
+        for name, estimate in methods(counts, rates).items():
+            out.setdefault(name, {})[scenario] = figures(
+                estimate.share, estimate.lo, estimate.hi, truth
+            )
+    for name, estimate in methods(natural, rates).items():
+        distance = float(np.abs(estimate.share[0] - natural_truth).sum() / 2)
+        out[name]["natural"] = {"distance": distance}
+    return out
+
+
+def simulations(args: argparse.Namespace) -> None:
+    sets = [s for s in SETS if s.name in args.sets.split(",")]
+    results = {s.name: [simulate(s, args, seed) for seed in args.seed_list] for s in sets}
+    where = "tuning rows (never a test split)" if args.tune else "test splits"
+    print(
+        f"\n{args.labels} train labels, seeds {args.seeds}; days of {args.posts} posts "
+        f"from the {where}\n"
+    )
+    print(
+        "| set | method | Dirichlet slope | MAE | coverage | drift slope | MAE | coverage "
+        "| natural-mix distance |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    overall: dict[str, list[float]] = {}
+    for name, runs in results.items():
+        for method in runs[0]:
+            mean = {
+                (scenario, key): statistics.mean(r[method][scenario][key] for r in runs)
+                for scenario in runs[0][method]
+                for key in runs[0][method][scenario]
+            }
+            overall.setdefault(method, []).append(mean["dirichlet", "mae"])
+            print(
+                f"| {name} | {method} | {mean['dirichlet', 'slope']:.2f} | "
+                f"{mean['dirichlet', 'mae']:.3f} | {mean['dirichlet', 'coverage']:.0%} | "
+                f"{mean['drift', 'slope']:.2f} | {mean['drift', 'mae']:.3f} | "
+                f"{mean['drift', 'coverage']:.0%} | {mean['natural', 'distance']:.3f} |"
+            )
+    for method, maes in overall.items():
+        print(f"Dirichlet MAE averaged over sets, {method}: {statistics.mean(maes):.3f}")
+
+
+def through_the_cli(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> dict:
+    """The drift as a user meets it: 30 days of test tweets imported, a model calibrated on
+    500 train labels, rescored, ``monitor report --days 30``; daily.csv against the truth."""
+    rng = np.random.default_rng(seed)
+    test = labelled.rows("test")
+    hand = np.array([LABELS.index(label) for _, label in test])
+    picks, truth = sample_days(hand, drift_mixes(hand), args.posts, rng)
+    first = date(2025, 11, 1)
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        config = work / "monitor.toml"
+        config.write_text('tags = ["drift"]\ndatabase = "drift.db"\nreports_dir = "reports"\n')
+        with (work / "posts.jsonl").open("w", encoding="utf-8") as out:
+            for day, chosen in enumerate(picks):
+                when = (first + timedelta(days=day)).isoformat() + "T12:00:00Z"
+                for number, index in enumerate(chosen):
+                    record = {
+                        "platform": "x",
+                        "id": f"{day}-{number}",
+                        "created_at": when,
+                        "text": test[index][0],
+                        "tags": ["drift"],
+                    }
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        monitor(config, "import", str(work / "posts.jsonl")).check_returncode()
+        drawn, _ = drawn_labels(labelled, args.labels, seed)
+        write_csv(work / "train.csv", ["text", "label"], [list(r) for r in drawn])
+        fitted_model = monitor(
+            config, "calibrate", str(work / "train.csv"), "--out", str(work / "model.json")
+        )
+        if fitted_model.returncode:
+            return {"error": fitted_model.stderr.strip()}
+        config.write_text(config.read_text() + '[scoring]\nmodel = "model.json"\n')
+        monitor(config, "rescore").check_returncode()
+        last = first + timedelta(days=DRIFT_DAYS - 1)
+        monitor(config, "report", "--date", last.isoformat(), "--days", "30").check_returncode()
+        with (work / "reports" / last.isoformat() / "daily.csv").open(encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    columns = {
+        end: np.array([float(r[f"share_negative{end}"]) for r in rows])
+        for end in ("", "_lo", "_hi")
+    }
+    share = np.zeros((len(rows), 3))
+    lo, hi = np.zeros_like(share), np.zeros_like(share)
+    share[:, NEGATIVE], lo[:, NEGATIVE], hi[:, NEGATIVE] = (
+        columns[""],
+        columns["_lo"],
+        columns["_hi"],
+    )
+    return figures(share, lo, hi, truth)
+
+
+def cli_runs(args: argparse.Namespace) -> None:
+    print(f"\nThrough the CLI: 30 days of {args.posts} test tweets, skeptical 15% to 75%\n")
+    print("| set | seed | daily.csv slope | MAE | truth inside share_negative_lo..hi |")
+    print("|---|---|---|---|---|")
+    for labelled in (s for s in SETS if s.name in ("gop_debate_2015", "hcr_2010")):
+        for seed in args.seed_list:
+            result = through_the_cli(labelled, args, seed)
+            if "error" in result:
+                print(f"| {labelled.name} | {seed} | {result['error']} | | |")
+                continue
+            print(
+                f"| {labelled.name} | {seed} | {result['slope']:.2f} | {result['mae']:.3f} | "
+                f"{result['coverage']:.0%} |"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--days", type=int, default=200)
+    parser.add_argument("--posts", type=int, default=300)
+    parser.add_argument("--labels", type=int, default=500)
+    parser.add_argument("--sets", default=",".join(s.name for s in SETS))
+    parser.add_argument("--tune", action="store_true", help="Days from tuning rows, not test.")
+    parser.add_argument("--cli", action="store_true", help="Also the drift through the CLI.")
+    parser.add_argument("--cli-only", action="store_true", help="Only the CLI drift.")
+    args = parser.parse_args()
+    args.seed_list = [int(s) for s in args.seeds.split(",")]
+    if not args.cli_only:
+        simulations(args)
+    if args.cli or args.cli_only:
+        cli_runs(args)
+
+
+if __name__ == "__main__":
+    main()
