@@ -165,6 +165,23 @@ def _stacked_shares(ax: Axes, rows: pd.DataFrame, labels: Labels, min_posts: int
             linewidth=0.5,
         )
         bottom = bottom + share
+    shown = ~small & rows["n_scored"].gt(0)
+    if shown.any():
+        # The skeptical share's 95% interval at the top of its segment: how far to trust it.
+        negative = rows.loc[shown, "share_negative"].to_numpy() * 100
+        ax.errorbar(
+            x[shown.to_numpy()],
+            negative,
+            yerr=[
+                negative - rows.loc[shown, "share_negative_lo"].to_numpy() * 100,
+                rows.loc[shown, "share_negative_hi"].to_numpy() * 100 - negative,
+            ],
+            fmt="none",
+            ecolor="#222222",
+            elinewidth=1,
+            capsize=2,
+            label=f"95% interval ({labels.negative})",
+        )
     if small.any():
         _bars(
             ax,
@@ -229,9 +246,14 @@ def split_chart(
     unit = _unit(rows["period"])
     ax.set_ylabel(f"share of the {unit}'s scored posts (%)")
     ax.set_xlabel(unit)
+    method = (
+        "adjusted counts (corrected for the scorer's measured errors)"
+        if frame.attrs.get("shares") == "adjusted"
+        else "counted from the scorer's labels"
+    )
     ax.set_title(
-        f"#{tag}: {labels.negative} vs {labels.positive}, share of scored posts per {unit} "
-        f"({int(rows['n_scored'].sum())} of {int(rows['n'].sum())} posts scored)",
+        f"#{tag}: {labels.negative} vs {labels.positive}, share of scored posts per {unit}\n"
+        f"{method}; {int(rows['n_scored'].sum())} of {int(rows['n'].sum())} posts scored",
         loc="left",
     )
     handles, names = ax.get_legend_handles_labels()

@@ -542,7 +542,7 @@ def status(obj: _Context, as_json: bool) -> None:
     config = obj.config
     with obj.store(config) as store:
         health = collection_health(store, config)
-        scoring = scoring_state(store, active_scorer(config))
+        scoring = scoring_state(store, active_scorer(config), config.scoring.shares)
         channels = delivery_health(store, config)
     runs = {name: when.isoformat(timespec="seconds") for name, when in next_runs(config).items()}
     if as_json:
@@ -560,6 +560,7 @@ def status(obj: _Context, as_json: bool) -> None:
         f"{scoring['posts']} posts, {scoring['posts_with_stale_score']} with a stale score"
         + (" (run 'monitor rescore')" if scoring["posts_with_stale_score"] else "")
     )
+    click.echo(f"shares: {scoring['shares_note']}")
     if health:
         click.echo(f"{'source':<9} {'tag':<20} {'state':<9} {'last success':<21} {'24h':>5}  note")
     else:

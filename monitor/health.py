@@ -12,6 +12,7 @@ from typing import Any
 
 from monitor.analysis import Gap, collection_gaps
 from monitor.config import Config, parse_duration
+from monitor.quantify import share_method
 from monitor.scoring import Scorer
 from monitor.store import Store
 from monitor.text import format_timestamp
@@ -122,10 +123,14 @@ def gaps_between(
     ]
 
 
-def scoring_state(store: Store, scorer: Scorer) -> dict[str, Any]:
-    """The active scorer and how many stored posts another version scored (stale: the
-    scorer, its lexicon, languages or threshold changed since; ``monitor rescore`` fixes)."""
+def scoring_state(store: Store, scorer: Scorer, shares: str) -> dict[str, Any]:
+    """The active scorer, how many stored posts another version scored (stale: the scorer,
+    its lexicon, languages or threshold changed since; ``monitor rescore`` fixes), and how the
+    daily shares are made (``[scoring] shares``)."""
+    method = share_method(shares, scorer, store)
     return {
+        "shares": method.name,
+        "shares_note": method.note,
         "scorer": scorer.name,
         "version": scorer.version,
         "languages": list(scorer.languages),

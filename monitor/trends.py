@@ -203,4 +203,6 @@ def _finish(
         columns += [f"share_{label}", f"share_{label}_lo", f"share_{label}_hi"]
     columns += ["mean_compound", "mean_compound_lo", "mean_compound_hi"]
     frame["tag_order"] = frame["tag"].map({tag: i for i, tag in enumerate(tags)})
-    return frame.sort_values(["bucket", "tag_order", *extra], ignore_index=True)[columns]
+    finished = frame.sort_values(["bucket", "tag_order", *extra], ignore_index=True)[columns]
+    finished.attrs["shares"] = "count" if rates is None else "adjusted"  # charts say which
+    return finished
