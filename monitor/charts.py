@@ -172,10 +172,14 @@ def _stacked_shares(ax: Axes, rows: pd.DataFrame, labels: Labels, min_posts: int
         ax.errorbar(
             x[shown.to_numpy()],
             negative,
-            yerr=[
-                negative - rows.loc[shown, "share_negative_lo"].to_numpy() * 100,
-                rows.loc[shown, "share_negative_hi"].to_numpy() * 100 - negative,
-            ],
+            yerr=np.clip(  # rounding can put a bound a hair inside its share
+                [
+                    negative - rows.loc[shown, "share_negative_lo"].to_numpy() * 100,
+                    rows.loc[shown, "share_negative_hi"].to_numpy() * 100 - negative,
+                ],
+                0,
+                None,
+            ),
             fmt="none",
             ecolor="#222222",
             elinewidth=1,
