@@ -103,8 +103,9 @@ def drift_mixes(hand: np.ndarray) -> np.ndarray:
 
 
 def figures(share, lo, hi, truth) -> dict[str, float]:
-    e, t = share[:, NEGATIVE], truth[:, NEGATIVE]
-    inside = (lo[:, NEGATIVE] <= t + 1e-9) & (t - 1e-9 <= hi[:, NEGATIVE])
+    """Slope, mean absolute error and coverage of the skeptical share (1-D arrays per day)."""
+    e, t = share, truth
+    inside = (lo <= t + 1e-9) & (t - 1e-9 <= hi)
     return {
         "slope": float(np.polyfit(t, e, 1)[0]),
         "mae": float(np.abs(e - t).mean()),
@@ -138,7 +139,8 @@ def simulate(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> dict
         counts = np.array([np.bincount(said[p], minlength=3) for p in picks], dtype=float)
         for name, estimate in methods(counts, rates).items():
             out.setdefault(name, {})[scenario] = figures(
-                estimate.share, estimate.lo, estimate.hi, truth
+                *(bound[:, NEGATIVE] for bound in (estimate.share, estimate.lo, estimate.hi)),
+                truth[:, NEGATIVE],
             )
     for name, estimate in methods(natural, rates).items():
         distance = float(np.abs(estimate.share[0] - natural_truth).sum() / 2)
@@ -216,18 +218,10 @@ def through_the_cli(labelled: LabelledSet, args: argparse.Namespace, seed: int) 
         monitor(config, "report", "--date", last.isoformat(), "--days", "30").check_returncode()
         with (work / "reports" / last.isoformat() / "daily.csv").open(encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
-    columns = {
-        end: np.array([float(r[f"share_negative{end}"]) for r in rows])
-        for end in ("", "_lo", "_hi")
-    }
-    share = np.zeros((len(rows), 3))
-    lo, hi = np.zeros_like(share), np.zeros_like(share)
-    share[:, NEGATIVE], lo[:, NEGATIVE], hi[:, NEGATIVE] = (
-        columns[""],
-        columns["_lo"],
-        columns["_hi"],
+    published = (
+        np.array([float(r[f"share_negative{end}"]) for r in rows]) for end in ("", "_lo", "_hi")
     )
-    return figures(share, lo, hi, truth)
+    return figures(*published, truth[:, NEGATIVE])
 
 
 def cli_runs(args: argparse.Namespace) -> None:

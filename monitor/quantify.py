@@ -20,7 +20,7 @@ the measurement behind the choice (tuning rows only, never a test split).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -46,8 +46,7 @@ class Rates:
     label i (LABELS order) that the scorer labelled j, and where they were measured."""
 
     confusion: tuple[tuple[float, ...], ...]  # averaged over repeats: may be fractional
-    source: str  # "5-fold cross-validation on 500 hand labels at calibrate", ...
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    source: str  # "a held-out check on 300 hand labels (labels.csv, 2026-12-05)", ...
 
     @classmethod
     def from_table(cls, table: dict[str, dict[str, int]], source: str) -> Rates:
@@ -173,9 +172,9 @@ def share_method(setting: str, scorer: Scorer, store: Store) -> ShareMethod:
     """``[scoring] shares`` for the active scorer: adjusted counts when its misclassification
     rates are known (a held-out check of this scorer version by ``monitor evaluate``, else
     the cross-validated rates a calibrated model keeps), unless the setting asks to count."""
-    rates = measured_rates(scorer, store)
     if setting == "count":
         return ShareMethod("count", None, "counted from the scorer's labels ([scoring] shares)")
+    rates = measured_rates(scorer, store)
     if rates is None or not rates.usable:
         why = (
             "no misclassification rates for this scorer: run 'monitor evaluate' on hand labels"
