@@ -21,6 +21,7 @@ from monitor.config import DEFAULT_CONFIG_TEXT, Config, load_config, prepare_par
 from monitor.errors import ConfigError, MonitorError
 from monitor.models import EARLIEST_POST
 from monitor.pipeline import BATCH_SIZE
+from monitor.text import printable
 
 if TYPE_CHECKING:
     from jobs.tasks import CollectOutcome
@@ -72,7 +73,7 @@ class _Failure(click.ClickException):
         self.prefix = "config error" if isinstance(error, ConfigError) else "error"
 
     def show(self, file: object = None) -> None:
-        click.echo(f"{self.prefix}: {self.message}", err=True)
+        click.echo(f"{self.prefix}: {printable(self.message, keep=chr(10))}", err=True)
 
 
 class _Group(click.Group):
@@ -874,7 +875,7 @@ def search(
 ) -> None:
     """Posts holding every word of QUERY, as typed; with --fts, SQLite FTS5 syntax ("phrases",
     OR, NOT, prefix*). Times are shown in the configured time zone."""
-    from monitor.text import fold_tag, printable
+    from monitor.text import fold_tag
 
     config = obj.config
     since_ts = None

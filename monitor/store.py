@@ -29,7 +29,7 @@ from sqlite_utils.migrations import Migrations
 from monitor.config import Config, prepare_parent_dir
 from monitor.errors import MonitorError
 from monitor.models import Post, Score, ScoredPost
-from monitor.text import format_timestamp, looks_like_link, search_fields
+from monitor.text import format_timestamp, looks_like_link, printable, search_fields
 
 log = logging.getLogger(__name__)
 
@@ -386,8 +386,17 @@ def _match_word(word: str) -> str:
     return f'{columns} : "{quoted}"'
 
 
+def _message(error: str | None) -> str | None:
+    """An error as stored: a server's or a file's words may hold terminal escapes or
+    undecodable bytes, which ``status`` would print and SQLite cannot store."""
+    return None if error is None else printable(error)
+
+
 def _now() -> str:
     return format_timestamp(datetime.now(UTC))
+
+
+BUSY_TIMEOUT = 30  # seconds a write waits for another process's transaction to end
 
 
 class StoreFull(MonitorError):
@@ -395,14 +404,27 @@ class StoreFull(MonitorError):
     back whole, so nothing already stored is lost."""
 
 
+class StoreBusy(MonitorError):
+    """Another process held the write lock for longer than the busy timeout; this write was
+    not made, everything stored before it is intact."""
+
+
 def _writes(method: Callable) -> Callable:
-    """Turn SQLite's 'database or disk is full' into one clear StoreFull."""
+    """Turn SQLite's 'database or disk is full' into one clear StoreFull, and 'database is
+    locked' (another writer past the busy timeout) into one clear StoreBusy."""
 
     @functools.wraps(method)
     def guarded(self: Store, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
         except sqlite3.OperationalError as exc:
+            if "locked" in str(exc):
+                raise StoreBusy(
+                    f"{self.path}: another process has been writing to the database for over "
+                    f"{BUSY_TIMEOUT} s (a long import, backfill load or rescore?); this "
+                    "command's write was not made, everything stored before it is intact: "
+                    "run it again when the other is done"
+                ) from None
             if "full" not in str(exc):
                 raise
             raise StoreFull(
@@ -448,7 +470,7 @@ class Checkpointer:
         self._thread.join()
 
     def _run(self, path: Path) -> None:
-        conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
         try:
             while True:
                 self._wanted.wait()
@@ -491,7 +513,7 @@ class Store:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         try:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
             self.db = Database(conn, execute_plugins=False)
             self._use_wal()
             self.db.execute("PRAGMA synchronous = NORMAL")
@@ -832,7 +854,7 @@ class Store:
             self.db.execute(
                 "UPDATE runs SET finished_at = ?, status = ?, counts = ?, error = ?"
                 " WHERE run_id = ?",
-                (_now(), status, _json(counts), error, run_id),
+                (_now(), status, _json(counts), _message(error), run_id),
             )
 
     @_writes
@@ -1197,7 +1219,7 @@ class Store:
                 " VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (channel, item) DO UPDATE SET"
                 " status = excluded.status, attempts = attempts + 1,"
                 " updated_at = excluded.updated_at, error = excluded.error",
-                [(channel, item, status, _now(), error) for item in items],
+                [(channel, item, status, _now(), _message(error)) for item in items],
             )
 
     def latest_evaluation(self, version: str | None = None) -> dict | None:

@@ -105,11 +105,15 @@ def format_timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")[:19] + "Z"
 
 
-def printable(text: str) -> str:
-    """``text`` safe to print at a terminal: control characters (escape sequences that clear
-    the screen or retitle the window, bells, bidirectional overrides) become U+FFFD."""
+def printable(text: str, keep: str = "") -> str:
+    """``text`` safe to print at a terminal and to store: control characters (escape
+    sequences that clear the screen or retitle the window, bells, bidirectional overrides,
+    forged line breaks) and lone surrogates (undecodable bytes) become U+FFFD; ``keep``: those
+    to leave (say, line breaks in a message of several lines)."""
     return "".join(
-        "\ufffd" if unicodedata.category(c) in ("Cc", "Cf") and c not in "\u200d" else c
+        "\ufffd"
+        if unicodedata.category(c) in ("Cc", "Cf", "Cs") and c not in "\u200d" and c not in keep
+        else c
         for c in text
     )
 

@@ -118,3 +118,28 @@ def test_report_files_are_never_seen_half_written_and_a_killed_report_leaves_no_
     day = tmp_path / "reports" / "2025-11-20"
     manifest = json.loads((day / "manifest.json").read_text())
     assert sorted(p.name for p in day.iterdir()) == manifest["files"]
+
+
+def test_an_import_behind_a_writer_that_never_lets_go_ends_in_one_line(tmp_path):
+    """Another process holds the write lock for longer than the busy timeout: the import
+    waits that long, then says so in one line and exits 1, and the database is as it was."""
+    source = write_jsonl(generate(date(2025, 11, 23), days=1), tmp_path / "posts.jsonl")
+    db = tmp_path / "x.db"
+    first = monitor("--db", db, "import", source)
+    assert first.wait() == 0, first.stderr.read()
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        blocked = monitor("--db", db, "import", source)
+        out, err = blocked.communicate()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert blocked.returncode == 1 and "Traceback" not in err
+    assert err == (
+        f"error: {db}: another process has been writing to the database for over 30 s (a "
+        "long import, backfill load or rescore?); this command's write was not made, "
+        "everything stored before it is intact: run it again when the other is done\n"
+    )
+    with sqlite3.connect(db) as check:
+        assert check.execute("SELECT job, status FROM runs").fetchall() == [("import", "ok")]

@@ -5,7 +5,10 @@ row for a post imported from a file and then collected."""
 import gzip
 import io
 import json
+import os
 import shutil
+import sqlite3
+import subprocess
 import sys
 from datetime import UTC, datetime
 
@@ -16,7 +19,7 @@ from monitor.collect import collect
 from monitor.formats import IMPORTERS, ImportOptions, Skip, read_posts
 from monitor.models import Post, Rejection
 from monitor.pipeline import import_files
-from tests.conftest import VADER, mastodon_config, recorded, shared_path
+from tests.conftest import REPO, VADER, mastodon_config, recorded, shared_path
 
 TAGGED = ImportOptions(tags=("sample",))
 
@@ -359,3 +362,108 @@ def test_a_jetstream_delete_removes_the_stored_post(store, tmp_path):
     ).fetchone() == (0,)
     store.db.execute("INSERT INTO posts_fts (posts_fts) VALUES ('integrity-check')")
     assert import_files(store, [later], VADER).deleted == 0  # gone already
+
+
+def reddit_line(ident: str, body: str) -> bytes:
+    record = {"subreddit": "a", "created_utc": 1700000000, "id": ident, "body": body}
+    return json.dumps(record).encode() + b"\n"
+
+
+MEASURE_PEAK = """
+import resource, sys
+from monitor.cli import cli
+try:
+    cli.main(args=sys.argv[1:], prog_name="monitor")
+except SystemExit as stop:
+    status = stop.code
+print("peak", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+sys.exit(status)
+"""
+
+
+def test_a_zst_bomb_of_one_endless_line_is_one_rejection_in_bounded_memory(tmp_path):
+    """A few KB of .zst that expand to one 512 MiB line (no newline) between two good lines:
+    the line is read through without being held, rejected with its number, the others stored,
+    and the process never holds more than 300 MB."""
+    bomb = tmp_path / "bomb.zst"
+    with bomb.open("wb") as out, zstandard.ZstdCompressor().stream_writer(out) as writer:
+        writer.write(reddit_line("c1", "before #Witkoff"))
+        block = b"a" * 2**24
+        for _ in range(32):
+            writer.write(block)
+        writer.write(b"\n" + reddit_line("c3", "after #Witkoff"))
+    assert bomb.stat().st_size < 100_000
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE_PEAK, "--db", tmp_path / "x.db", "import", bomb],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == 3, done.stderr
+    assert f"rejected {bomb}:2: a line over 16 MiB (not a record of any known format)" in (
+        done.stderr
+    )
+    assert done.stdout.startswith("2 new, 0 already present, 0 skipped, 1 rejected")
+    peak_kb = int(done.stderr.split("peak ")[1])
+    assert peak_kb < 300_000, f"peak {peak_kb / 1000:.0f} MB"
+
+
+@pytest.mark.parametrize("match", [(), ("witkoff",)])
+@pytest.mark.parametrize("layout", ["json", "csv"])
+def test_a_line_over_the_limit_is_rejected_by_number_in_every_reading(tmp_path, match, layout):
+    """Plain files, with and without --match (which reads blocks, not lines), JSON Lines and
+    CSV: the over-long line is one rejection naming its line; the lines after it are read."""
+    path = tmp_path / f"long.{layout}"
+    with path.open("wb") as out:
+        if layout == "json":
+            out.write(reddit_line("c1", "one #Witkoff"))
+            out.write(b'{"body": "witkoff ' + b"x" * (17 * 2**20) + b'"}\n')
+            out.write(reddit_line("c3", "three #Witkoff"))
+        else:
+            out.write(b"id,text,created_at,platform\n1,one #Witkoff,2026-01-01T00:00:00Z,x\n")
+            out.write(b"2,witkoff " + b"x" * (17 * 2**20) + b",2026-01-01T00:00:00Z,x\n")
+            out.write(b"3,three #Witkoff,2026-01-01T00:00:00Z,x\n")
+    posts, _, rejected = split(path, ImportOptions(tags=("t",), match=match))
+    assert [p.text for p in posts] == ["one #Witkoff", "three #Witkoff"]
+    assert [(r.where, r.reason) for r in rejected] == [
+        (
+            f"{path}:{2 if layout == 'json' else 3}",
+            "a line over 16 MiB (not a record of any known format)",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        # a PNG's signature and header chunk
+        bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"),
+        # a Bluesky repository export (.car): a CBOR header and a block
+        bytes.fromhex("3aa265726f6f747381d82a582500017112200f1b2c3d4e5f00010203") + bytes(64),
+    ],
+    ids=["png", "car"],
+)
+def test_a_binary_file_is_one_line_and_exit_1(run, tmp_path, content):
+    path = tmp_path / "upload.bin"
+    path.write_bytes(content)
+    result = run("--db", "x.db", "import", path, ok=False)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: {path}: not a file the monitor can import (binary content, not JSON, JSON "
+        "Lines or CSV text; see --formats)\n"
+    )
+    with sqlite3.connect(tmp_path / "x.db") as db:  # the run is recorded as failed, in words
+        assert db.execute("SELECT status, error FROM runs").fetchall() == [
+            ("error", f"MonitorError: {result.stderr[7:-1]}")
+        ]
+
+
+def test_the_wrong_format_reading_nothing_says_why_and_exits_1(run):
+    flat = shared_path("formats", "twarc2", "flat_100.jsonl")
+    result = run("--db", "x.db", "import", "--format", "twarc2", flat, ok=False)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"rejected {flat}: none of its 100 records holds a post the twarc2 format reads "
+        "(it looks like twarc2-flat: try --format twarc2-flat)\n"
+    )
+    assert result.stdout.startswith("0 new, 0 already present, 0 skipped, 1 rejected")

@@ -39,7 +39,15 @@ from monitor.text import fold_tag, hashtags, is_valid_tag
 # this the csv module stops with an error, which becomes that record's rejection.
 csv.field_size_limit(1_000_000)
 ZSTD_WINDOW = 2**31  # Reddit's dumps are compressed with a 2 GiB window
-MAX_DOCUMENT_BYTES = 2**31  # one JSON document (not JSON Lines) is read whole
+# One JSON document (not JSON Lines, a Mastodon outbox) is read whole, up to this.
+MAX_DOCUMENT_BYTES = 256 * 2**20
+# A line longer than this is one rejection, read through without being held: a twarc2 page of
+# 500 tweets with their expansions is about 2 MB, one Reddit comment a few KB.
+MAX_LINE_BYTES = 16 * 2**20
+LINE_TOO_LONG = f"a line over {MAX_LINE_BYTES // 2**20} MiB (not a record of any known format)"
+# Compressed bytes fed to the .zst decompressor at a time: its output for them is held whole,
+# and zstd expands at most about 32,000 times (run-length blocks), so at most 32 MB.
+ZSTD_FEED = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,8 +235,8 @@ def _open_raw(path: Path | str) -> Iterator[BinaryIO]:
             handle = opened.open()
         except (OSError, ValueError, ImportError) as exc:
             raise MonitorError(f"{path}: cannot be opened ({type(exc).__name__}: {exc})") from None
-        with handle:
-            yield handle
+        with handle, io.BufferedReader(handle, 1 << 20) as buffered:  # reads lines bounded
+            yield buffered
         return
     path = Path(path)
     if not path.is_file():
@@ -258,7 +266,8 @@ class _ZstdFrames(io.RawIOBase):
         self.raw = raw
         self.frame = self._new_frame()
         self.inside = False  # a frame has begun and not ended
-        self.pending, self.offset = memoryview(b""), 0
+        self.pending, self.offset = memoryview(b""), 0  # decompressed, not yet read
+        self.compressed, self.fed = memoryview(b""), 0  # read from the file, not yet fed
 
     @staticmethod
     def _new_frame() -> Any:
@@ -269,12 +278,15 @@ class _ZstdFrames(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         while self.offset == len(self.pending):
-            chunk = self.raw.read(1 << 18)
-            if not chunk:
-                if self.inside:
-                    raise EOFError("the .zst file ends inside a frame: it is cut short")
-                return 0
-            self.pending, self.offset = memoryview(self._feed(chunk)), 0
+            if self.fed == len(self.compressed):
+                self.compressed, self.fed = memoryview(self.raw.read(1 << 18)), 0
+                if not self.compressed:
+                    if self.inside:
+                        raise EOFError("the .zst file ends inside a frame: it is cut short")
+                    return 0
+            piece = self.compressed[self.fed : self.fed + ZSTD_FEED]
+            self.fed += len(piece)
+            self.pending, self.offset = memoryview(self._feed(bytes(piece))), 0
         size = min(len(buffer), len(self.pending) - self.offset)
         buffer[:size] = self.pending[self.offset : self.offset + size]
         self.offset += size
@@ -380,41 +392,49 @@ def _parquet_items(path: Path, options: ImportOptions) -> Iterator[Item]:
 def _read(
     path: Path, stream: BinaryIO, options: ImportOptions, format_name: str | None
 ) -> Iterator[Item]:
-    lines = enumerate(stream, start=1)
-    number, line = next(((n, raw) for n, raw in lines if raw.strip()), (0, b""))
-    if not line:
+    lines = _bounded_lines(stream)
+    for number, line in lines:
+        if line is None:
+            yield Rejection(f"{path}:{number}", LINE_TOO_LONG)
+        elif line.strip():
+            break
+    else:
         return  # an empty file holds nothing
     line = line.removeprefix(b"\xef\xbb\xbf")
-    head = [(number, line)]  # lines read ahead to tell the layout
+    head: list[tuple[int, bytes | None]] = [(number, line)]  # read ahead to tell the layout
     try:
         first, layout = json_loads(line), "json lines"
     except ValueError:
         first, layout = None, "csv"
         if line.lstrip()[:1] in (b"[", b"{"):
-            second = next(((n, raw) for n, raw in lines if raw.strip()), None)
+            second = next(((n, raw) for n, raw in lines if raw is None or raw.strip()), None)
             try:
-                if second is None:
+                if second is None or second[1] is None:
                     raise ValueError("one line")
                 first, layout = json_loads(second[1]), "json lines"  # a damaged first line
                 head.append(second)
             except ValueError:  # one JSON document over many lines
-                rest = (second[1] if second else b"") + stream.read(MAX_DOCUMENT_BYTES)
                 try:
-                    first, layout = json_loads(line + rest), "json document"
+                    first, layout = _document(line, second, stream), "json document"
                 except ValueError as exc:
                     yield Rejection(f"{path}:{number}", str(exc))
                     return
     if layout == "csv":
+        _refuse_binary(path, line)
+        too_long: list[int] = []  # lines dropped from the CSV, rejected in their place
         text = (
-            raw.decode("utf-8", "surrogateescape")
-            for raw in itertools.chain([line], (raw for _, raw in lines))
+            _csv_line(number, raw, too_long)
+            for number, raw in itertools.chain([(number, line)], lines)
         )
         header = line.decode("utf-8", "replace")
         delimiter = max(",;\t", key=header.count)  # Excel in much of Europe writes ';'
         reader = csv.DictReader(text, delimiter=delimiter)
-        first = [c.strip() for c in reader.fieldnames or []]
+        try:
+            first = [c.strip() for c in reader.fieldnames or []]
+        except csv.Error as exc:
+            raise MonitorError(f"{path}: not a CSV file the monitor can read ({exc})") from None
         importer = _importer(path, first, "csv", format_name)
-        records: Iterator[tuple[int, Any]] = _csv_records(reader, number)
+        records: Iterator[tuple[int, Any]] = _csv_records(reader, number, too_long)
     else:
         importer = _importer(path, first, "json", format_name)
         if layout == "json document":
@@ -427,6 +447,7 @@ def _read(
             records = _json_lines(itertools.chain(head, matching), options)
     for text in importer.notes(first):
         yield Note(f"{path}: {text}")
+    read = given = 0  # records given to the importer, and items it made of them
     for number, record in records:
         where = f"{path}:{number}"
         if isinstance(record, Skip):  # skipped unread (no --match word in the raw line)
@@ -435,14 +456,80 @@ def _read(
         if isinstance(record, Rejection):  # a line that does not parse
             yield Rejection(where, record.reason)
             continue
+        read += 1
         try:
             for item in importer.items(record, where, options):
+                given += 1
                 yield _finish(item, options)
         except EmptyText:
+            given += 1
             yield NO_TEXT
         except Exception as exc:  # the whole record is unusable: that record's rejection
+            given += 1
             reason = str(exc) if isinstance(exc, InvalidPost) else f"{type(exc).__name__}: {exc}"
             yield Rejection(where, reason[:300])
+    if read and not given:  # every record read as nothing: the wrong --format, say
+        yield Rejection(str(path), _nothing_read(read, importer, first, layout))
+
+
+def _nothing_read(read: int, importer: Importer, first: Any, layout: str) -> str:
+    """Why a file whose records all read as nothing imported nothing, and what it looks like."""
+    looks = _detect(first, "csv" if layout == "csv" else "json")
+    hint = f" (it looks like {looks.name}: try --format {looks.name})" if looks else ""
+    return f"none of its {read:,} records holds a post the {importer.name} format reads{hint}"
+
+
+def _bounded_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
+    """The stream's lines, numbered from 1; a line over MAX_LINE_BYTES comes as None, read
+    through to its end a megabyte at a time and never held whole."""
+    number = 0
+    while line := stream.readline(MAX_LINE_BYTES + 1):
+        number += 1
+        if len(line) <= MAX_LINE_BYTES or line.endswith(b"\n"):
+            yield number, line
+            continue
+        while (rest := stream.readline(1 << 20)) and not rest.endswith(b"\n"):
+            pass
+        yield number, None
+
+
+def _document(line: bytes, second: tuple[int, bytes | None] | None, stream: BinaryIO) -> Any:
+    """One JSON document over many lines (first ``line``, then ``second``, then the rest of
+    the stream), read whole up to MAX_DOCUMENT_BYTES. Errors: ValueError."""
+    if second is not None and second[1] is None:
+        raise ValueError(f"not valid JSON, and line {second[0]} is {LINE_TOO_LONG}")
+    document = bytearray(line)
+    document += second[1] if second else b""
+    document += stream.read(MAX_DOCUMENT_BYTES)
+    if len(document) > MAX_DOCUMENT_BYTES:
+        raise ValueError(
+            f"one JSON document over {MAX_DOCUMENT_BYTES // 2**20} MiB, more than is read "
+            "whole: convert it to JSON Lines (jq -c '.orderedItems[]')"
+        )
+    return json_loads(bytes(document))
+
+
+def _refuse_binary(path: Path, line: bytes) -> None:
+    """A file that is no text (an image, a CAR archive) cannot be a CSV: one clear error
+    instead of a CSV reader's complaint about its bytes."""
+    head = line[:4096]
+    try:
+        head.decode()
+        text = True
+    except UnicodeDecodeError:  # a header in Latin-1 still names its columns
+        text = any(delimiter in head for delimiter in b",;\t")
+    if not text or any(byte < 0x20 and byte not in b"\t\n\r\f\v" or byte == 0x7F for byte in head):
+        raise MonitorError(
+            f"{path}: not a file the monitor can import (binary content, not JSON, JSON Lines "
+            "or CSV text; see --formats)"
+        )
+
+
+def _csv_line(number: int, raw: bytes | None, too_long: list[int]) -> str:
+    if raw is None:
+        too_long.append(number)
+        return "\n"
+    return raw.decode("utf-8", "surrogateescape")
 
 
 def _finish(item: Item, options: ImportOptions) -> Item:
@@ -465,9 +552,8 @@ def _importer(path: Path, first: Any, layout: str, format_name: str | None) -> I
                 f"{path}: --format {format_name} reads {importer.layout} files, not {layout}"
             )
         return importer()
-    for cls in _by_rank():
-        if cls.layout == layout and cls().sniff(first):
-            return cls()
+    if found := _detect(first, layout):
+        return found
     if layout == "json":  # read as the monitor's own records: each says what it lacks
         return IMPORTERS["canonical"]()
     raise MonitorError(
@@ -477,14 +563,24 @@ def _importer(path: Path, first: Any, layout: str, format_name: str | None) -> I
     )
 
 
+def _detect(first: Any, layout: str) -> Importer | None:
+    """The first format, in detection order, that knows the first record as its own."""
+    return next((cls() for cls in _by_rank() if cls.layout == layout and cls().sniff(first)), None)
+
+
 def _matching_lines(
     stream: BinaryIO, number: int, pattern: re.Pattern[bytes]
 ) -> Iterator[tuple[int, bytes | Skip]]:
     """The stream's lines that hold a match word, numbered from ``number``; the lines between
     come as one Skip of that many lines. A dump where one line in thousands matches is read a
     megabyte at a time and searched whole, never split into lines."""
-    rest = b""
+    rest, dropping = b"", False  # dropping: inside a line over MAX_LINE_BYTES
     while block := stream.read(1 << 20):
+        if dropping:
+            end = block.find(b"\n")
+            if end < 0:
+                continue
+            block, dropping = block[end + 1 :], False
         block = rest + block
         cut = block.rfind(b"\n") + 1
         whole, rest = block[:cut], block[cut:]
@@ -502,16 +598,22 @@ def _matching_lines(
         if between := whole.count(b"\n", done):
             yield number, Skip(NO_MATCH.reason, between)
             number += between
+        if len(rest) > MAX_LINE_BYTES:
+            yield number, None
+            number, rest, dropping = number + 1, b"", True
     if rest:
         yield number, rest
 
 
 def _json_lines(
-    lines: Iterator[tuple[int, bytes | Skip]], options: ImportOptions
+    lines: Iterator[tuple[int, bytes | Skip | None]], options: ImportOptions
 ) -> Iterator[tuple[int, Any]]:
     for number, raw in lines:
         if isinstance(raw, Skip):
             yield number, raw
+            continue
+        if raw is None:
+            yield number, Rejection("", LINE_TOO_LONG)
             continue
         if raw.isspace() or not raw:
             continue
@@ -527,16 +629,26 @@ def _json_lines(
             yield number, Rejection("", reason)
 
 
-def _csv_records(reader: csv.DictReader, start: int) -> Iterator[tuple[int, Any]]:
+def _csv_records(
+    reader: csv.DictReader, start: int, too_long: list[int]
+) -> Iterator[tuple[int, Any]]:
+    """The reader's rows numbered by their first line, each bad one a Rejection; lines over
+    MAX_LINE_BYTES (``too_long``, filled as they are read) are rejected where they were."""
     start += 1
     first_bad = 0  # the first line that is not UTF-8: it alone explains why
     while True:
         try:
             row = next(reader)
         except StopIteration:
-            return
+            row = None
         except csv.Error as exc:  # a field over the size limit: that record only
-            yield start, Rejection("", f"not valid CSV ({exc})")
+            row = Rejection("", f"not valid CSV ({exc})")
+        while too_long:
+            yield too_long.pop(0), Rejection("", LINE_TOO_LONG)
+        if row is None:
+            return
+        if isinstance(row, Rejection):
+            yield start, row
             start = reader.line_num + 1
             continue
         values = [v for v in row.values() if isinstance(v, str)]
