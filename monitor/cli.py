@@ -19,6 +19,7 @@ import click
 from monitor import __version__
 from monitor.config import DEFAULT_CONFIG_TEXT, Config, load_config, prepare_parent_dir
 from monitor.errors import ConfigError, MonitorError
+from monitor.http import RedactSecrets
 from monitor.models import EARLIEST_POST
 from monitor.pipeline import BATCH_SIZE
 from monitor.text import printable
@@ -105,6 +106,9 @@ def cli(ctx: click.Context, config_path: Path | None, db: Path | None, verbose: 
     # Quiet by default (cron mails only failures, which the commands print themselves).
     level = (logging.ERROR, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:  # no secret in any line, whoever logs it
+        if not any(isinstance(f, RedactSecrets) for f in handler.filters):
+            handler.addFilter(RedactSecrets())
     # Library chatter (each job added, each HTTP request) only at -vv.
     for noisy in ("apscheduler", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(level if verbose >= 2 else logging.WARNING)
@@ -572,7 +576,7 @@ def status(obj: _Context, as_json: bool) -> None:
             f"{h.posts_24h:>5}  {h.warning or ''}"
         )
         if h.last_error:
-            click.echo(f"{'':<9} last error {h.last_error_at}: {h.last_error}")
+            click.echo(f"{'':<9} last error {h.last_error_at}: {printable(h.last_error)}")
         for instance, cursor in h.cursors.items():
             click.echo(
                 f"{'':<9} cursor {instance}: newest {cursor.get('newest')}"
@@ -583,7 +587,7 @@ def status(obj: _Context, as_json: bool) -> None:
         click.echo(
             f"deliver {channel['channel']:<8} "
             + (f"last {last['status']} {last['started_at']}" if last else "never ran")
-            + (f": {last['error']}" if last and last["error"] else "")
+            + (f": {printable(last['error'])}" if last and last["error"] else "")
             + (f"; {len(channel['waiting'])} waiting to be retried" if channel["waiting"] else "")
         )
     click.echo(

@@ -51,6 +51,43 @@ class AuthError(SourceError):
     """The server refused our credentials (401/403)."""
 
 
+class NoAnswer(SourceError):
+    """No complete answer (a timeout, a dropped connection, the deadline): a request that
+    may have reached the server is not sent again in this run."""
+
+
+# Methods a server may get twice without harm: only these are sent again after a request that
+# may have arrived got no answer (a webhook POST would post its message twice).
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+# Every secret any Http was given: log records (the libraries' own too: httpx logs each
+# request's URL) are redacted of them all by RedactSecrets.
+_KNOWN_SECRETS: set[str] = set()
+
+
+def redact(text: str, secrets: set[str]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "[redacted]")
+    return text
+
+
+class RedactSecrets(logging.Filter):
+    """A handler filter that takes every known secret out of every record it passes, message
+    and traceback, whichever library logged it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not _KNOWN_SECRETS:
+            return True
+        message = record.getMessage()
+        clean = redact(message, _KNOWN_SECRETS)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, _KNOWN_SECRETS)
+        return True
+
+
 @dataclass(frozen=True)
 class RateLimit:
     """What a response says of the rate limit: calls left and when the window resets."""
@@ -182,31 +219,32 @@ class Http:
         for value in values:
             if value and len(value) >= 4:
                 self.secrets.update(secret_forms(value))
+                _KNOWN_SECRETS.update(secret_forms(value))
 
     def redact(self, text: str) -> str:
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            text = text.replace(secret, "[redacted]")
-        return text
+        return redact(text, self.secrets)
 
     def _refuse_unsafe_redirect(self, response: httpx.Response) -> None:
-        """Follow a redirect only where it cannot leak: never from https to http, and never to
-        another server for a request that carries credentials (httpx keeps the body of a
-        redirected POST, such as a login's password)."""
+        """Follow a redirect only where it cannot leak nor lose the request: never from https
+        to http, never to another server for a request that carries credentials (httpx keeps
+        the body of a redirected POST, such as a login's password), and never one that turns
+        a POST into a GET (301-303: the body is dropped, and the GET's answer would pass for
+        the POST's)."""
         if not response.has_redirect_location:
             return
         source = response.request.url
         target = source.join(response.headers["Location"])
+        method = response.request.method
         if source.scheme == "https" and target.scheme != "https":
             problem = "from https to http"
         elif (target.scheme, target.host, target.port) != (
             source.scheme,
             source.host,
             source.port,
-        ) and (
-            response.request.method not in ("GET", "HEAD")
-            or "authorization" in response.request.headers
-        ):
+        ) and (method not in ("GET", "HEAD") or "authorization" in response.request.headers):
             problem = f"to another server ({target.host}) with credentials"
+        elif method not in ("GET", "HEAD") and response.status_code in (301, 302, 303):
+            problem = f"with HTTP {response.status_code}, which turns the {method} into a GET"
         else:
             return
         raise SourceError(
@@ -243,7 +281,9 @@ class Http:
     ) -> httpx.Response:
         """One call with retries. 2xx: the response. 401/403: AuthError. Other 4xx:
         SourceError. 429, 5xx, timeouts and dropped connections: retried with backoff (or the
-        server's Retry-After / reset time), then SourceError. What retrying cannot cure (the
+        server's Retry-After / reset time), then SourceError (NoAnswer when none came). A
+        request that is not IDEMPOTENT is sent again only when it surely did not arrive (no
+        connection); after a timeout it is NoAnswer at once. What retrying cannot cure (the
         deadline passed, a body over the size cap, a redirect loop, a body that does not
         decode) is a SourceError at once."""
         what = what or f"{method} {httpx.URL(url).copy_with(query=None)}"
@@ -263,7 +303,12 @@ class Http:
             except httpx.TransportError as exc:
                 problem = f"{what}: {type(exc).__name__}: {self.redact(str(exc)) or 'no answer'}"
                 if last:
-                    raise SourceError(f"{problem} (gave up after {attempt} attempts)") from None
+                    raise NoAnswer(f"{problem} (gave up after {attempt} attempts)") from None
+                unsent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+                if method not in IDEMPOTENT and not unsent:
+                    raise NoAnswer(
+                        f"{problem} (a {method} that may have arrived is not sent again this run)"
+                    ) from None
                 self._wait(self._backoff(attempt), f"{problem}; retry {attempt}")
                 continue
             limit = rate_limit(response.headers) if rate_limit else None
@@ -304,7 +349,7 @@ class Http:
                 response.close()
         except httpx.TransportError:
             if _deadline.get() <= time.monotonic():
-                raise SourceError(
+                raise NoAnswer(
                     f"{what}: no complete answer within the {self.deadline:g} s deadline"
                 ) from None
             raise

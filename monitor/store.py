@@ -378,6 +378,14 @@ def m014_fts_fewer_merges(db: Database) -> None:
     db.execute("INSERT INTO posts_fts (posts_fts, rank) VALUES ('automerge', 16)")
 
 
+@migrations()
+def m015_delivery_claims(db: Database) -> None:
+    """A send is claimed before it starts: status 'sending' and the sending process's id, in
+    one transaction, so two ``deliver`` runs at once never both send an item; a claim whose
+    process died is retried like a failure."""
+    db.execute("ALTER TABLE deliveries ADD COLUMN pid INTEGER")
+
+
 def _match_word(word: str) -> str:
     """One word of a plain search as an FTS5 phrase: in the visible text, or for a link or a
     domain, in the text or the links."""
@@ -1193,32 +1201,63 @@ class Store:
         return int(cursor.lastrowid)
 
     def delivery_status(self, channel: str, item: str) -> str | None:
-        """'sent', 'failed', or None when ``channel`` was never asked to send ``item``."""
+        """'sent', 'failed', 'sending' (claimed by a run), or None when ``channel`` was never
+        asked to send ``item``."""
         row = self.db.execute(
             "SELECT status FROM deliveries WHERE channel = ? AND item = ?", (channel, item)
         ).fetchone()
         return row[0] if row else None
 
     def failed_deliveries(self, channel: str) -> list[str]:
-        """Items ``channel`` has still to get through, oldest first."""
+        """Items ``channel`` has still to get through, oldest first: those that failed, and
+        those whose sending process died before it knew."""
         rows = self.db.execute(
-            "SELECT item FROM deliveries WHERE channel = ? AND status = 'failed'"
-            " ORDER BY updated_at, item",
+            "SELECT item, status, pid FROM deliveries WHERE channel = ?"
+            " AND status IN ('failed', 'sending') ORDER BY updated_at, item",
             (channel,),
         )
-        return [item for (item,) in rows]
+        return [item for item, status, pid in rows if status == "failed" or not process_alive(pid)]
+
+    @_writes
+    def claim_deliveries(
+        self, channel: str, items: Sequence[str], force: bool = False
+    ) -> list[str]:
+        """Those of ``items`` this process may send through ``channel`` now, marked 'sending'
+        with its id in one write transaction: never one already sent (unless ``force``) nor
+        one a live process is sending, so two runs at once never both send an item."""
+        self.db.execute("BEGIN IMMEDIATE")  # read and mark under one write lock
+        try:
+            rows = {
+                item: (status, pid)
+                for item, status, pid in self.db.execute(
+                    "SELECT item, status, pid FROM deliveries WHERE channel = ?", (channel,)
+                )
+            }
+            claimed = [item for item in items if _claimable(rows.get(item), force)]
+            self.db.conn.executemany(
+                "INSERT INTO deliveries (channel, item, status, attempts, updated_at, pid)"
+                " VALUES (?, ?, 'sending', 0, ?, ?) ON CONFLICT (channel, item) DO UPDATE SET"
+                " status = 'sending', updated_at = excluded.updated_at, pid = excluded.pid",
+                [(channel, item, _now(), os.getpid()) for item in claimed],
+            )
+            self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.conn.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
+        return claimed
 
     @_writes
     def record_delivery(
         self, channel: str, items: Sequence[str], status: str, error: str | None = None
     ) -> None:
-        """Record one attempt to send ``items`` through ``channel``."""
+        """Record one attempt to send ``items`` through ``channel`` (their claim ends)."""
         with self.db.atomic():
             self.db.conn.executemany(
                 "INSERT INTO deliveries (channel, item, status, attempts, updated_at, error)"
                 " VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (channel, item) DO UPDATE SET"
                 " status = excluded.status, attempts = attempts + 1,"
-                " updated_at = excluded.updated_at, error = excluded.error",
+                " updated_at = excluded.updated_at, error = excluded.error, pid = NULL",
                 [(channel, item, status, _now(), _message(error)) for item in items],
             )
 
@@ -1264,6 +1303,16 @@ def process_alive(pid: int | None) -> bool:
     except PermissionError:  # someone else's process
         return True
     return True
+
+
+def _claimable(row: tuple[str, int | None] | None, force: bool) -> bool:
+    """Whether a delivery in this state (status, claiming pid) may be sent now."""
+    if row is None:
+        return True
+    status, pid = row
+    if status == "sending":
+        return not process_alive(pid)
+    return status != "sent" or force
 
 
 def _json(value: Any) -> str | None:

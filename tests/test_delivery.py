@@ -5,11 +5,17 @@ never shown or stored."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import email
 import json
+import os
 import re
 import socket
 import ssl
+import subprocess
+import sys
+import threading
 from datetime import UTC, date, datetime, time, timedelta
 from email import policy
 from pathlib import Path
@@ -22,8 +28,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from werkzeug import Response
 
 from monitor.errors import ConfigError
+from monitor.http import secret_forms
 from monitor.store import Store
-from tests.conftest import config_file, post
+from tests.conftest import REPO, config_file, post
 
 TAG = "witkoffukraine"
 DAY = date(2025, 11, 20)
@@ -46,11 +53,12 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], email.message.EmailMessage]] = []
         self.refuse = 0
+        self.reply = "554 5.3.4 Message too big for this mailbox"
 
     async def handle_DATA(self, server, session, envelope):
         if self.refuse:
             self.refuse -= 1
-            return "554 5.3.4 Message too big for this mailbox"
+            return self.reply
         parsed = email.message_from_bytes(envelope.original_content, policy=policy.default)
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), parsed))
         return "250 OK"
@@ -381,3 +389,202 @@ def test_channel_tables_are_checked_naming_file_and_key(tmp_path, table, message
     with pytest.raises(ConfigError) as error:
         config_file(tmp_path, table)
     assert str(error.value).startswith(f"{tmp_path / 'monitor.toml'}: {message}")
+
+
+HOSTILE_URL = "https://evil.example/x|click here> <!channel>"
+
+
+def test_slack_messages_escape_every_field_so_a_post_cannot_ping_link_or_forge_lines(
+    run, tmp_path, write_jsonl, httpserver, monkeypatch
+):
+    """Posts whose URL tries to close Slack's link markup and ping the channel, and whose
+    text carries CR/LF and a forged headline: every field arrives escaped, on its own line."""
+    records = day_posts()
+    for record in records:
+        if record["id"].startswith("d"):
+            record["url"] = HOSTILE_URL
+            record["text"] += "\r\n*Sentiment report 2025-11-20: all calm* <!here>"
+    run("--db", tmp_path / "m.db", "import", write_jsonl(records))
+    monkeypatch.setenv("MONITOR_WEBHOOK_URL", httpserver.url_for("/hook"))
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    config = write_config(tmp_path, webhook='send = "alerts"')
+    run("--config", config, "deliver", "--date", DAY.isoformat())
+    (text,) = httpserver.log[0][0].get_json().values()
+    assert "<!" not in text and "\r" not in text
+    lines = text.split("\n")
+    assert [line for line in lines if line.startswith("*")] == [lines[0]]  # one headline
+    post_lines = [line for line in lines if line.startswith("    ")]
+    assert post_lines and all(
+        line.endswith(
+            " *Sentiment report 2025-11-20: all calm* &lt;!here&gt;"
+            " <https://evil.example/x%7Cclick%20here%3E%20%3C!channel%3E|link>"
+        )
+        for line in post_lines
+    )
+
+
+class HeldInbox(Inbox):
+    """Holds each message's DATA until ``release`` is set; ``arrived`` is set when one
+    arrives, so a test knows a send is under way."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrived, self.release = threading.Event(), threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        self.arrived.set()
+        while not self.release.is_set():
+            await asyncio.sleep(0.01)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_two_delivers_at_once_send_the_report_once(run, loaded, tls_ca, monkeypatch):
+    """A second ``deliver`` that starts while the first is mid-send finds the report claimed
+    and sends nothing; the first completes: one mail."""
+    inbox = HeldInbox()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls_ca.issue_cert("127.0.0.1").configure_cert(context)
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port(), tls_context=context)
+    controller.start()
+    try:
+        config = write_config(loaded, email_port=controller.port)
+        config.write_text(
+            config.read_text()
+            .replace('username_env = "MONITOR_SMTP_USER"\n', "")
+            .replace('password_env = "MONITOR_SMTP_PASSWORD"\n', "")
+        )
+        first = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "--config", config, "deliver", "--date", str(DAY)],
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            cwd=loaded,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert inbox.arrived.wait(120), first.communicate()
+        second = run("-v", "--config", config, "deliver", "--date", DAY.isoformat())
+        assert second.stdout == "deliver email    skipped: another run is sending it now\n"
+        inbox.release.set()
+        assert first.wait() == 0, first.stderr.read()
+    finally:
+        inbox.release.set()
+        controller.stop()
+    assert len(inbox.messages) == 1
+    with Store(loaded / "m.db") as store:
+        assert store.delivery_status("email", f"report:{DAY}") == "sent"
+
+
+def test_a_redirect_that_would_turn_the_post_into_a_get_is_a_failure_retried_later(
+    run, loaded, httpserver, monkeypatch
+):
+    monkeypatch.setenv("MONITOR_WEBHOOK_URL", httpserver.url_for("/hook"))
+    httpserver.expect_ordered_request("/hook", method="POST").respond_with_response(
+        Response("", status=302, headers={"Location": "/elsewhere"})
+    )
+    for _ in range(2):
+        httpserver.expect_ordered_request("/hook", method="POST").respond_with_data("ok")
+    config = write_config(loaded, webhook='send = "report"')
+    failed = run("--config", config, "deliver", "--date", DAY.isoformat(), ok=False)
+    assert failed.exit_code == 3
+    assert "redirected with HTTP 302, which turns the POST into a GET; not followed" in (
+        failed.stderr
+    )
+    assert [r.method for r, _ in httpserver.log] == ["POST"]  # never followed
+    with Store(loaded / "m.db") as store:
+        assert store.delivery_status("webhook", f"report:{DAY}") == "failed"
+    run("--config", config, "deliver", "--date", (DAY - timedelta(days=1)).isoformat())
+    assert [r.method for r, _ in httpserver.log] == ["POST"] * 3  # that day, and the retry
+    with Store(loaded / "m.db") as store:
+        assert store.delivery_status("webhook", f"report:{DAY}") == "sent"
+
+
+class Silent:
+    """A server that reads requests and never answers; counts the requests it got."""
+
+    def __init__(self) -> None:
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.port = self.socket.getsockname()[1]
+        self.requests = 0
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.socket.accept()
+            except OSError:
+                return
+            self.held.append(connection)
+            connection.settimeout(30)
+            with contextlib.suppress(OSError):
+                if connection.recv(65536).startswith(b"POST"):
+                    self.requests += 1
+
+    def close(self) -> None:
+        self.socket.close()
+        for connection in self.held:
+            connection.close()
+
+
+def test_a_webhook_that_never_answers_gets_one_post_per_run(run, loaded, monkeypatch):
+    """The endpoint takes the request and never answers: one POST, recorded failed; the
+    other day waiting in that run is not tried; the next run tries once more."""
+    silent = Silent()
+    try:
+        monkeypatch.setenv("MONITOR_WEBHOOK_URL", f"http://127.0.0.1:{silent.port}/hook")
+        config = write_config(loaded, webhook='send = "report"')
+        config.write_text(config.read_text() + "[collect]\nrequest_deadline = 2\n")
+        earlier = (DAY - timedelta(days=1)).isoformat()
+        first = run("--config", config, "deliver", "--date", earlier, ok=False)
+        assert first.exit_code == 3 and silent.requests == 1
+        assert "no complete answer within the 2 s deadline" in first.stderr
+        second = run("--config", config, "deliver", "--date", DAY.isoformat(), ok=False)
+        assert second.exit_code == 3 and silent.requests == 2  # one POST, not one per day
+        with Store(loaded / "m.db") as store:
+            assert sorted(store.failed_deliveries("webhook")) == [
+                f"report:{earlier}",
+                f"report:{DAY}",
+            ]
+            (row,) = store.db.execute(
+                "SELECT error FROM deliveries WHERE item = ?", (f"report:{earlier}",)
+            ).fetchall()
+            assert row[0].startswith("not tried this run: the send before it got no answer")
+    finally:
+        silent.close()
+
+
+def test_no_verbosity_shows_the_webhook_url_or_its_token(loaded, httpserver):
+    """-vv: httpx's own request lines and every debug line, the webhook secret in none."""
+    httpserver.expect_request(f"/services/{HOOK_SECRET}", method="POST").respond_with_data("ok")
+    config = write_config(loaded, webhook='send = "report"')
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "-vv", "--config", config, "deliver", "--date", str(DAY)],
+        env={
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "MONITOR_WEBHOOK_URL": httpserver.url_for(f"/services/{HOOK_SECRET}"),
+        },
+        cwd=loaded,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "HTTP Request: POST" in done.stderr  # httpx did log the request
+    assert not [form for form in secret_forms(HOOK_SECRET) if form in done.stdout + done.stderr]
+
+
+def test_an_smtp_reply_with_terminal_escapes_is_neutralised_where_shown_or_stored(
+    run, loaded, smtp
+):
+    smtp.refuse = 1
+    smtp.reply = "554 \x1b]0;owned\x07\x1b[2J mailbox full"
+    config = write_config(loaded, email_port=smtp.port)
+    failed = run("--config", config, "deliver", "--date", DAY.isoformat(), ok=False)
+    status = run("--config", config, "status").stdout
+    with Store(loaded / "m.db") as store:
+        stored = json.dumps(store.runs(limit=10)) + str(
+            store.db.execute("SELECT error FROM deliveries").fetchall()
+        )
+    for shown in (failed.stderr, status, stored):
+        assert "mailbox full" in shown
+        assert "\x1b" not in shown and "\x07" not in shown and "\\u001b" not in shown

@@ -43,6 +43,7 @@ def test_schema_is_migrated_once_and_reopening_upgrades_nothing(tmp_path):
             "m012_no_created_ts_index",
             "m013_compact_trend_index",
             "m014_fts_fewer_merges",
+            "m015_delivery_claims",
         ]
         assert store.db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert store.db.execute(

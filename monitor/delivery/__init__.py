@@ -16,13 +16,15 @@ import os
 import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from monitor.http import Http
+from monitor.errors import MonitorError
+from monitor.http import Http, NoAnswer
 from monitor.plugins import discover
+from monitor.text import printable
 
 if TYPE_CHECKING:
     from monitor.config import Config
@@ -148,7 +150,7 @@ def deliver(
             channel = CHANNELS[name](settings, http, env)
             todo = _pending(store, channel, config.reports_dir, report, live, force)
             if todo:
-                _send(store, channel, todo, result)
+                _send(store, channel, todo, result, force)
             elif report is not None and store.delivery_status(name, report_item(report.day)):
                 result.status = "skipped"
                 result.message = f"the {report.day} report was sent before (--force sends it again)"
@@ -195,27 +197,54 @@ def _pending(
 
 
 def _send(
-    store: Store, channel: Channel, todo: list[tuple[Dispatch, list[str]]], result: ChannelResult
+    store: Store,
+    channel: Channel,
+    todo: list[tuple[Dispatch, list[str]]],
+    result: ChannelResult,
+    force: bool,
 ) -> None:
-    """Send each dispatch, recording every attempt; the first missing secret fails them all."""
+    """Send each dispatch, recording every attempt; the first missing secret fails them all.
+    Each is claimed first (another run may be sending it); once the channel gives no answer,
+    the rest wait for the next run, so a dead endpoint costs one deadline per run."""
     run_id = store.start_run("deliver", channel.name)
     missing = channel.missing()
-    sent = []
+    sent, elsewhere = [], 0
+    silent = ""  # why the channel is not tried again this run
     for dispatch, items in todo:
+        claimed = store.claim_deliveries(channel.name, items, force)
+        if not claimed:
+            elsewhere += 1
+            continue
         try:
             if missing:
                 raise DeliveryError(missing)
-            sent.append(channel.send(dispatch))
-            store.record_delivery(channel.name, items, "sent")
+            if silent:
+                store.record_delivery(channel.name, claimed, "failed", silent)
+                continue
+            sent.append(channel.send(_claimed_part(dispatch, claimed)))
+            store.record_delivery(channel.name, claimed, "sent")
         except Exception as exc:  # a channel's failure is its own, never the others'
             message = _one_line(channel.http, exc)
-            store.record_delivery(channel.name, items, "failed", message)
+            store.record_delivery(channel.name, claimed, "failed", message)
             result.status, result.message = "error", message
+            if isinstance(exc, NoAnswer):
+                silent = f"not tried this run: the send before it got no answer ({message})"
             log.warning("deliver %s: %s", channel.name, message)
             log.debug("deliver %s: %s", channel.name, channel.http.redact(traceback.format_exc()))
     if result.status != "error":
-        result.status, result.message = "sent", "; ".join(sent)
+        if sent or not elsewhere:
+            result.status, result.message = "sent", "; ".join(sent)
+        else:
+            result.status, result.message = "skipped", "another run is sending it now"
     store.finish_run(run_id, result.status, {"sent": len(sent)}, result.message or None)
+
+
+def _claimed_part(dispatch: Dispatch, claimed: list[str]) -> Dispatch:
+    """The dispatch less the alerts another run claimed first."""
+    keys = {item.removeprefix("alert:") for item in claimed if item.startswith("alert:")}
+    if not keys:
+        return dispatch
+    return replace(dispatch, alerts=[a for a in dispatch.alerts if a["key"] in keys])
 
 
 class DeliveryError(Exception):
@@ -223,9 +252,11 @@ class DeliveryError(Exception):
 
 
 def _one_line(http: Http, exc: Exception) -> str:
-    """An exception as one redacted line: the server's reply, never a secret."""
-    text = str(exc) if isinstance(exc, DeliveryError) else f"{type(exc).__name__}: {exc}"
-    return http.redact(" ".join(text.split()))[:500]
+    """An exception as one redacted, printable line: the server's reply (its escape
+    sequences neutralised), never a secret."""
+    words = isinstance(exc, DeliveryError | MonitorError)
+    text = str(exc) if words else f"{type(exc).__name__}: {exc}"
+    return printable(http.redact(" ".join(text.split())))[:500]
 
 
 # Last: the channel modules import the names above.

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.delivery import SENDS, Channel, DeliveryError, Dispatch
+from monitor.http import NoAnswer
 from monitor.sources.base import env_value
 from monitor.tables import check
 
@@ -95,6 +96,8 @@ class EmailChannel(Channel):
             raise DeliveryError(
                 f"{where}: every recipient was refused ({', '.join(exc.recipients)})"
             ) from None
+        except TimeoutError:  # the rest of this run's sends wait for the next run
+            raise NoAnswer(f"{where}: no answer within {s.timeout:g} s") from None
         except (smtplib.SMTPException, ssl.SSLError, OSError) as exc:
             raise DeliveryError(f"{where}: {type(exc).__name__}: {exc}") from None
         if refused:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
-from monitor.delivery import SENDS, Channel, DeliveryError, Dispatch
+from monitor.delivery import SENDS, Channel, Dispatch
 from monitor.sources.base import env_value
 from monitor.tables import check
 
@@ -63,10 +63,7 @@ class WebhookChannel(Channel):
             if self.settings.style == "json"
             else {"text": _text(dispatch, report)}
         )
-        try:
-            self.http.request("POST", url, json=payload, what="webhook")
-        except Exception as exc:
-            raise DeliveryError(str(exc)) from None
+        self.http.request("POST", url, json=payload, what="webhook")
         host = urlsplit(url).hostname
         return f"posted to {host} ({self.settings.style})"
 
@@ -91,7 +88,9 @@ def _json(dispatch: Dispatch, report: str | None) -> dict[str, Any]:
 
 
 def _text(dispatch: Dispatch, report: str | None) -> str:
-    """The message as chat shows it: headlines, each alert with its top posts, the report."""
+    """The message as chat shows it: headlines, each alert with its top posts, the report.
+    Every field is escaped and kept to one line, so a post can neither ping the channel
+    (``<!channel>``), nor link where it likes, nor forge a line of the message."""
     lines = [f"*{_plain(dispatch.subject)}*"]
     for alert in dispatch.alerts:
         lines.append(f"• {_plain(alert['text'])}")
@@ -99,13 +98,24 @@ def _text(dispatch: Dispatch, report: str | None) -> str:
             text = _plain(post["text"])
             text = text if len(text) <= 200 else text[:199] + "…"
             link = post.get("url") or ""
-            link = f" <{link}|link>" if link.startswith(("https://", "http://")) else ""
-            lines.append(f"    {post['platform']}: {text}{link}")
+            link = f" <{_link(link)}|link>" if link.startswith(("https://", "http://")) else ""
+            lines.append(f"    {_plain(post['platform'])}: {text}{link}")
     if report:
-        lines.append(f"Full report: {report}")
+        lines.append(f"Full report: {_link(report) if '://' in report else _plain(report)}")
     return "\n".join(lines)
 
 
 def _plain(text: str) -> str:
-    """Text with Slack's control characters escaped (it reads &, < and > as markup)."""
+    """Text on one line with Slack's control characters escaped (it reads &, < and > as
+    markup)."""
+    text = " ".join(str(text).split())
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _link(url: str) -> str:
+    """A URL as a Slack link target: anything that could end the link (``|``, ``>``,
+    spaces) or open markup percent-encoded, then ``&`` escaped."""
+    return _plain(quote(url, safe=URL_SAFE))
+
+
+URL_SAFE = "/:?#[]@!$&'()*+,;=%-._~"  # RFC 3986's reserved and unreserved characters
