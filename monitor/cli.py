@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from jobs.tasks import CollectOutcome
     from monitor.delivery import ChannelResult
     from monitor.formats import ImportOptions
+    from monitor.labels import LabelSheet
+    from monitor.models import Rejection
     from monitor.pipeline import IngestResult
     from monitor.store import Store
 
@@ -236,10 +238,7 @@ def import_(
         )
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
-    for rejection in result.rejections[:SHOWN_REJECTIONS]:
-        click.echo(f"rejected {rejection.where}: {rejection.reason}", err=True)
-    if result.rejected > SHOWN_REJECTIONS:
-        click.echo(f"... and {result.rejected - SHOWN_REJECTIONS} more rejected", err=True)
+    _print_rejections(result.rejections, result.rejected)
     skipped = ", ".join(f"{n} {reason}" for reason, n in result.skipped.most_common())
     click.echo(
         f"{result.new} new, {result.duplicate} already present, "
@@ -249,6 +248,26 @@ def import_(
     )
     if result.rejected:  # as collect: 3 some records were unusable, 1 none was usable
         raise SystemExit(3 if result.new + result.duplicate else 1)
+
+
+def _print_rejections(rejections: Sequence[Rejection], total: int) -> None:
+    """The first SHOWN_REJECTIONS rejections on stderr, each with where and why."""
+    for rejection in rejections[:SHOWN_REJECTIONS]:
+        click.echo(f"rejected {rejection.where}: {printable(rejection.reason)}", err=True)
+    if total > SHOWN_REJECTIONS:
+        click.echo(f"... and {total - SHOWN_REJECTIONS} more rejected", err=True)
+
+
+def _label_sheet(path: Path, config: Config) -> LabelSheet:
+    """A label sheet's usable rows; its rejected rows printed (the command exits 3 for them
+    once it is done); none usable is an error."""
+    from monitor.labels import read_labels
+
+    sheet = read_labels(path, config.labels)
+    _print_rejections(sheet.rejections, len(sheet.rejections))
+    if not sheet.rows:
+        raise MonitorError(f"{path}: no labelled row can be used")
+    return sheet
 
 
 @contextmanager
@@ -332,18 +351,16 @@ def sample(
 def evaluate(obj: _Context, labels_file: Path, as_json: bool) -> None:
     """How the active scorer's labels agree with hand labels; kept in the database."""
     from monitor.evaluation import evaluate as evaluate_labels
-    from monitor.labels import read_labels
     from monitor.scoring import active_scorer
 
     config = obj.config
-    rows = read_labels(labels_file, config.labels)
+    sheet = _label_sheet(labels_file, config)
     with obj.store(config) as store:
-        result = evaluate_labels(store, active_scorer(config), rows)
+        result = evaluate_labels(store, active_scorer(config), sheet.rows)
         store.save_evaluation(str(labels_file), result)
-    if as_json:
-        click.echo(json.dumps(result, indent=2))
-        return
-    click.echo(describe_evaluation(result, config))
+    click.echo(json.dumps(result, indent=2) if as_json else describe_evaluation(result, config))
+    if sheet.rejections:
+        raise SystemExit(3)
 
 
 def describe_evaluation(result: dict, config: Config) -> str:
@@ -396,12 +413,11 @@ def calibrate(obj: _Context, labels_file: Path, out: Path, force: bool) -> None:
     """Fit a scorer on hand labels; write it only if it beats stock VADER in cross-validation."""
     from monitor.calibration import calibrate as fit_on_labels
     from monitor.calibration import write_model
-    from monitor.labels import read_labels
 
     config = obj.config
-    rows = read_labels(labels_file, config.labels)
+    sheet = _label_sheet(labels_file, config)
     with obj.store(config) as store:
-        result = fit_on_labels(store, rows)
+        result = fit_on_labels(store, sheet.rows)
     click.echo(result.summary())
     if not result.beats_stock and not force:
         raise MonitorError(
@@ -413,6 +429,8 @@ def calibrate(obj: _Context, labels_file: Path, out: Path, force: bool) -> None:
         f'wrote {out}; to use it, set [scoring] model = "{out}" in the config, then run '
         "'monitor rescore'"
     )
+    if sheet.rejections:
+        raise SystemExit(3)
 
 
 @cli.command()

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 from monitor.config import Labels
 from monitor.errors import MonitorError
-from monitor.models import LABELS
+from monitor.models import LABELS, Rejection
 from monitor.text import spreadsheet_safe
 
 SAMPLE_COLUMNS = ("platform", "id", "created_at", "lang", "text", "url", "predicted", "label")
@@ -68,10 +68,21 @@ def _reader(handle: TextIO) -> csv.DictReader:
     return csv.DictReader(handle, delimiter=delimiter)
 
 
-def read_labels(path: Path, labels: Labels) -> list[HandLabel]:
+@dataclass
+class LabelSheet:
+    """A label sheet's usable rows, and each row it could not use with its line and why."""
+
+    rows: list[HandLabel]
+    rejections: list[Rejection]
+
+
+def read_labels(path: Path, labels: Labels) -> LabelSheet:
     """The labelled rows of a label sheet (CSV or TSV, UTF-8, with or without a byte-order
-    mark)."""
+    mark). A row that cannot be used (an unknown label, nothing to label, one post labelled
+    twice) is a rejection naming its line; the other rows stand."""
     names = label_names(labels)
+    rows: list[HandLabel] = []
+    rejections: list[Rejection] = []
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = _reader(handle)
@@ -82,7 +93,6 @@ def read_labels(path: Path, labels: Labels) -> list[HandLabel]:
                 )
             if "text" not in columns and not {"platform", "id"} <= set(columns):
                 raise MonitorError(f"{path}: needs 'platform' and 'id' columns, or 'text'")
-            rows = []
             for row in reader:
                 line = reader.line_num
                 cell = {name: (row.get(key) or "").strip() for name, key in columns.items()}
@@ -90,21 +100,51 @@ def read_labels(path: Path, labels: Labels) -> list[HandLabel]:
                 if not value:
                     continue
                 label = names.get(value.lower())
-                if label is None:
-                    raise MonitorError(
-                        f"{path}:{line}: label {value!r} is not one of "
-                        f"{', '.join(sorted(set(names)))}"
-                    )
                 text = (row.get(columns["text"]) if "text" in columns else None) or None
                 hand = HandLabel(
-                    line, label, cell.get("platform") or None, cell.get("id") or None, text
+                    line, label or "", cell.get("platform") or None, cell.get("id") or None, text
                 )
-                if hand.key is None and not hand.text:
-                    raise MonitorError(f"{path}:{line}: neither platform and id nor text")
-                rows.append(hand)
+                if label is None:
+                    reason = f"label {value!r} is not one of {', '.join(sorted(set(names)))}"
+                    rejections.append(Rejection(f"{path}:{line}", reason))
+                elif hand.key is None and not hand.text:
+                    rejections.append(
+                        Rejection(f"{path}:{line}", "neither platform and id nor text")
+                    )
+                else:
+                    rows.append(hand)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise MonitorError(f"{path}: cannot read the label file ({exc})") from None
-    return rows
+    return _once_each(path, rows, rejections)
+
+
+def _once_each(path: Path, rows: list[HandLabel], rejections: list[Rejection]) -> LabelSheet:
+    """A post (platform and id) labelled on more than one line counts once: the same label
+    again is a repeat, kept once; different labels leave no answer, so every line of it is
+    rejected."""
+    lines: dict[tuple[str, str], list[HandLabel]] = {}
+    for row in rows:
+        if row.key:
+            lines.setdefault(row.key, []).append(row)
+    kept = []
+    for row in rows:
+        same = lines.get(row.key, [row]) if row.key else [row]
+        others = [other for other in same if other is not row]
+        if not others:
+            kept.append(row)
+            continue
+        where = f"{path}:{row.line}"
+        post = f"{row.platform}/{row.id}"
+        if {other.label for other in same} != {row.label}:
+            labels = ", ".join(f"{other.label} on line {other.line}" for other in others)
+            reason = f"{post} is labelled {row.label} here and {labels}: neither is used"
+            rejections.append(Rejection(where, reason))
+        elif same[0] is row:
+            kept.append(row)
+        else:
+            rejections.append(Rejection(where, f"{post} is labelled on line {same[0].line} too"))
+    rejections.sort(key=lambda r: int(r.where.rsplit(":", 1)[1]))
+    return LabelSheet(kept, rejections)
 
 
 def write_sample(rows: Iterable[dict[str, Any]], path: Path) -> int:

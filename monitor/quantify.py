@@ -57,9 +57,12 @@ class Rates:
     def valid(table: Any) -> bool:
         """A ``{hand: {predicted: count}}`` table of finite counts, none negative."""
         try:
-            counts = np.array([[float(table[h][p]) for p in LABELS] for h in LABELS])
-        except (KeyError, TypeError, ValueError):
+            cells = [table[h][p] for h in LABELS for p in LABELS]
+        except (KeyError, TypeError):
             return False
+        if not all(type(cell) in (int, float) for cell in cells):
+            return False
+        counts = np.array(cells, dtype=float)
         return bool(np.isfinite(counts).all() and (counts >= 0).all())
 
     @property

@@ -13,7 +13,8 @@ from click.testing import CliRunner
 
 from monitor.cli import cli
 from monitor.config import Config
-from monitor.scoring.calibrated import CalibratedScorer, load
+from monitor.errors import MonitorError
+from monitor.scoring.calibrated import CalibratedScorer, checksum, load
 from tests.conftest import VADER, post, shared_path
 
 NEGATIVE = "A terrible, shameful disaster of a meeting"
@@ -84,17 +85,60 @@ def test_evaluate_a_known_confusion_matrix(run):
 
 
 @pytest.mark.parametrize(
-    ("rows", "error"),
+    ("rows", "error", "status"),
     [
-        ([["x", "maybe"]], "labels.csv:2: label 'maybe' is not one of"),
-        ([["x", "positive"], ["y", "2"]], "labels.csv:3: label '2' is not one of"),
-        ([["", "positive"]], "labels.csv:2: neither platform and id nor text"),
+        ([["x", "maybe"]], "labels.csv:2: label 'maybe' is not one of", 1),
+        ([[POSITIVE, "positive"], ["y", "2"]], "labels.csv:3: label '2' is not one of", 3),
+        ([["", "positive"]], "labels.csv:2: neither platform and id nor text", 1),
     ],
 )
-def test_label_file_errors_name_the_line_and_the_value(run, rows, error):
+def test_a_bad_label_row_is_a_rejection_naming_the_line_and_the_rest_is_used(
+    run, rows, error, status
+):
+    """Exit 3 when rows were rejected and the rest evaluated, 1 when no row was usable."""
     write_csv(Path("labels.csv"), ["text", "label"], rows)
     result = run("evaluate", "labels.csv", ok=False)
-    assert result.exit_code == 1 and error in result.stderr
+    assert result.exit_code == status and f"rejected {error}" in result.stderr
+    if status == 3:
+        assert "1 of 1 labelled posts scored" in result.stdout
+
+
+def test_one_post_labelled_twice_is_counted_once_or_not_at_all(run, write_jsonl):
+    """The same label twice: the repeat is rejected and the post counts once. Opposite
+    labels: every line of that post is rejected, named, and it counts not at all."""
+    texts = [NEGATIVE, POSITIVE, NEUTRAL]
+    run(
+        "--db",
+        "m.db",
+        "import",
+        write_jsonl(
+            [post(str(i), "2025-11-20T10:00:00Z", t, tags=["a"]) for i, t in enumerate(texts)]
+        ),
+    )
+    write_csv(
+        Path("labels.csv"),
+        ["platform", "id", "label"],
+        [
+            ["mastodon", "0", "negative"],
+            ["mastodon", "1", "positive"],
+            ["mastodon", "0", "positive"],
+            ["mastodon", "2", "neutral"],
+            ["mastodon", "2", "neutral"],
+        ],
+    )
+    result = run("--db", "m.db", "evaluate", "labels.csv", "--json", ok=False)
+    assert result.exit_code == 3
+    assert result.stderr.splitlines() == [
+        "rejected labels.csv:2: mastodon/0 is labelled negative here and positive on line 4: "
+        "neither is used",
+        "rejected labels.csv:4: mastodon/0 is labelled positive here and negative on line 2: "
+        "neither is used",
+        "rejected labels.csv:6: mastodon/2 is labelled on line 5 too",
+    ]
+    evaluated = json.loads(result.stdout)
+    assert evaluated["labelled"] == 2
+    assert evaluated["confusion"]["positive"]["positive"] == 1
+    assert evaluated["confusion"]["neutral"]["neutral"] == 1
 
 
 def test_a_label_file_without_a_label_column_says_what_it_found(run):
@@ -271,6 +315,69 @@ def test_a_model_file_is_data_and_a_tampered_one_is_refused(model_file, tmp_path
     with pytest.raises(Exception, match="not a model file"):
         load(pickled)
     assert not marker.exists()
+
+
+def _tampered(model_file: Path, tmp_path: Path, change) -> Path:
+    """The model with one field changed and its checksum recomputed (a careful forger)."""
+    model = json.loads(model_file.read_text())
+    change(model)
+    model["checksum"] = checksum(model)
+    path = tmp_path / "forged.json"
+    path.write_text(json.dumps(model))
+    return path
+
+
+def _set(path: tuple, value):
+    def change(model):
+        target = model
+        for step in path[:-1]:
+            target = target[step]
+        target[path[-1]] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (_set(("coef", 0, 0), float("nan")), "coefficients are not rows of"),
+        (_set(("coef", 2, 5), 1e308), "coefficients are not rows of"),
+        (_set(("coef", 1, 3), "0.5"), "coefficients are not rows of"),
+        (_set(("intercept", 0), float("inf")), "intercepts are not 3 finite numbers"),
+        (_set(("families", "words", "idf", 0), float("inf")), "words idf weights are not"),
+        (_set(("families", "chars", "idf", 1), -2.0), "chars idf weights are not"),
+        (
+            lambda m: m["families"]["words"]["vocabulary"].update(talks=10**9),
+            "words vocabulary's column numbers are not 0 to",
+        ),
+        (_set(("families", "words", "vocabulary"), ["talks"]), "words vocabulary is not terms"),
+        (_set(("languages",), "en"), "languages are not a list"),
+        (_set(("n",), True), "label count is not a positive whole number"),
+        (_set(("rates", "confusion", "negative", "negative"), "12"), "misclassification rates"),
+    ],
+)
+def test_a_forged_model_with_its_checksum_recomputed_is_refused_in_one_line(
+    run, model_file, tmp_path, change, problem
+):
+    forged = _tampered(model_file, tmp_path, change)
+    with pytest.raises(MonitorError, match=f"{forged}: the model file's {problem}"):
+        load(forged)
+    Path("monitor.toml").write_text(f'database = "m.db"\n[scoring]\nmodel = "{forged}"\n')
+    result = run("--config", "monitor.toml", "status", ok=False)
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"error: {forged}: the model file's {problem}")
+
+
+def test_a_model_path_that_is_no_regular_file_or_too_big_is_refused_at_once(tmp_path):
+    huge = tmp_path / "huge.json"
+    with huge.open("wb") as sparse:  # 2 GiB on paper, no disk used
+        sparse.truncate(2 * 2**30)
+    with pytest.raises(MonitorError, match=r"huge.json: not a model file \(2,048 MB; a model"):
+        load(huge)
+    with pytest.raises(MonitorError, match="/dev/zero: not a model file .not a regular file"):
+        load(Path("/dev/zero"))
+    with pytest.raises(MonitorError, match="not a model file .not a regular file"):
+        load(tmp_path)
 
 
 def test_the_model_is_part_of_the_version_and_rescore_applies_it(run, model_file, write_jsonl):

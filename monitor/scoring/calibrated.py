@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import stat
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -144,30 +146,90 @@ def _load_once(path: str, _mtime_ns: int) -> dict[str, Any]:
 
 
 def load(path: Path) -> dict[str, Any]:
-    """A model file, checked: JSON of the expected shape whose checksum matches."""
+    """A model file, checked: a regular file of at most MAX_MODEL_BYTES, JSON of the expected
+    shape whose checksum matches, every field of the right type, shape and range (a file
+    edited with its checksum recomputed must not score every post negative, or crash later)."""
     try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise MonitorError(f"{path}: not a model file (not a regular file)")
+        if info.st_size > MAX_MODEL_BYTES:
+            raise MonitorError(
+                f"{path}: not a model file ({info.st_size / 2**20:,.0f} MB; a model "
+                f"'monitor calibrate' writes is at most {MAX_MODEL_BYTES // 2**20} MB)"
+            )
         model = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise MonitorError(f"{path}: no such model file (run 'monitor calibrate')") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise MonitorError(f"{path}: not a model file ({exc})") from None
     if not isinstance(model, dict) or model.get("format") != FORMAT:
         raise MonitorError(f"{path}: not a model file written by 'monitor calibrate'")
     if model.get("checksum") != checksum(model):
         raise MonitorError(f"{path}: the model file was changed after it was written")
-    families = model.get("families", {})
-    sizes = [len(families.get(f, {}).get("vocabulary", ())) for f in FAMILIES]
-    fits = set(families) == set(FAMILIES) and all(
-        len(families[f]["idf"]) == size for f, size in zip(FAMILIES, sizes, strict=True)
-    )
-    width = sum(sizes) + VADER_NUMBERS
-    if not fits or len(model["coef"]) != len(LABELS) or {len(r) for r in model["coef"]} != {width}:
-        raise MonitorError(f"{path}: the model file's parts do not fit together")
-    if "rates" in model and not (
-        isinstance(model["rates"], dict) and Rates.valid(model["rates"].get("confusion"))
-    ):
-        raise MonitorError(f"{path}: the model file's misclassification rates are not counts")
+    problem = _problem(model)
+    if problem:
+        raise MonitorError(f"{path}: the model file's {problem}")
     return model
+
+
+MAX_MODEL_BYTES = 256 * 2**20
+MAX_WEIGHT = 1e4  # a fitted coefficient or intercept is a few units; past this, no model
+
+
+def _problem(model: dict[str, Any]) -> str | None:
+    """What is wrong with a model's fields (after its checksum matched), or None."""
+    families = model.get("families")
+    if not isinstance(families, dict) or set(families) != set(FAMILIES):
+        return f"feature families are not {', '.join(FAMILIES)}"
+    width = VADER_NUMBERS
+    for name in FAMILIES:
+        family = families[name]
+        vocabulary, idf = family.get("vocabulary"), family.get("idf")
+        if not isinstance(vocabulary, dict) or not all(
+            isinstance(term, str) and type(index) is int for term, index in vocabulary.items()
+        ):
+            return f"{name} vocabulary is not terms and column numbers"
+        if sorted(vocabulary.values()) != list(range(len(vocabulary))):
+            return f"{name} vocabulary's column numbers are not 0 to {len(vocabulary) - 1}"
+        if not _numbers(idf, len(vocabulary), 1.0, 100.0):
+            return f"{name} idf weights are not {len(vocabulary)} numbers from 1 to 100"
+        width += len(vocabulary)
+    coef = model.get("coef")
+    if not isinstance(coef, list) or len(coef) != len(LABELS):
+        return f"coefficients are not {len(LABELS)} rows"
+    if not all(_numbers(row, width, -MAX_WEIGHT, MAX_WEIGHT) for row in coef):
+        return f"coefficients are not rows of {width} finite numbers within ±{MAX_WEIGHT:g}"
+    if not _numbers(model.get("intercept"), len(LABELS), -MAX_WEIGHT, MAX_WEIGHT):
+        return f"intercepts are not {len(LABELS)} finite numbers within ±{MAX_WEIGHT:g}"
+    if model.get("classes") != list(LABELS):
+        return f"classes are not {', '.join(LABELS)}"
+    languages = model.get("languages")
+    if not isinstance(languages, list) or not all(isinstance(x, str) for x in languages):
+        return "languages are not a list of language codes"
+    if type(model.get("n")) is not int or model["n"] < 1:
+        return "label count is not a positive whole number"
+    if not isinstance(model.get("scikit_learn"), str):
+        return "scikit-learn version is not text"
+    fitted_on = model.get("fitted_on", [])
+    if not isinstance(fitted_on, list) or not all(isinstance(x, str) for x in fitted_on):
+        return "list of the labels it was fitted on is not text"
+    if "rates" in model and not (
+        isinstance(model["rates"], dict)
+        and Rates.valid(model["rates"].get("confusion"))
+        and isinstance(model["rates"].get("source"), str)
+    ):
+        return "misclassification rates are not counts"
+    return None
+
+
+def _numbers(values: Any, length: int, low: float, high: float) -> bool:
+    """Whether ``values`` is a list of ``length`` finite numbers (not booleans) in [low, high]."""
+    return (
+        isinstance(values, list)
+        and len(values) == length
+        and all(type(x) in (int, float) and math.isfinite(x) and low <= x <= high for x in values)
+    )
 
 
 class CalibratedScorer(Scorer):
