@@ -6,6 +6,7 @@ daily report show what ran, when, and how it went.
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from jobs.lock import LockBusy, collect_lock
 from monitor.collect import SourceResult, collect, exit_status
 from monitor.config import Config, parse_duration, prepare_parent_dir
 from monitor.delivery import ChannelResult, Dispatch, deliver, read_folder
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, MonitorError
 from monitor.store import Store, open_store
 
 log = logging.getLogger("jobs")
@@ -130,6 +131,12 @@ def deliver_job(
     return path, results
 
 
+# Writing the report failed because of where reports_dir points: the config's to fix.
+SETTING_ERRORS = frozenset(
+    {errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EISDIR, errno.EROFS, errno.ENOENT}
+)
+
+
 def report_job(config: Config, day: date | None = None, days: int | None = None) -> Path:
     """Write the daily report (yesterday's by default, in the configured time zone)."""
     # Imported here: matplotlib and pandas take a third of a second to load, which every
@@ -143,10 +150,14 @@ def report_job(config: Config, day: date | None = None, days: int | None = None)
             path = write_report(store, config, day, days or config.schedule.report_days)
         except OSError as exc:
             store.finish_run(run_id, "error", None, f"{type(exc).__name__}: {exc}")
+            problem = f"cannot write reports to {config.reports_dir} ({exc.strerror or exc})"
+            if exc.errno not in SETTING_ERRORS:  # a full disk, a failing one: not the config
+                raise MonitorError(
+                    f"{problem}; nothing was published, the reports before stand: "
+                    "free space (or fix the disk) and run again"
+                ) from None
             where = f"{config.path}: reports_dir" if config.path else "reports_dir"
-            raise ConfigError(
-                f"{where}: cannot write reports to {config.reports_dir} ({exc.strerror or exc})"
-            ) from None
+            raise ConfigError(f"{where}: {problem}") from None
         except Exception as exc:
             store.finish_run(run_id, "error", None, f"{type(exc).__name__}: {exc}")
             raise

@@ -229,7 +229,12 @@ def backfill(
     if logging.getLogger().level > logging.DEBUG:  # Dask's own chatter only at -vv
         logging.getLogger("distributed").setLevel(logging.ERROR)
     options = options or ImportOptions()
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # under a regular file, or nowhere it may write
+        raise MonitorError(
+            f"--out {out}: cannot be made a folder ({exc.strerror or exc})"
+        ) from None
     cluster = None
     if scheduler:
         client = Client(scheduler)

@@ -292,6 +292,21 @@ def _progress_bar(obj: _Context, what: str) -> Iterator[Callable[[IngestResult],
         yield report
 
 
+@contextmanager
+def _fit_progress(obj: _Context) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr (at a terminal, or with -v) over calibrate's model fits."""
+    from tqdm import tqdm
+
+    shown = obj.verbose > 0 or sys.stderr.isatty()
+    with tqdm(desc="calibrate", unit=" fits", disable=not shown, file=sys.stderr) as bar:
+
+        def report(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        yield report
+
+
 def _day_range(config: Config, since: datetime | None, until: datetime | None) -> tuple:
     """Unix-second bounds of local days ``since`` to ``until`` (either may be open)."""
 
@@ -416,8 +431,8 @@ def calibrate(obj: _Context, labels_file: Path, out: Path, force: bool) -> None:
 
     config = obj.config
     sheet = _label_sheet(labels_file, config)
-    with obj.store(config) as store:
-        result = fit_on_labels(store, sheet.rows)
+    with obj.store(config) as store, _fit_progress(obj) as progress:
+        result = fit_on_labels(store, sheet.rows, progress=progress)
     click.echo(result.summary())
     if not result.beats_stock and not force:
         raise MonitorError(

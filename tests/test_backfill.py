@@ -191,3 +191,13 @@ def test_an_unreadable_shard_fails_alone_and_names_the_file_and_offset(
     written = sorted((tmp_path / "out").rglob("*.parquet"))
     assert written and all(p.name.startswith("RC_shard0-") for p in written)
     assert not list((tmp_path / "out").rglob("*.tmp"))
+
+
+def test_an_out_folder_under_a_regular_file_is_one_line(run, tmp_path):
+    (tmp_path / "file").write_text("a regular file\n")
+    source = tmp_path / "posts.jsonl"
+    source.write_text("")
+    out = tmp_path / "file" / "inside"
+    result = run("backfill", source, "--out", out, ok=False)
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert result.stderr == f"error: --out {out}: cannot be made a folder (Not a directory)\n"

@@ -458,3 +458,27 @@ def test_a_shared_tsv_label_sheet_is_evaluated_in_one_step(run):
     assert result["n"] + result["not_scored"] == 797
     assert labels.count("negative") == 464
     assert result["shares"]["labelled"]["negative"] == pytest.approx(464 / 797, abs=0.02)
+
+
+def test_a_large_label_sheet_is_fitted_once_and_checked_on_the_labels_held_out(run):
+    """Past 5,000 labels: one fit on 80% (stratified), the rates and the agreement measured on
+    the other 20%, progress on stderr with -v; evaluate then finds only those 20% usable."""
+    path = shared_path("data", "labelled", "gop_debate_2015", "train.tsv")
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    labelled = [[row["text"], row["label"]] for row in rows]
+    write_csv(Path("gop.csv"), ["text", "label"], labelled)
+    n = len(labelled)
+    held = round(n * 0.2)
+    done = run("-v", "calibrate", "gop.csv", "--out", "m.json", "--force")
+    assert f"{n} labelled posts; fitted on {n - held}, checked on the other {held}" in done.stdout
+    assert "calibrate: 100%" in done.stderr and "2/2" in done.stderr
+    model = load(Path("m.json"))
+    assert model["n"] == n - held and len(model["fitted_on"]) <= n - held
+    assert model["rates"]["source"] == (
+        f"a held-out check on {held} hand labels at calibrate (fitted on {n - held})"
+    )
+    assert sum(map(sum, (r.values() for r in model["rates"]["confusion"].values()))) == held
+    Path("monitor.toml").write_text('database = "m.db"\n[scoring]\nmodel = "m.json"\n')
+    checked = json.loads(run("--config", "monitor.toml", "evaluate", "gop.csv", "--json").stdout)
+    assert checked["labelled"] + checked["left_out"] == n and checked["left_out"] >= n - held

@@ -80,3 +80,22 @@ def test_sqlite_full_from_the_size_limit_rolls_back_the_batch(tmp_path):
             import_files(store, [source], VADER, batch_size=1000)
         assert store.db.execute("SELECT count(*) FROM posts").fetchone()[0] % 1000 == 0
     assert check_intact(tmp_path / "limited.db") % 1000 == 0
+
+
+def test_a_report_onto_a_full_disk_names_the_disk_not_the_config(tmp_path, tiny_disk):
+    source = write_jsonl(generate(date(2025, 11, 23), days=10), tmp_path / "posts.jsonl")
+    (tiny_disk / "r").mkdir()
+    (tiny_disk / "filler").write_bytes(bytes(1024 * 1024 - 16 * 1024))  # leaves a few KB
+    config = tmp_path / "monitor.toml"
+    config.write_text(
+        f'tags = ["witkoffukraine"]\ndatabase = "m.db"\nreports_dir = "{tiny_disk / "r"}"\n'
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    monitor = [sys.executable, "-m", "monitor", "--config", str(config)]
+    subprocess.run([*monitor, "import", str(source)], env=env, check=True, capture_output=True)
+    done = subprocess.run(
+        [*monitor, "report", "--date", "2025-12-01"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"error: cannot write reports to {tiny_disk / 'r'} (No space")
+    assert "config error" not in done.stderr and "free space" in done.stderr
