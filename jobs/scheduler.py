@@ -9,8 +9,6 @@ back whatever transaction was open.
 from __future__ import annotations
 
 import logging
-import os
-import signal
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -20,6 +18,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from jobs.stopping import stop_on_signals
 from jobs.tasks import collect_job, housekeeping_job, report_and_deliver_job
 from monitor.config import Config, parse_duration
 
@@ -51,10 +50,11 @@ def next_runs(config: Config, now: datetime | None = None) -> dict[str, datetime
 
 
 class Runner:
-    """Runs jobs one at a time per kind and knows when none is in flight."""
+    """Runs jobs one at a time per kind and knows when none is in flight; starts none once
+    ``stop`` is set."""
 
-    def __init__(self) -> None:
-        self.stop = threading.Event()
+    def __init__(self, stop: threading.Event | None = None) -> None:
+        self.stop = stop or threading.Event()
         self._idle = threading.Condition()
         self._active = 0
 
@@ -98,7 +98,7 @@ def build_scheduler(config: Config, runner: Runner) -> BlockingScheduler:
     )
     jobs = {
         "collect": lambda: collect_job(config, stop=runner.stop),
-        "report": lambda: report_and_deliver_job(config),
+        "report": lambda: report_and_deliver_job(config, stop=runner.stop),
         "housekeeping": lambda: housekeeping_job(config),
     }
     for name, trigger in _triggers(config).items():
@@ -115,26 +115,19 @@ def build_scheduler(config: Config, runner: Runner) -> BlockingScheduler:
 
 def run_scheduler(config: Config) -> None:
     """Run until SIGTERM or SIGINT; the first signal stops cleanly, the second at once."""
-    runner = Runner()
-    scheduler = build_scheduler(config, runner)
+    scheduler: BlockingScheduler | None = None
 
-    def on_signal(signum: int, frame: object) -> None:
-        if runner.stop.is_set():
-            log.warning("second signal: exiting now")
-            os._exit(128 + signum)
-        log.warning(
-            "%s: stopping after the work in flight (send again to exit at once)",
-            signal.Signals(signum).name,
+    def shut_down() -> None:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
+    with stop_on_signals(shut_down) as stop:
+        runner = Runner(stop.event)
+        scheduler = build_scheduler(config, runner)
+        log.info(
+            "scheduler: started; next runs: %s",
+            {name: when.isoformat(timespec="seconds") for name, when in next_runs(config).items()},
         )
-        runner.stop.set()
-        scheduler.shutdown(wait=False)
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    log.info(
-        "scheduler: started; next runs: %s",
-        {name: when.isoformat(timespec="seconds") for name, when in next_runs(config).items()},
-    )
-    scheduler.start()
-    runner.wait_idle()
+        scheduler.start()
+        runner.wait_idle()
     log.info("scheduler: stopped cleanly")

@@ -178,18 +178,27 @@ def housekeeping_job(config: Config) -> dict[str, int]:
     return counts
 
 
-def daily_job(config: Config, day: date | None = None) -> tuple[CollectOutcome, Path]:
+def daily_job(
+    config: Config, day: date | None = None, stop: threading.Event | None = None
+) -> tuple[CollectOutcome, Path | None]:
     """Collect, then write the report whatever the collect's outcome (its health shows), then
-    deliver it; the outcome carries the alerts' and the report's deliveries."""
-    outcome = collect_job(config)
-    path, delivered = report_and_deliver_job(config, day)
+    deliver it; the outcome carries the alerts' and the report's deliveries. Once ``stop`` is
+    set, the step in hand finishes and no other starts (no report after a stopped collect:
+    the path is then None)."""
+    outcome = collect_job(config, stop=stop)
+    if stop is not None and stop.is_set():
+        return outcome, None
+    path, delivered = report_and_deliver_job(config, day, stop)
     outcome.deliveries += delivered
     return outcome, path
 
 
 def report_and_deliver_job(
-    config: Config, day: date | None = None
+    config: Config, day: date | None = None, stop: threading.Event | None = None
 ) -> tuple[Path, list[ChannelResult]]:
-    """Write the day's report, then send it: the scheduler's morning job."""
-    report_job(config, day)
+    """Write the day's report, then send it (unless ``stop`` was set meanwhile): the
+    scheduler's morning job."""
+    path = report_job(config, day)
+    if stop is not None and stop.is_set():
+        return path, []
     return deliver_job(config, day)

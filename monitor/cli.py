@@ -25,6 +25,7 @@ from monitor.pipeline import BATCH_SIZE
 from monitor.text import printable
 
 if TYPE_CHECKING:
+    from jobs.stopping import Stop
     from jobs.tasks import CollectOutcome
     from monitor.delivery import ChannelResult
     from monitor.formats import ImportOptions
@@ -511,13 +512,17 @@ def collect_(
     """Collect new posts for the tracked tags from every configured source.
 
     Exit status: 0 ok, 1 all sources failed, 3 some failed, 4 skipped (another collect runs)."""
+    from jobs.stopping import stop_on_signals
     from jobs.tasks import collect_job
     from monitor.text import fold_tag
 
-    outcome = collect_job(obj.config, sources, [fold_tag(t) for t in tags], max_pages, dry_run)
+    folded = [fold_tag(t) for t in tags]
+    with stop_on_signals() as stop:
+        outcome = collect_job(obj.config, sources, folded, max_pages, dry_run, stop=stop.event)
     if obj.chatty():
         _print_collect(outcome)
         _print_deliveries(outcome.deliveries)
+    _stopped(stop, "the collect stopped after the page it was storing; the next run resumes")
     _finish(outcome, outcome.summary() if summary else None)
 
 
@@ -527,15 +532,28 @@ def collect_(
 def daily(obj: _Context, summary: bool) -> None:
     """Collect, then write yesterday's report (written even when a source failed).
 
-    Exit status as for collect; the report is written in every case."""
+    Exit status as for collect; the report is written in every case, unless a SIGTERM or
+    SIGINT stopped the run (the step in hand finishes; exit 128 + the signal's number)."""
+    from jobs.stopping import stop_on_signals
     from jobs.tasks import daily_job
 
-    outcome, path = daily_job(obj.config)
+    with stop_on_signals() as stop:
+        outcome, path = daily_job(obj.config, stop=stop.event)
     if obj.chatty():
         _print_collect(outcome)
         _print_deliveries(outcome.deliveries)
-        click.echo(path)
+        if path:
+            click.echo(path)
+    written = f"the report is written: {path}" if path else "no report written"
+    _stopped(stop, f"stopped after the step in hand ({written}); the next run picks up")
     _finish(outcome, f"{outcome.summary()}; report: {path}" if summary else None)
+
+
+def _stopped(stop: Stop, what: str) -> None:
+    """After a signal: one line on stderr and the signal's exit status."""
+    if stop.signum:
+        click.echo(f"{stop.name}: {what}", err=True)
+        raise SystemExit(stop.exit_status)
 
 
 @cli.command()

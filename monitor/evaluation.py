@@ -4,9 +4,8 @@ cross-validation alike."""
 
 from __future__ import annotations
 
-import random
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from monitor.errors import MonitorError
@@ -60,29 +59,40 @@ def share_distance(truth: Sequence[str], predicted: Sequence[str]) -> float:
 
 
 def bootstrap(
-    truth: Sequence[str],
-    predicted: Sequence[str],
-    statistic: Callable[[Sequence[str], Sequence[str]], float],
-    seed: int = 0,
-    rounds: int = BOOTSTRAP_ROUNDS,
-) -> list[float]:
-    """The 95% percentile interval [lo, hi] of ``statistic(truth, predicted)`` over
-    resamplings of the labelled posts (seeded: the same labels give the same interval)."""
-    rng = random.Random(seed)
-    n = len(truth)
-    values = []
-    for _ in range(rounds):
-        picks = [rng.randrange(n) for _ in range(n)]
-        values.append(statistic([truth[i] for i in picks], [predicted[i] for i in picks]))
-    values.sort()
-    return [values[int(0.025 * rounds)], values[min(rounds - 1, int(0.975 * rounds))]]
+    truth: Sequence[str], predicted: Sequence[str], seed: int = 0, rounds: int = BOOTSTRAP_ROUNDS
+) -> dict[str, Any]:
+    """The 95% percentile interval [lo, hi] of every agreement figure over resamplings of
+    the labelled posts (seeded: the same labels give the same intervals). Resampling the
+    posts is drawing each round's confusion table from a multinomial over its nine cells, so
+    every figure is computed from those tables at once: 80,000 labels take milliseconds."""
+    import numpy as np
 
+    table = confusion(truth, predicted)
+    cells = np.array([[table[h][p] for p in LABELS] for h in LABELS], dtype=float).ravel()
+    draws = np.random.default_rng(seed).multinomial(len(truth), cells / cells.sum(), rounds)
+    tables = draws.reshape(rounds, len(LABELS), len(LABELS)).astype(float)
+    n = tables.sum(axis=(1, 2))
+    hits = np.einsum("rii->ri", tables)
+    actual, guessed = tables.sum(axis=2), tables.sum(axis=1)  # per label: by hand, by scorer
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f1 = np.nan_to_num(2 * hits / (actual + guessed))  # 2PR/(P+R), 0 where undefined
+    labelled, shown = actual / n[:, None], guessed / n[:, None]
+    figures = {
+        "accuracy": hits.sum(axis=1) / n,
+        "macro_f1": f1.mean(axis=1),
+        "share_distance": np.abs(labelled - shown).sum(axis=1) / 2,
+    }
 
-def _share_of(source: str, label: str) -> Callable[[Sequence[str], Sequence[str]], float]:
-    def share(truth: Sequence[str], predicted: Sequence[str]) -> float:
-        return shares(truth if source == "labelled" else predicted)[label]
+    def interval(values: Any) -> list[float]:
+        return [float(x) for x in np.quantile(values, [0.025, 0.975], method="lower")]
 
-    return share
+    return {
+        **{name: interval(values) for name, values in figures.items()},
+        "shares": {
+            source: {label: interval(split[:, i]) for i, label in enumerate(LABELS)}
+            for source, split in (("labelled", labelled), ("predicted", shown))
+        },
+    }
 
 
 def agreement(truth: Sequence[str], predicted: Sequence[str], seed: int = 0) -> dict[str, Any]:
@@ -95,16 +105,7 @@ def agreement(truth: Sequence[str], predicted: Sequence[str], seed: int = 0) -> 
         "per_class": per_class(truth, predicted),
         "confusion": confusion(truth, predicted),
         "shares": {"labelled": shares(truth), "predicted": shares(predicted)},
-        "intervals": {
-            **{name: bootstrap(truth, predicted, s, seed) for name, s in overall.items()},
-            "shares": {
-                source: {
-                    label: bootstrap(truth, predicted, _share_of(source, label), seed)
-                    for label in LABELS
-                }
-                for source in ("labelled", "predicted")
-            },
-        },
+        "intervals": bootstrap(truth, predicted, seed),
     }
 
 

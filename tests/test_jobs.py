@@ -115,7 +115,7 @@ def test_scheduler_collects_reports_and_stops_cleanly_on_sigterm(tmp_path, https
         daemon.send_signal(signal.SIGTERM)
         out, err = daemon.communicate(timeout=60)
     assert daemon.returncode == 0, err
-    assert "stopping after the work in flight" in err and "scheduler: stopped cleanly" in err
+    assert "stopping after the work in hand" in err and "scheduler: stopped cleanly" in err
     assert "collect: started" in err and "report: finished" in err
     assert query(db, "PRAGMA integrity_check") == [("ok",)]
     assert query(db, "SELECT count(*), count(DISTINCT id) FROM posts") == [(5, 5)]
@@ -124,9 +124,9 @@ def test_scheduler_collects_reports_and_stops_cleanly_on_sigterm(tmp_path, https
     assert (tmp_path / "reports" / yesterday / "index.html").is_file()
 
 
-def test_sigterm_stops_a_long_walk_after_the_page_in_flight(tmp_path, httpserver):
-    """A walk of up to 50 slow pages: SIGTERM during the third ends it after that page is
-    stored, well before systemd's kill, with the run recorded and the database whole."""
+@pytest.fixture
+def endless_walk(tmp_path, httpserver) -> Path:
+    """A Mastodon tag whose walk goes on for 50 slow pages: the config collecting it."""
     body, _ = recorded("mastodon", "tchncs_tag_ichbinhanna_limit5.json")
     base = httpserver.url_for("/").rstrip("/")
 
@@ -141,7 +141,25 @@ def test_sigterm_stops_a_long_walk_after_the_page_in_flight(tmp_path, httpserver
     config.write_text(
         config.read_text().replace("backfill_days = 10000", "backfill_days = 10000\nmax_pages = 50")
     )
-    daemon = monitor(config, "schedule")
+    return config
+
+
+def assert_walk_interrupted(db: Path) -> None:
+    """The collect is recorded interrupted after whole pages, and the next run resumes it."""
+    assert query(db, "SELECT status, error FROM runs WHERE job = 'collect'") == [
+        ("interrupted", "stopped by a signal after a whole page; the next run resumes")
+    ]
+    assert query(db, "SELECT count(*) FROM runs WHERE status = 'running'") == [(0,)]
+    assert query(db, "PRAGMA integrity_check") == [("ok",)]
+    assert query(db, "SELECT count(*) FROM posts") == [(5,)]
+    (cursor,) = query(db, "SELECT value FROM cursors")
+    assert json.loads(cursor[0])["walk"] is not None
+
+
+def test_sigterm_stops_a_long_walk_after_the_page_in_flight(tmp_path, httpserver, endless_walk):
+    """A walk of up to 50 slow pages: SIGTERM during the third ends it after that page is
+    stored, well before systemd's kill, with the run recorded and the database whole."""
+    daemon = monitor(endless_walk, "schedule")
     try:
         wait_for(lambda: len(httpserver.log) >= 3, timeout=60, step=0.05)
     finally:
@@ -151,13 +169,29 @@ def test_sigterm_stops_a_long_walk_after_the_page_in_flight(tmp_path, httpserver
     assert daemon.returncode == 0, err
     assert time.monotonic() - signalled < 10
     assert len(httpserver.log) <= 4  # the page in flight, perhaps the next; never 50
-    db = tmp_path / "m.db"
-    assert query(db, "SELECT status, error FROM runs WHERE job = 'collect'") == [
-        ("interrupted", "stopped by a signal after a whole page; the next run resumes")
-    ]
-    assert query(db, "SELECT count(*) FROM posts") == [(5,)]
-    (cursor,) = query(db, "SELECT value FROM cursors")
-    assert json.loads(cursor[0])["walk"] is not None  # the next run resumes the walk
+    assert_walk_interrupted(tmp_path / "m.db")
+
+
+def test_sigterm_stops_a_daily_run_after_its_step_writing_no_report(
+    tmp_path, httpserver, endless_walk
+):
+    """cron's one-shot: SIGTERM during the collect's third page ends the collect after that
+    page; no report is started, the run is recorded interrupted, and the exit status is the
+    signal's (143), with one line saying so."""
+    daily = monitor(endless_walk, "daily")
+    try:
+        wait_for(lambda: len(httpserver.log) >= 3, timeout=60, step=0.05)
+    finally:
+        daily.send_signal(signal.SIGTERM)
+        _, err = daily.communicate(timeout=60)
+    assert daily.returncode == 143, err
+    assert err.splitlines()[-1] == (
+        "SIGTERM: stopped after the step in hand (no report written); the next run picks up"
+    )
+    assert len(httpserver.log) <= 4
+    assert_walk_interrupted(tmp_path / "m.db")
+    assert query(tmp_path / "m.db", "SELECT count(*) FROM runs WHERE job = 'report'") == [(0,)]
+    assert not (tmp_path / "reports").exists()
 
 
 def test_two_collects_started_together_never_both_collect(tmp_path, httpserver, mastodon):
