@@ -25,7 +25,8 @@ from monitor.store import Store
 from tests.conftest import VADER, shared_path
 
 COLUMNS = "platform, id, text, language, label, compound, pos, neu, neg"
-OPTIONS = ImportOptions(tags=("reddit",))
+# Every post gets a second tag, so a backfill that kept one tag per post would show.
+OPTIONS = ImportOptions(tags=("reddit",), add_tags=("archive",))
 
 
 def stored_rows(db: Path) -> list[tuple]:
@@ -110,6 +111,8 @@ def test_backfill_equals_import_on_real_samples_and_shards(tmp_path, cluster):
             " ORDER BY 1, 2, 3"
         )
         assert a.db.execute(tags).fetchall() == b.db.execute(tags).fetchall()
+        per_post = "SELECT count(*) FROM post_tags GROUP BY post_id"
+        assert {n for (n,) in a.db.execute(per_post)} >= {2}  # posts with several tags
 
     # a re-run writes the same files, byte for byte
     before = file_hashes(out)
