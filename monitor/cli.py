@@ -634,11 +634,11 @@ def status(obj: _Context, as_json: bool) -> None:
                 f"{' (walk in progress)' if cursor.get('walk') else ''}"
             )
     for channel in channels:
-        last = channel["last_run"]
+        state, failed = channel["state"], channel["state"] == "error"
         click.echo(
             f"deliver {channel['channel']:<8} "
-            + (f"last {last['status']} {last['started_at']}" if last else "never ran")
-            + (f": {printable(last['error'])}" if last and last["error"] else "")
+            + (f"last {state} {channel['last_run_at']}" if state != "never" else "never ran")
+            + (f": {printable(channel['last_error'])}" if failed else "")
             + (f"; {len(channel['waiting'])} waiting to be retried" if channel["waiting"] else "")
         )
     click.echo(

@@ -140,14 +140,27 @@ def scoring_state(store: Store, scorer: Scorer, shares: str) -> dict[str, Any]:
 
 
 def delivery_health(store: Store, config: Config) -> list[dict[str, Any]]:
-    """Each enabled delivery channel: its last run and the items a later run must retry."""
-    return [
-        {
-            "channel": name,
-            "send": settings.send,
-            "last_run": next(iter(store.runs("deliver", 1, name)), None),
-            "waiting": store.failed_deliveries(name),
-        }
-        for name, settings in config.deliver.items()
-        if settings.enabled
-    ]
+    """Each enabled delivery channel: how its latest run ended (``state``: sent, nothing,
+    skipped, error, or never), when it last got something through, its last error, and the
+    items a later run must retry."""
+    channels = []
+    for name, settings in config.deliver.items():
+        if not settings.enabled:
+            continue
+        runs = store.runs("deliver", RUNS_LOOKED_AT, name)
+        latest = runs[0] if runs else None
+        success = next((r for r in runs if r["status"] == "sent"), None)
+        error = next((r for r in runs if r["status"] == "error"), None)
+        channels.append(
+            {
+                "channel": name,
+                "send": settings.send,
+                "state": latest["status"] if latest else "never",
+                "last_run_at": latest["finished_at"] if latest else None,
+                "last_success": success["finished_at"] if success else None,
+                "last_error": error["error"] if error else None,
+                "last_error_at": error["finished_at"] if error else None,
+                "waiting": store.failed_deliveries(name),
+            }
+        )
+    return channels

@@ -199,6 +199,7 @@ def test_the_report_by_email_over_starttls_with_login(run, loaded, smtp, caplog)
     assert unix(text) == unix((folder / "report.md").read_text())
     page = message.get_body(("html",)).get_content()
     assert "60 posts" in page and "100%" in page
+    assert "All reports" not in page and 'href="#"' not in page  # a real link or none
     # nothing loads from anywhere: every image is an inline part, found by its Content-ID
     assert not re.search(r'src="(?!cid:)', page) and "<link" not in page
     referenced = set(re.findall(r'src="cid:([^"]+)"', page))
@@ -243,6 +244,20 @@ def test_a_refusing_server_is_one_line_and_the_next_run_retries(run, loaded, smt
         f"Sentiment report {DAY}",
     ]
     assert "waiting" not in run("--config", config, "status").stdout
+    (channel,) = json.loads(run("--config", config, "status", "--json").stdout)["delivery"]
+    sent_at = channel["last_success"]
+    assert channel == {
+        "channel": "email",
+        "send": "report",
+        "state": "sent",
+        "last_run_at": sent_at,
+        "last_success": sent_at,
+        "last_error": f"127.0.0.1:{smtp.port}: the server said 554 5.3.4 Message too big for "
+        "this mailbox",
+        "last_error_at": channel["last_error_at"],
+        "waiting": [],
+    }
+    assert channel["last_error_at"] <= sent_at
 
 
 def test_a_missing_password_variable_is_one_clear_line(run, loaded, smtp, monkeypatch):

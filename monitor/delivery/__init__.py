@@ -236,7 +236,9 @@ def _send(
             result.status, result.message = "sent", "; ".join(sent)
         else:
             result.status, result.message = "skipped", "another run is sending it now"
-    store.finish_run(run_id, result.status, {"sent": len(sent)}, result.message or None)
+    failed = result.status == "error"
+    counts = {"sent": len(sent), **({} if failed else {"note": result.message})}
+    store.finish_run(run_id, result.status, counts, result.message if failed else None)
 
 
 def _claimed_part(dispatch: Dispatch, claimed: list[str]) -> Dispatch:

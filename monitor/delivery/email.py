@@ -26,6 +26,7 @@ from monitor.sources.base import env_value
 from monitor.tables import check
 
 SECURITY = ("starttls", "ssl", "none")
+_ALL_REPORTS = re.compile(r'\s*·?\s*<a href="\.\./index\.html">[^<]*</a>')
 _ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
 
 
@@ -146,7 +147,7 @@ def _report_body(message: EmailMessage, folder: Path) -> None:
     }
     for name, content_id in ids.items():
         page = page.replace(f'src="{name}"', f'src="cid:{content_id[1:-1]}"')
-    page = page.replace('href="../index.html"', 'href="#"')
+    page = _ALL_REPORTS.sub("", page)  # the folder of every report is not in the mail
     message.set_content((folder / "report.md").read_text(encoding="utf-8"))
     message.add_alternative(page, subtype="html")
     html_part = message.get_payload()[1]
