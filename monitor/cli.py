@@ -817,6 +817,12 @@ def plot(
             _known("--platform", chosen, monitor.store.platforms())
         frame, figure = monitor.plot(kind, tags, start, end, freq, by, chosen)
         rates = monitor.share_method.rates
+    if not frame["n"].sum():
+        where = f" on {', '.join(chosen)}" if chosen else ""
+        raise MonitorError(
+            f"no posts with {', '.join('#' + t for t in tags)}{where} from {start} to {end}: "
+            f"nothing to draw, {out} not written"
+        )
     figure.savefig(out, dpi=110)
     if csv_path:
         frame.to_csv(csv_path, index=False, float_format="%.6g")
@@ -923,21 +929,32 @@ def backfill(
 @click.option("--tag", help="Only posts with this tag.")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only posts from this day on.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--page", default=1, show_default=True, type=click.IntRange(1), help="Which page.")
 @click.option("--fts", is_flag=True, help="QUERY is SQLite FTS5 syntax (phrases, OR, NOT, pre*).")
 @pass_context
 def search(
-    obj: _Context, query: str, tag: str | None, since: datetime | None, limit: int, fts: bool
+    obj: _Context,
+    query: str,
+    tag: str | None,
+    since: datetime | None,
+    limit: int,
+    page: int,
+    fts: bool,
 ) -> None:
     """Posts holding every word of QUERY, as typed; with --fts, SQLite FTS5 syntax ("phrases",
-    OR, NOT, prefix*). Times are shown in the configured time zone."""
+    OR, NOT, prefix*), newest first, --limit a page; how many match goes to stderr. Times are
+    shown in the configured time zone."""
     from monitor.text import fold_tag
 
     config = obj.config
     since_ts = None
     if since:
         since_ts = int(datetime.combine(since.date(), datetime.min.time(), config.zone).timestamp())
+    folded = fold_tag(tag) if tag else None
+    first = (page - 1) * limit
     with obj.store(config) as store:
-        rows = store.search(query, fold_tag(tag) if tag else None, since_ts, limit, fts)
+        total = store.count_matches(query, folded, since_ts, fts)
+        rows = store.search(query, folded, since_ts, limit, fts, offset=first)
     for row in rows:
         if row["label"]:
             score = f"{row['compound']:+.3f} {config.labels.display(row['label']):<10}"
@@ -951,8 +968,18 @@ def search(
         )
         if row["url"]:
             click.echo(f"{'':>4}{printable(row['url'])}")
-    if not rows:
-        click.echo("no matching posts", err=True)
+    click.echo(_matches_line(total, first, len(rows), page), err=True)
+
+
+def _matches_line(total: int, first: int, shown: int, page: int) -> str:
+    """'132 posts match; showing 21-40 (--page 3 for more)', and the like."""
+    line = f"{total} post{'s' * (total != 1)} match{'es' * (total == 1)}"
+    if total == 0 or shown == total:
+        return line
+    if not shown:
+        return f"{line}; page {page} is past the last"
+    more = f" (--page {page + 1} for more)" if first + shown < total else ""
+    return f"{line}; showing {first + 1}-{first + shown}{more}"
 
 
 @cli.command()

@@ -1108,11 +1108,41 @@ class Store:
         since_ts: int | None = None,
         limit: int = 20,
         fts: bool = False,
+        offset: int = 0,
     ) -> list[dict]:
         """Posts holding every word of ``query`` (as typed: "#DiplomacyDebacle", "don't",
-        "U.S." and URLs just work) in their visible text, newest first; a word that is a link
-        or a domain is looked for among the posts' links too. ``fts`` takes SQLite FTS5 syntax
-        instead (phrases, OR, NOT, prefix*, column filters ``text:`` and ``links:``)."""
+        "U.S." and URLs just work) in their visible text, newest first, from the ``offset``-th
+        on; a word that is a link or a domain is looked for among the posts' links too.
+        ``fts`` takes SQLite FTS5 syntax instead (phrases, OR, NOT, prefix*, column filters
+        ``text:`` and ``links:``)."""
+        return self._matching(
+            "p.platform, p.id, p.created_at, p.author, p.url, p.text, p.language, p.label,"
+            " p.compound",
+            "ORDER BY p.created_ts DESC LIMIT ? OFFSET ?",
+            [limit, offset],
+            query,
+            tag,
+            since_ts,
+            fts,
+        )
+
+    def count_matches(
+        self, query: str, tag: str | None = None, since_ts: int | None = None, fts: bool = False
+    ) -> int:
+        """How many posts ``search`` finds for the same arguments, over every page."""
+        rows = self._matching("count(*) AS n", "", [], query, tag, since_ts, fts)
+        return rows[0]["n"]
+
+    def _matching(
+        self,
+        columns: str,
+        tail: str,
+        tail_params: list[Any],
+        query: str,
+        tag: str | None,
+        since_ts: int | None,
+        fts: bool,
+    ) -> list[dict]:
         match = query if fts else " ".join(map(_match_word, query.split()))
         joins, where, params = "", ["posts_fts MATCH ?"], [match]
         if tag:
@@ -1124,13 +1154,11 @@ class Store:
         try:
             return self._rows(
                 f"""
-                SELECT p.platform, p.id, p.created_at, p.author, p.url, p.text, p.language,
-                       p.label, p.compound
+                SELECT {columns}
                 FROM posts_fts JOIN posts p ON p.post_id = posts_fts.rowid {joins}
-                WHERE {" AND ".join(where)}
-                ORDER BY p.created_ts DESC LIMIT ?
+                WHERE {" AND ".join(where)} {tail}
                 """,
-                [*params, limit],
+                [*params, *tail_params],
             )
         except sqlite3.OperationalError as exc:
             raise MonitorError(

@@ -174,8 +174,16 @@ def test_search_lists_matching_posts_with_scores(run, store, write_jsonl):
         "What a mess.",
         "    https://example.org/1",
     ]
-    tagged = run("--db", db, "search", "realtors", "--tag", "#WitkoffUkraine").stdout
-    assert tagged.count("realtors") == 1
+    assert run("--db", db, "search", "realtors").stderr == "2 posts match\n"
+    second = run("--db", db, "search", "realtors", "--limit", "1", "--page", "2")
+    assert second.stdout.splitlines() == found[1:]
+    assert second.stderr == "2 posts match; showing 2-2\n"
+    first = run("--db", db, "search", "realtors", "--limit", "1")
+    assert first.stdout.splitlines() == found[:1]
+    assert first.stderr == "2 posts match; showing 1-1 (--page 2 for more)\n"
+    assert run("--db", db, "search", "nothing-here").stderr == "0 posts match\n"
+    tagged = run("--db", db, "search", "realtors", "--tag", "#WitkoffUkraine")
+    assert tagged.stdout.count("realtors") == 1 and tagged.stderr == "1 post matches\n"
     assert run("--db", db, "search", "realtors", "--since", "2025-11-21").stdout.count("\n") == 1
     # Plain text as people type it: hashtags, apostrophes, dots, FTS words, a URL
     for typed in ("isn't", "Realtors.", "#WitkoffUkraine realtors", "AND OR", "https://x.org/a"):
@@ -334,6 +342,33 @@ def test_plot_refuses_a_start_after_the_end(run, demo_db):
     assert result.exit_code == 2
     assert "2025-11-20 is after --until 2025-11-10" in result.stderr
     assert not Path("x.png").exists()
+
+
+def test_plot_with_no_posts_to_draw_names_the_filters_and_writes_nothing(run, demo_db):
+    result = run(
+        "--db",
+        demo_db,
+        "plot",
+        "--tag",
+        "WitkoffUkraine",
+        "--platform",
+        "bluesky",
+        "--since",
+        "2024-01-01",
+        "--until",
+        "2024-01-31",
+        "--out",
+        "x.png",
+        "--csv",
+        "x.csv",
+        ok=False,
+    )
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: no posts with #witkoffukraine on bluesky from 2024-01-01 to 2024-01-31: "
+        "nothing to draw, x.png not written\n"
+    )
+    assert not Path("x.png").exists() and not Path("x.csv").exists()
 
 
 @pytest.mark.parametrize(
