@@ -228,6 +228,7 @@ def import_(
     if not files:
         raise click.UsageError("give one or more FILES (or --formats)")
     config = obj.config
+    _untracked_tags_note(options, config)
     scorer = active_scorer(config)
     with (
         import_scoring(scorer, files) as pool,  # its workers start before the store's imports
@@ -249,6 +250,23 @@ def import_(
     )
     if result.rejected:  # as collect: 3 some records were unusable, 1 none was usable
         raise SystemExit(3 if result.new + result.duplicate else 1)
+
+
+def _untracked_tags_note(options: ImportOptions, config: Config) -> None:
+    """Once, before a long import: the tags it was asked to store posts under that reports
+    will not show, because the config does not track them."""
+    from monitor.text import fold_tag
+
+    asked = dict.fromkeys(fold_tag(t) for t in (*options.tags, *options.add_tags))
+    untracked = [tag for tag in asked if tag not in config.tags]
+    if untracked:
+        click.echo(
+            f"note: {', '.join('#' + t for t in untracked)} "
+            f"{'is' if len(untracked) == 1 else 'are'} not among the tracked tags "
+            f"({config.path or 'the default config'}: tags): the posts are stored, but reports "
+            "and alerts leave them out until the tag is added there",
+            err=True,
+        )
 
 
 def _print_rejections(rejections: Sequence[Rejection], total: int) -> None:
