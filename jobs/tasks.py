@@ -23,6 +23,8 @@ from monitor.store import Store, open_store
 
 log = logging.getLogger("jobs")
 
+NOTHING_ENABLED = "no source is enabled (set enabled = true under [sources.NAME])"
+
 # Exit statuses of the one-shot commands (documented in the README).
 OK, FAILED, USAGE, PARTIAL, SKIPPED = 0, 1, 2, 3, 4
 
@@ -36,6 +38,11 @@ class CollectOutcome:
     # The delivery channels' outcomes of the same run (alerts after a collect, the report
     # after a daily).
     deliveries: list[ChannelResult] = field(default_factory=list)
+
+    @property
+    def nothing_enabled(self) -> bool:
+        """No source is enabled: nothing could be collected (an import-only setup)."""
+        return bool(self.results) and all(r.status == "disabled" for r in self.results)
 
     @property
     def status(self) -> int:
@@ -90,6 +97,9 @@ def collect_job(
             outcome = CollectOutcome(skipped=str(busy))
             run_id = store.start_run("collect")
             store.finish_run(run_id, "skipped", {}, str(busy))
+        if outcome.nothing_enabled and not dry_run:  # status tells this from never having run
+            run_id = store.start_run("collect")
+            store.finish_run(run_id, "nothing", {"note": NOTHING_ENABLED})
         if not dry_run and not outcome.skipped:
             outcome.deliveries = alerts_job(store, config)
     log.info("%s", outcome.summary())
@@ -188,6 +198,8 @@ def daily_job(
     outcome = collect_job(config, stop=stop)
     if stop is not None and stop.is_set():
         return outcome, None
+    if outcome.nothing_enabled:  # a report of nothing new is not sent unasked (monitor deliver)
+        return outcome, report_job(config, day)
     path, delivered = report_and_deliver_job(config, day, stop)
     outcome.deliveries += delivered
     return outcome, path

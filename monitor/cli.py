@@ -540,6 +540,7 @@ def collect_(
     if obj.chatty():
         _print_collect(outcome)
         _print_deliveries(outcome.deliveries)
+    _warn_nothing_enabled(outcome, "nothing was collected")
     _stopped(stop, "the collect stopped after the page it was storing; the next run resumes")
     _finish(outcome, outcome.summary() if summary else None)
 
@@ -562,9 +563,22 @@ def daily(obj: _Context, summary: bool) -> None:
         _print_deliveries(outcome.deliveries)
         if path:
             click.echo(path)
+    _warn_nothing_enabled(
+        outcome,
+        "nothing was collected; the report is written from the stored posts but not "
+        "sent ('monitor deliver' sends it)",
+    )
     written = f"the report is written: {path}" if path else "no report written"
     _stopped(stop, f"stopped after the step in hand ({written}); the next run picks up")
     _finish(outcome, f"{outcome.summary()}; report: {path}" if summary else None)
+
+
+def _warn_nothing_enabled(outcome: CollectOutcome, what: str) -> None:
+    """Cron mails stderr: a setup that collects nothing is told, every run."""
+    from jobs.tasks import NOTHING_ENABLED
+
+    if outcome.nothing_enabled:
+        click.echo(f"warning: {NOTHING_ENABLED}: {what}", err=True)
 
 
 def _stopped(stop: Stop, what: str) -> None:
@@ -609,6 +623,7 @@ def _describe(config: Config, job: str) -> str:
 def status(obj: _Context, as_json: bool) -> None:
     """Collection health per source and tag, and the next scheduled runs."""
     from jobs.scheduler import next_runs
+    from jobs.tasks import NOTHING_ENABLED
     from monitor.health import collection_health, delivery_health, scoring_state
     from monitor.scoring import active_scorer
     from monitor.scoring.language import language_name
@@ -616,6 +631,7 @@ def status(obj: _Context, as_json: bool) -> None:
     config = obj.config
     with obj.store(config) as store:
         health = collection_health(store, config)
+        collects = store.runs("collect", 1)
         scoring = scoring_state(store, active_scorer(config), config.scoring.shares)
         channels = delivery_health(store, config)
     runs = {name: when.isoformat(timespec="seconds") for name, when in next_runs(config).items()}
@@ -637,6 +653,9 @@ def status(obj: _Context, as_json: bool) -> None:
     click.echo(f"shares: {scoring['shares_note']}")
     if health:
         click.echo(f"{'source':<9} {'tag':<20} {'state':<9} {'last success':<21} {'24h':>5}  note")
+    elif collects:  # runs, but no source to show: none is enabled
+        last = collects[0]
+        click.echo(f"collect last ran {last['finished_at']} ({last['status']}): {NOTHING_ENABLED}")
     else:
         click.echo("no collect has run yet: the posts come from imports")
     for h in health:

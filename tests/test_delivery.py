@@ -129,8 +129,16 @@ def day_posts() -> list[dict]:
     return records
 
 
-def write_config(tmp_path: Path, email_port: int | None = None, webhook: str = "") -> Path:
-    parts = [f'tags = ["{TAG}"]', 'database = "m.db"', SOURCES_OFF]
+def write_config(
+    tmp_path: Path, email_port: int | None = None, webhook: str = "", mastodon: str = ""
+) -> Path:
+    """Sources off (or only Mastodon, at ``mastodon``), the channels asked for on."""
+    sources = SOURCES_OFF
+    if mastodon:
+        sources = SOURCES_OFF.replace(
+            "[sources.mastodon]\nenabled = false", f'[sources.mastodon]\ninstances = ["{mastodon}"]'
+        )
+    parts = [f'tags = ["{TAG}"]', 'database = "m.db"', sources]
     if email_port:
         parts.append(
             f"""[deliver.email]
@@ -317,16 +325,46 @@ def test_a_failing_channel_leaves_the_others_delivered_and_daily_exits_3(
     monkeypatch.setenv("MONITOR_SMTP_PASSWORD", "wrong-" + PASSWORD)
     monkeypatch.setenv("MONITOR_WEBHOOK_URL", httpserver.url_for(f"/hooks/{HOOK_SECRET}"))
     httpserver.expect_request(f"/hooks/{HOOK_SECRET}", method="POST").respond_with_data("ok")
-    config = write_config(loaded, email_port=smtp.port, webhook='send = "report"')
+    httpserver.expect_request(f"/api/v1/timelines/tag/{TAG}").respond_with_json([])
+    mastodon = httpserver.url_for("/").rstrip("/")
+    config = write_config(
+        loaded, email_port=smtp.port, webhook='send = "report"', mastodon=mastodon
+    )
     yesterday = datetime.now(UTC).date() - timedelta(days=1)
     result = run("--config", config, "daily", ok=False)
     assert result.exit_code == 3
     (line,) = result.stderr.splitlines()
     assert "deliver email error:" in line and "535" in line
-    assert len(httpserver.log) == 1 and smtp.messages == []
+    posted = [r for r, _ in httpserver.log if r.method == "POST"]
+    assert len(posted) == 1 and smtp.messages == []
     assert (loaded / "reports" / yesterday.isoformat() / "index.html").exists()
     leaked = everything_written(loaded, result.output, our_log(caplog))
     assert b"wrong-" + PASSWORD.encode() not in leaked and HOOK_SECRET.encode() not in leaked
+
+
+def test_daily_with_no_source_enabled_warns_and_sends_nothing_unasked(
+    run, loaded, httpserver, monkeypatch
+):
+    """An import-only setup: daily writes the report from the stored posts, warns on stderr
+    (cron mails it) and sends nothing; status tells that collect ran with nothing enabled;
+    'monitor deliver' sends the report when asked."""
+    monkeypatch.setenv("MONITOR_WEBHOOK_URL", httpserver.url_for("/hook"))
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    config = write_config(loaded, webhook='send = "report"')
+    daily = run("--config", config, "daily")
+    assert daily.stderr == (
+        "warning: no source is enabled (set enabled = true under [sources.NAME]): nothing was "
+        "collected; the report is written from the stored posts but not sent ('monitor "
+        "deliver' sends it)\n"
+    )
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    assert (loaded / "reports" / yesterday.isoformat() / "index.html").exists()
+    assert httpserver.log == []
+    status = run("--config", config, "status").stdout
+    assert "collect last ran " in status and "(nothing): no source is enabled" in status
+    assert "no collect has run yet" not in status
+    run("--config", config, "deliver")
+    assert len(httpserver.log) == 1
 
 
 def test_alerts_as_they_happen_are_sent_once_after_each_collect(
