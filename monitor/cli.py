@@ -902,13 +902,15 @@ def export(
 ) -> None:
     """Export stored posts with scores, labels, languages and tags (streamed)."""
     from monitor.export import export_posts
+    from monitor.models import LABELS
     from monitor.text import fold_platform, fold_tag
 
     config = obj.config
     start, end = _day_range(config, since, until)
     chosen = [fold_platform(p) for p in platforms]
     with obj.store(config) as store:
-        count = export_posts(store, out, [fold_tag(t) for t in tags], chosen, start, end)
+        names = {label: config.labels.display(label) for label in LABELS}
+        count = export_posts(store, out, [fold_tag(t) for t in tags], chosen, start, end, names)
     click.echo(f"wrote {count} posts to {out}")
 
 

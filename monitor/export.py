@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,12 @@ COLUMNS = (
     "metrics",
 )
 _TEXT_CELLS = ("author", "url", "text", "tags", "metrics")
+# An export carries, beside the stored label, its name in the config's words (skeptical ...).
+EXPORT_COLUMNS = (
+    *COLUMNS[: COLUMNS.index("label") + 1],
+    "label_name",
+    *COLUMNS[COLUMNS.index("label") + 1 :],
+)
 
 
 def export_posts(
@@ -51,15 +57,22 @@ def export_posts(
     platforms: Sequence[str] = (),
     since_ts: int | None = None,
     until_ts: int | None = None,
+    label_names: Mapping[str, str] | None = None,
 ) -> int:
-    """Write the matching posts to ``out`` (.csv, .jsonl or .parquet); how many."""
+    """Write the matching posts to ``out`` (.csv, .jsonl or .parquet); how many. Each row
+    has the stored ``label`` (negative, neutral, positive) and ``label_name``, its name in
+    ``label_names`` (the config's display names; the stored label where none is given)."""
     suffix = out.suffix.lower()
     if suffix not in FORMATS:
         raise MonitorError(f"{out}: export writes {', '.join(FORMATS)} files")
     writer = {".csv": _csv, ".jsonl": _jsonl, ".parquet": _parquet}[suffix]
     staged = out.with_name(f".{out.name}.partial")
+    names = label_names or {}
     with store.snapshot():
-        pages = _pages(store, tags, platforms, since_ts, until_ts)
+        pages = (
+            [{**row, "label_name": names.get(row["label"], row["label"])} for row in page]
+            for page in _pages(store, tags, platforms, since_ts, until_ts)
+        )
         count = writer(staged, pages)
     staged.replace(out)  # a reader never sees half an export
     return count
@@ -105,7 +118,7 @@ def _pages(
 def _csv(path: Path, pages: Iterator[list[dict[str, Any]]]) -> int:
     count = 0
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.DictWriter(handle, COLUMNS)
+        writer = csv.DictWriter(handle, EXPORT_COLUMNS)
         writer.writeheader()
         for page in pages:
             for row in page:
@@ -123,18 +136,19 @@ def _jsonl(path: Path, pages: Iterator[list[dict[str, Any]]]) -> int:
             for row in page:
                 row["tags"] = row["tags"].split(";") if row["tags"] else []
                 row["metrics"] = json.loads(row["metrics"]) if row["metrics"] else None
-                handle.write(orjson.dumps(row) + b"\n")
+                handle.write(orjson.dumps({name: row[name] for name in EXPORT_COLUMNS}) + b"\n")
             count += len(page)
     return count
 
 
-def parquet_schema() -> Any:
+def parquet_schema(label_names: bool = False) -> Any:
     """The columns of every Parquet file the monitor writes (export, backfill), typed: times
-    with their zone, platforms, languages and labels as categories, tags as lists."""
+    with their zone, platforms, languages and labels as categories, tags as lists; an export
+    has ``label_name`` too."""
     import pyarrow as pa
 
     category = pa.dictionary(pa.int32(), pa.string())
-    return pa.schema(
+    schema = pa.schema(
         [
             ("platform", category),
             ("id", pa.string()),
@@ -154,25 +168,31 @@ def parquet_schema() -> Any:
             ("metrics", pa.string()),  # JSON: each platform counts engagement its own way
         ]
     )
+    if label_names:
+        schema = schema.insert(
+            schema.get_field_index("label") + 1, pa.field("label_name", category)
+        )
+    return schema
 
 
-def parquet_table(rows: Sequence[dict[str, Any]]) -> Any:
+def parquet_table(rows: Sequence[dict[str, Any]], label_names: bool = False) -> Any:
     """Rows shaped as the store gives them (``tags`` ';'-joined, times as stored) as a table."""
     import pyarrow as pa
 
-    columns = {name: [row[name] for row in rows] for name in COLUMNS}
+    schema = parquet_schema(label_names)
+    columns = {name: [row[name] for row in rows] for name in schema.names}
     columns["tags"] = [t.split(";") if t else [] for t in columns["tags"]]
     columns["created_at"] = [_seconds(t) for t in columns["created_at"]]
-    return pa.Table.from_pydict(columns, schema=parquet_schema())
+    return pa.Table.from_pydict(columns, schema=schema)
 
 
 def _parquet(path: Path, pages: Iterator[list[dict[str, Any]]]) -> int:
     import pyarrow.parquet as pq
 
     count = 0
-    with pq.ParquetWriter(path, parquet_schema()) as writer:
+    with pq.ParquetWriter(path, parquet_schema(label_names=True)) as writer:
         for page in pages:
-            writer.write_table(parquet_table(page))
+            writer.write_table(parquet_table(page, label_names=True))
             count += len(page)
     return count
 

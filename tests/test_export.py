@@ -75,6 +75,7 @@ def test_csv_jsonl_and_parquet_read_back_equal_to_the_stored_posts(stored, tmp_p
         assert back["created_at"].astype(str).tolist() == truth["created_at"].tolist()
         assert tags.tolist() == truth["tags"].tolist()
         assert absent_as_none(back["label"]) == absent_as_none(truth["label"])
+        assert absent_as_none(back["label_name"]) == absent_as_none(truth["label"])  # no names
         compound = pd.to_numeric(back["compound"].replace("", None)).fillna(99).round(6)
         assert compound.tolist() == truth["compound"].fillna(99).round(6).tolist()
 
@@ -88,5 +89,22 @@ def test_filters_choose_the_posts_and_the_cli_prints_the_count(stored, run, tmp_
     assert tagged == 1
     result = run("--db", stored.path, "export", "--out", tmp_path / "x.parquet", "--tag", "#Other")
     assert result.stdout == f"wrote 1 posts to {tmp_path / 'x.parquet'}\n"
+    for suffix in ("csv", "jsonl", "parquet"):  # the configured names beside the stored label
+        out = tmp_path / f"named.{suffix}"
+        run("--db", stored.path, "export", "--out", out)
+        back = (
+            pd.read_csv(out, encoding="utf-8-sig", keep_default_na=False)
+            if suffix == "csv"
+            else pd.read_json(out, lines=True)
+            if suffix == "jsonl"
+            else pd.read_parquet(out)
+        )
+        pairs = set(zip(absent_as_none(back["label"]), absent_as_none(back["label_name"])))
+        assert pairs == {
+            ("negative", "skeptical"),
+            ("neutral", "neutral"),
+            ("positive", "supportive"),
+            (None, None),
+        }, suffix
     refused = run("--db", stored.path, "export", "--out", tmp_path / "x.xlsx", ok=False)
     assert refused.exit_code == 1 and "export writes .csv, .jsonl, .parquet files" in refused.stderr
