@@ -29,7 +29,13 @@ from sqlite_utils.migrations import Migrations
 from monitor.config import Config, prepare_parent_dir
 from monitor.errors import MonitorError
 from monitor.models import Post, Score, ScoredPost
-from monitor.text import format_timestamp, looks_like_link, printable, search_fields
+from monitor.text import (
+    format_timestamp,
+    looks_like_link,
+    near_duplicate_key,
+    printable,
+    search_fields,
+)
 
 log = logging.getLogger(__name__)
 
@@ -1026,38 +1032,59 @@ class Store:
         of those the scorer labelled so (``by`` 'negative' / 'positive'), or the most engaged
         (``by`` 'engagement': the sum of the platform's counts, likes, reposts, replies).
 
-        Identical texts (one dedupe key: reposts, copy-paste campaigns) are one item, shown as
-        its first post with ``copies`` (how many posts carry the text in the range) and, for
-        engagement, the copies' engagement summed; counts and shares elsewhere count them all."""
+        Near-duplicates (the same text once links, @mentions, whitespace and case are set
+        aside: reposts, copy-paste campaigns) are one item, ranked by the best of them (by
+        their engagement summed, for engagement) and shown as the first of them posted, with
+        ``copies`` (how many posts in the range are among them) and ``engagement`` (theirs
+        summed); counts and shares elsewhere count them all."""
         engagement = (
             "(SELECT total(value) FROM json_each(coalesce(p.metrics, '{}'))"
             " WHERE type IN ('integer', 'real'))"
         )
-        where, order = {
-            "negative": ("t.label = 'negative'", "compound ASC"),
-            "positive": ("t.label = 'positive'", "compound DESC"),
-            "engagement": ("1", "engagement DESC"),
+        where, sign = {
+            "negative": ("t.label = 'negative'", 1),
+            "positive": ("t.label = 'positive'", -1),
+            "engagement": ("1", 0),
         }[by]
-        return self._rows(
+        rows = self.db.execute(
             f"""
-            SELECT platform, id, created_at, text, author, url, language, label, compound,
-                   engagement, copies, metrics
-            FROM (
-                SELECT p.platform, p.id, p.created_at, p.text, p.author, p.url, p.language,
-                       p.label, p.compound, p.created_ts, p.metrics,
-                       sum({engagement}) OVER copy AS engagement,
-                       count(*) OVER copy AS copies,
-                       row_number() OVER (copy ORDER BY p.created_ts, p.post_id) AS nth
-                FROM post_tags t JOIN posts p ON p.post_id = t.post_id
-                WHERE t.tag = ? AND t.created_ts >= ? AND t.created_ts < ? AND {where}
-                      AND (? IS NULL OR t.platform = ?)
-                WINDOW copy AS (PARTITION BY p.text_key)
-            )
-            WHERE nth = 1
-            ORDER BY {order}, created_ts DESC LIMIT ?
+            SELECT p.post_id, p.created_ts, p.text, p.compound, {engagement}
+            FROM post_tags t JOIN posts p ON p.post_id = t.post_id
+            WHERE t.tag = ? AND t.created_ts >= ? AND t.created_ts < ? AND {where}
+                  AND (? IS NULL OR t.platform = ?)
             """,
-            [tag, start_ts, end_ts, platform, platform, limit],
+            [tag, start_ts, end_ts, platform, platform],
         )
+        groups: dict[str, list] = {}  # key → [rank, copies, engagement, (first time, its id)]
+        for post_id, created_ts, text, compound, drew in rows:
+            # The list's order: most negative (positive) first, the newest first among equals.
+            rank = (sign * compound if sign else 0, -created_ts)
+            first = (created_ts, post_id)
+            group = groups.get(key := near_duplicate_key(text))
+            if group is None:
+                groups[key] = [rank, 1, drew, first]
+                continue
+            group[0], group[1], group[2] = min(group[0], rank), group[1] + 1, group[2] + drew
+            group[3] = min(group[3], first)
+        if by == "engagement":  # a campaign ranks by what all its copies drew
+            chosen = sorted(groups.values(), key=lambda g: (-g[2], g[0][1]))[:limit]
+        else:
+            chosen = sorted(groups.values(), key=lambda g: g[0])[:limit]
+        shown = {
+            row["post_id"]: row
+            for row in self._rows(
+                f"""
+                SELECT post_id, platform, id, created_at, text, author, url, language, label,
+                       compound, metrics
+                FROM posts WHERE post_id IN ({",".join("?" * len(chosen))})
+                """,
+                [group[3][1] for group in chosen],
+            )
+        }
+        return [
+            {**_without(shown[group[3][1]], "post_id"), "copies": group[1], "engagement": group[2]}
+            for group in chosen
+        ]
 
     def scored_texts(self, tag: str, start_ts: int, end_ts: int) -> list[str]:
         """Texts of a tag's scored posts in a time range."""
@@ -1331,6 +1358,10 @@ def process_alive(pid: int | None) -> bool:
     except PermissionError:  # someone else's process
         return True
     return True
+
+
+def _without(row: dict, key: str) -> dict:
+    return {k: v for k, v in row.items() if k != key}
 
 
 def _claimable(row: tuple[str, int | None] | None, force: bool) -> bool:

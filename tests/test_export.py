@@ -99,7 +99,8 @@ def test_filters_choose_the_posts_and_the_cli_prints_the_count(stored, run, tmp_
             if suffix == "jsonl"
             else pd.read_parquet(out)
         )
-        pairs = set(zip(absent_as_none(back["label"]), absent_as_none(back["label_name"])))
+        labels, names = absent_as_none(back["label"]), absent_as_none(back["label_name"])
+        pairs = set(zip(labels, names, strict=True))
         assert pairs == {
             ("negative", "skeptical"),
             ("neutral", "neutral"),

@@ -236,15 +236,24 @@ def test_index_lists_each_days_headline_and_report_warns_of_empty_or_unfinished_
     assert f"warning: {today} has not ended yet in UTC: its numbers will grow" in unfinished.stderr
 
 
-def test_identical_texts_are_one_item_in_top_lists_but_every_post_counts(
+def test_near_duplicate_texts_are_one_item_in_top_lists_but_every_post_counts(
     store, write_jsonl, tmp_path
 ):
+    """A campaign's copies differ only in links, @mentions, spacing and case: one item in each
+    top list, shown as the first posted, with every copy counted."""
     campaign = "This deal is a terrible disaster for everyone"
+    variants = [
+        campaign,
+        f"@envoy {campaign} https://t.co/a1",
+        f"{campaign}   https://example.org/x?y=1",
+        campaign.lower(),
+        f"{campaign} @desk @news.example",
+    ]
     records = [
         post(
             f"c{i}",
             f"2025-11-20T1{i}:00:00Z",
-            campaign,
+            variants[i],
             platform=platform,
             tags=["witkoffukraine"],
             author=f"user{i}",
