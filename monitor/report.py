@@ -136,6 +136,7 @@ class TagSummary:
     platform_rows: pd.DataFrame  # the window by platform, platforms with posts only
     languages: list[dict[str, Any]]  # the day's posts per detected language
     drivers: Drivers  # words, hashtags and authors behind the day's mood
+    quiet: bool  # no post in the whole window (and the days before): one line, no section
 
 
 def _headline(summary: TagSummary, config: Config) -> str:
@@ -223,6 +224,7 @@ def _summary(
         languages=tag_languages.sort_values(["n", "language"], ascending=[False, True]).to_dict(
             "records"
         ),
+        quiet=not rows["n"].any(),
     )
 
 

@@ -229,6 +229,14 @@ def test_index_lists_each_days_headline_and_report_warns_of_empty_or_unfinished_
         "(30-70%, n=20), 50% supportive (30-70%); #diplomacydebacle: 0 posts, n too small for "
         "shares"
     ) in index
+    folder = tmp_path / "reports" / "2025-11-20"
+    page, text = (folder / "index.html").read_text(), (folder / "report.md").read_text()
+    # a tag with no post in the window is one line, not an empty section
+    assert "No posts with #diplomacydebacle from 2025-11-14 to 2025-11-20." in page
+    assert "No posts with \\#diplomacydebacle from 2025-11-14 to 2025-11-20." in text
+    assert 'src="split-diplomacydebacle.png"' not in page and "split-diplomacydebacle" not in text
+    assert page.count("What drove the day") == text.count("What drove the day") == 1
+    markdown_blocks_are_valid(text)
     empty = run("--db", "m.db", "report", "--date", "2025-06-01", "--days", "7")
     assert "warning: no posts from 2025-05-26 to 2025-06-01: the report is empty" in empty.stderr
     today = datetime.now(UTC).date()
