@@ -41,19 +41,38 @@ FLAT_LABELS = 16  # more bars than this get their n labels upright
 KINDS = ("split", "volume", "sentiment")
 
 
-def _step(periods: pd.Series) -> pd.Timedelta:
+# A period's length as charts draw it: an hour, a day, a week, or a month (30 days wide).
+STEPS = {
+    "hour": pd.Timedelta(hours=1),
+    "day": pd.Timedelta(days=1),
+    "week": pd.Timedelta(days=7),
+    "month": pd.Timedelta(days=30),
+}
+
+
+FEW_PERIODS = 21  # up to this many days, weeks or months, every one is named on the axis
+
+
+def _unit(periods: pd.Series) -> str:
+    """Hour, day, week or month: told by the usual distance between periods (the first or
+    last week or month of a range may be cut short)."""
     unique = periods.drop_duplicates().sort_values()
-    if len(unique) > 1 and unique.iloc[1] - unique.iloc[0] <= pd.Timedelta(hours=1):
-        return pd.Timedelta(hours=1)
-    return pd.Timedelta(days=1)
+    if len(unique) < 2:
+        return "day"
+    usual = unique.diff().dropna().median()
+    if usual <= pd.Timedelta(hours=1):
+        return "hour"
+    if usual >= pd.Timedelta(days=28):
+        return "month"
+    return "week" if usual >= pd.Timedelta(days=7) else "day"
+
+
+def _step(periods: pd.Series) -> pd.Timedelta:
+    return STEPS[_unit(periods)]
 
 
 def _centres(periods: pd.Series) -> pd.Series:
     return periods + _step(periods) / 2
-
-
-def _unit(periods: pd.Series) -> str:
-    return "hour" if _step(periods) == pd.Timedelta(hours=1) else "day"
 
 
 def _time_axis(ax: Axes, periods: pd.Series) -> None:
@@ -65,9 +84,11 @@ def _time_axis(ax: Axes, periods: pd.Series) -> None:
     first, last = periods.min(), periods.max()
     ax.set_xlim(first, last + step)  # before any tick: reference lines span all of time
     zone = periods.dt.tz  # hourly periods carry their zone; daily ones are calendar dates
-    if step == pd.Timedelta(days=1) and last - first <= pd.Timedelta(days=21):
-        ticks = [mdates.date2num(t + step / 2) for t in periods.drop_duplicates()]  # mid-bar
-        fmt = "%a %d %b"
+    unit = _unit(periods)
+    if unit != "hour" and periods.nunique() <= FEW_PERIODS:  # each bar named under it
+        middle = step / pd.Timedelta(days=1) / 2
+        ticks = [mdates.date2num(t) + middle for t in periods.drop_duplicates()]
+        fmt = {"day": "%a %d %b", "week": "%d %b %Y", "month": "%b %Y"}[unit]
     else:
         locator = mdates.AutoDateLocator(tz=zone, minticks=4, maxticks=12)
         middle = 0.5 if step == pd.Timedelta(days=1) else 0.0  # under a day's bar, not its edge
@@ -76,10 +97,16 @@ def _time_axis(ax: Axes, periods: pd.Series) -> None:
             for tick in locator.tick_values(first.to_pydatetime(), last.to_pydatetime())
             if mdates.date2num(first) <= tick <= mdates.date2num(last)
         ]
-        fmt = "%d %b %H:%M" if step < pd.Timedelta(days=1) else "%d %b %Y"
+        fmt = (
+            "%d %b %H:%M"
+            if step < pd.Timedelta(days=1)
+            else "%b %Y"
+            if step >= STEPS["month"]
+            else "%d %b %Y"
+        )
     ax.xaxis.set_major_locator(FixedLocator(ticks))
-    ax.xaxis.set_major_formatter(
-        FuncFormatter(lambda x, _: wall_clock(mdates.num2date(x, tz=zone), fmt))
+    ax.xaxis.set_major_formatter(  # a tick names the period (or day) it sits in
+        FuncFormatter(lambda x, _: wall_clock(mdates.num2date(x - middle, tz=zone), fmt))
     )
     ax.tick_params(axis="x", labelrotation=30)
     for label in ax.get_xticklabels():

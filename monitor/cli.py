@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 SHOWN_REJECTIONS = 20
 # Longer plots have more periods than a chart can show (and take minutes to build).
-MAX_PLOT_DAYS = {"D": 3660, "H": 92}
+MAX_PLOT_DAYS = {"D": 3660, "W": 3660 * 2, "M": 3660 * 5, "H": 92}
 
 
 class _Context:
@@ -781,10 +781,10 @@ def _local_date(value: datetime | None, default: date) -> date:
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last day [default: today].")
 @click.option(
     "--freq",
-    type=click.Choice(["D", "H"]),
+    type=click.Choice(["D", "W", "M", "H"]),
     default="D",
     show_default=True,
-    help="Days or hours (in the configured time zone).",
+    help="Days, ISO weeks, calendar months or hours (in the configured time zone).",
 )
 @click.option(
     "--by",

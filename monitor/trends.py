@@ -21,7 +21,8 @@ from monitor.quantify import Z95, Rates, shares
 from monitor.store import Bucket, Store
 from monitor.text import fold_platform, fold_tag
 
-FREQS = ("D", "H")
+# Periods: local days, ISO weeks (Monday to Sunday), calendar months, or hours.
+FREQS = ("D", "W", "M", "H")
 
 
 def day_buckets(start: date, end: date, timezone: str = "UTC") -> list[Bucket]:
@@ -37,7 +38,8 @@ def day_span(start: date, end: date, timezone: str = "UTC") -> Bucket:
 
 
 def buckets(start: date, end: date, timezone: str = "UTC", freq: str = "D") -> list[Bucket]:
-    """Local days ("D") or hours ("H") covering ``start`` to ``end`` inclusive."""
+    """Local days ("D"), ISO weeks ("W"), calendar months ("M") or hours ("H") covering
+    ``start`` to ``end`` inclusive; a week or month the range cuts is the part inside it."""
     if freq not in FREQS:
         raise ValueError(f"freq must be one of {FREQS}, got {freq!r}")
     zone = ZoneInfo(timezone)
@@ -46,13 +48,26 @@ def buckets(start: date, end: date, timezone: str = "UTC", freq: str = "D") -> l
     if freq == "H":
         edges = list(range(first, last + 1, 3600))
     else:
-        days = (end - start).days + 1
-        edges = [
-            int(datetime.combine(start + timedelta(days=i), time(), zone).timestamp())
-            for i in range(days + 1)
-        ]
+        days = [start, *_period_starts(start, end, freq), end + timedelta(days=1)]
+        edges = [int(datetime.combine(day, time(), zone).timestamp()) for day in days]
     # A zone can skip a whole day (Pacific/Apia skipped 2011-12-30): it has no bucket.
     return [Bucket(lo, hi) for lo, hi in zip(edges, edges[1:], strict=False) if hi > lo]
+
+
+def _period_starts(start: date, end: date, freq: str) -> list[date]:
+    """The first days of the periods after the one ``start`` falls in, up to ``end``."""
+    if freq == "D":
+        return [start + timedelta(days=i) for i in range(1, (end - start).days + 1)]
+    starts = []
+    day = start
+    while True:
+        if freq == "W":
+            day = day + timedelta(days=7 - day.weekday())
+        else:
+            day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        if day > end:
+            return starts
+        starts.append(day)
 
 
 def day_exists(day: date, timezone: str) -> bool:
@@ -65,7 +80,7 @@ def _period(start_ts: pd.Series, timezone: str, freq: str) -> pd.Series:
     time with its zone, so the hour a fall-back repeats is two hours told apart by their UTC
     offset (in CSVs, on axes, in alerts)."""
     local = pd.to_datetime(start_ts, unit="s", utc=True).dt.tz_convert(timezone)
-    return local.dt.tz_localize(None).dt.normalize() if freq == "D" else local
+    return local if freq == "H" else local.dt.tz_localize(None).dt.normalize()
 
 
 _SUMS = ["n", "n_scored", "n_negative", "n_positive", "sum_compound", "sum_compound_sq"]

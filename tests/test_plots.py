@@ -3,7 +3,7 @@ collection gaps from a runs table with a known outage."""
 
 import json
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -342,6 +342,29 @@ def test_plot_refuses_a_start_after_the_end(run, demo_db):
     assert result.exit_code == 2
     assert "2025-11-20 is after --until 2025-11-10" in result.stderr
     assert not Path("x.png").exists()
+
+
+@pytest.mark.parametrize("freq", ["W", "M"])
+def test_plot_by_week_or_month_sums_the_days_and_names_each_period(run, demo_db, freq):
+    """The demo's 14 days by ISO week (from Mondays) and by calendar month: the CSV's periods
+    start the weeks or months (the first cut by --since), its counts sum the daily ones."""
+    since, until = (END - timedelta(days=13)).isoformat(), END.isoformat()
+    window = ["--since", since, "--until", until, "--kind", "volume"]
+    run("--db", demo_db, "plot", *window, "--out", "d.png", "--csv", "d.csv")
+    run("--db", demo_db, "plot", *window, "--freq", freq, "--out", "p.svg", "--csv", "p.csv")
+    daily = pd.read_csv("d.csv", parse_dates=["period"])
+    grouped = pd.read_csv("p.csv", parse_dates=["period"])
+    rule = "W-SUN" if freq == "W" else "M"
+    expected = daily.groupby([daily["period"].dt.to_period(rule), "tag"])["n"].sum()
+    got = grouped.set_index([grouped["period"].dt.to_period(rule), "tag"])["n"]
+    assert got.sort_index().tolist() == expected.sort_index().tolist()
+    starts = sorted(set(grouped["period"]))
+    assert starts[0] == pd.Timestamp(since)
+    if freq == "W":
+        assert all(day.weekday() == 0 for day in starts[1:])
+    else:
+        assert all(day.day == 1 for day in starts[1:])
+    assert Path("p.svg").stat().st_size < 300_000
 
 
 def test_plot_with_no_posts_to_draw_names_the_filters_and_writes_nothing(run, demo_db):

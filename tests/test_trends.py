@@ -238,3 +238,48 @@ def test_a_day_the_time_zone_skipped_has_no_row_and_no_report(run, tmp_path, wri
     skipped = run("report", "--date", "2011-12-30", ok=False)
     assert skipped.exit_code == 1
     assert "2011-12-30 did not happen in Pacific/Apia" in skipped.stderr
+
+
+def test_weeks_and_months_are_iso_weeks_and_calendar_months_cut_by_the_range():
+    """Wednesday 2025-10-29 to Tuesday 2025-11-18 in New York: a cut first week from the
+    Wednesday, whole weeks from each Monday (the one across the DST change an hour longer),
+    a cut last week; months likewise, from the first of each."""
+    zone = "America/New_York"
+
+    def local(day: date) -> int:
+        return int(pd.Timestamp(day).tz_localize(zone).timestamp())
+
+    weeks = buckets(date(2025, 10, 29), date(2025, 11, 18), zone, "W")
+    assert [(b.start_ts, b.end_ts) for b in weeks] == [
+        (local(date(2025, 10, 29)), local(date(2025, 11, 3))),
+        (local(date(2025, 11, 3)), local(date(2025, 11, 10))),
+        (local(date(2025, 11, 10)), local(date(2025, 11, 17))),
+        (local(date(2025, 11, 17)), local(date(2025, 11, 19))),
+    ]
+    assert weeks[0].end_ts - weeks[0].start_ts == 5 * 86400 + 3600  # 2 Nov is 25 hours long
+    months = buckets(date(2024, 12, 15), date(2025, 3, 1), zone, "M")
+    assert [pd.Timestamp(b.start_ts, unit="s", tz=zone).date() for b in months] == [
+        date(2024, 12, 15),
+        date(2025, 1, 1),
+        date(2025, 2, 1),
+        date(2025, 3, 1),
+    ]
+    assert months[-1].end_ts == local(date(2025, 3, 2))
+
+
+def test_weekly_and_monthly_series_sum_the_days_they_hold(loaded):
+    first, last = date(2025, 11, 1), date(2025, 12, 31)
+    daily = series(loaded, TAG, first, last, "America/New_York")
+    for freq, period in (("W", "W-SUN"), ("M", "M")):
+        frame = series(loaded, TAG, first, last, "America/New_York", freq=freq)
+        expected = daily.groupby(daily["period"].dt.to_period(period))["n"].sum()
+        assert frame["n"].tolist() == expected.tolist() and frame["n"].sum() > 0
+        assert frame["period"].dt.to_period(period).tolist() == expected.index.tolist()
+    monthly = series(loaded, TAG, first, last, "America/New_York", freq="M")
+    ax = volume_chart(monthly).axes[0]
+    assert ax.get_xlabel() == "month"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Nov 2025", "Dec 2025"]
+    weekly = series(loaded, TAG, first, last, "America/New_York", freq="W")
+    labels = [t.get_text() for t in volume_chart(weekly).axes[0].get_xticklabels()]
+    mondays = [date(2025, 11, 3) + timedelta(weeks=i) for i in range(9)]
+    assert labels == [f"{day:%d %b %Y}" for day in [first, *mondays]]  # each week's first day
