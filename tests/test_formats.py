@@ -470,6 +470,16 @@ def test_a_binary_file_is_one_line_and_exit_1(run, tmp_path, content):
         ]
 
 
+def test_a_utf16_spreadsheet_export_says_how_to_save_it(run, tmp_path):
+    path = tmp_path / "sheet.txt"
+    path.write_text("id\ttext\tcreated_at\tplatform\n1\thello\t2025-11-20T10:00:00Z\tx\n", "utf-16")
+    result = run("--db", "x.db", "import", path, ok=False)
+    assert result.exit_code == 1 and result.stderr == (
+        f"error: {path}: a UTF-16 text file (Excel's 'Unicode Text'): save it as 'CSV UTF-8' "
+        "and import that\n"
+    )
+
+
 def test_the_wrong_format_reading_nothing_says_why_and_exits_1(run):
     flat = shared_path("formats", "twarc2", "flat_100.jsonl")
     result = run("--db", "x.db", "import", "--format", "twarc2", flat, ok=False)

@@ -515,6 +515,11 @@ def _refuse_binary(path: Path, line: bytes) -> None:
     """A file that is no text (an image, a CAR archive) cannot be a CSV: one clear error
     instead of a CSV reader's complaint about its bytes."""
     head = line[:4096]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise MonitorError(
+            f"{path}: a UTF-16 text file (Excel's 'Unicode Text'): save it as 'CSV UTF-8' and "
+            "import that"
+        )
     try:
         head.decode()
         text = True
