@@ -5,10 +5,12 @@ parameters are published in the config (``[analysis]``) and in every report."""
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -202,6 +204,44 @@ class Gap:
     @property
     def hours(self) -> float:
         return (self.end - self.start).total_seconds() / 3600
+
+
+NOT_COLLECTED = "not collected"
+
+
+def uncovered(
+    first_collects: Iterable[datetime],
+    imports: Iterable[dict],
+    backfill: timedelta,
+    zone: ZoneInfo,
+    lo: datetime,
+    hi: datetime,
+) -> list[Gap]:
+    """The stretches of [lo, hi) no collect or import covered, as gaps with the reason "not
+    collected" (drawn apart from a source's failures): a source covers from ``backfill``
+    before its first good collect (``first_collects``) onwards, an import run the local days
+    (in ``zone``) of the posts each of its files held. Nothing when no run says what it
+    covered (imports made before the runs recorded it)."""
+    spans = [(first - backfill, hi) for first in first_collects]
+    for run in imports:
+        files = json.loads(run["counts"] or "{}").get("covers", []) if run["status"] == "ok" else []
+        for covers in files:  # each file's first and last post
+            first, last = (datetime.fromtimestamp(t, zone).date() for t in covers)
+            spans.append((_midnight(first, zone), _midnight(last + timedelta(days=1), zone)))
+    gaps, at = [], lo
+    for start, end in sorted(spans):
+        if start > at:
+            gaps.append(Gap("", at, min(start, hi), NOT_COLLECTED))
+        at = max(at, end)
+        if at >= hi:
+            break
+    if spans and at < hi:
+        gaps.append(Gap("", at, hi, NOT_COLLECTED))
+    return [g for g in gaps if g.end > g.start]
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(), zone).astimezone(UTC)
 
 
 def collection_gaps(

@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter
 
-from monitor.analysis import Gap
+from monitor.analysis import NOT_COLLECTED, Gap
 from monitor.config import Labels
 from monitor.scoring.language import language_name
 from monitor.text import wall_clock
@@ -117,30 +117,41 @@ def _time_axis(ax: Axes, periods: pd.Series) -> None:
         ax.spines[side].set_visible(False)
 
 
+# How the two kinds of missing time are drawn: a source that failed or stopped ("collection
+# gap"), and time no collect or import covered at all ("not collected": zero there means
+# nothing, not quiet).
+GAP_STYLES = {
+    "collection gap": {"facecolor": GAP_COLOUR, "alpha": 0.25, "hatch": "//"},
+    NOT_COLLECTED: {"facecolor": GAP_COLOUR, "alpha": 0.15, "hatch": "xx"},
+}
+
+
+def _kind(gap: Gap) -> str:
+    return NOT_COLLECTED if gap.reason == NOT_COLLECTED else "collection gap"
+
+
 def _shade_gaps(ax: Axes, gaps: Sequence[Gap], timezone: str, periods: pd.Series) -> bool:
-    """Grey hatched spans where a source collected nothing; True if any was drawn. On a daily
-    axis (calendar dates, no zone) a gap is drawn at its local wall-clock times."""
+    """Grey hatched spans where a source collected nothing, dotted where nothing was
+    collected or imported at all; True if any was drawn. On a daily axis (calendar dates, no
+    zone) a gap is drawn at its local wall-clock times."""
     for gap in gaps:
         start, end = (pd.Timestamp(t).tz_convert(timezone) for t in (gap.start, gap.end))
         if periods.dt.tz is None:
             start, end = start.tz_localize(None), end.tz_localize(None)
         ax.axvspan(
-            start,
-            end,
-            facecolor=GAP_COLOUR,
-            alpha=0.25,
-            hatch="//",
-            edgecolor=GAP_COLOUR,
-            linewidth=0,
-            zorder=0,
+            start, end, edgecolor=GAP_COLOUR, linewidth=0, zorder=0, **GAP_STYLES[_kind(gap)]
         )
     return bool(gaps)
 
 
-def _gap_handle() -> Patch:
-    return Patch(
-        facecolor=GAP_COLOUR, alpha=0.25, hatch="//", edgecolor=GAP_COLOUR, label="collection gap"
-    )
+def _gap_handles(gaps: Sequence[Gap]) -> list[Patch]:
+    """One legend entry per kind of missing time the chart shows."""
+    kinds = {_kind(gap) for gap in gaps}
+    return [
+        Patch(edgecolor=GAP_COLOUR, label=kind, **style)
+        for kind, style in GAP_STYLES.items()
+        if kind in kinds
+    ]
 
 
 def _bars(
@@ -169,14 +180,32 @@ def _bars(
     ax.add_collection(PolyCollection(verts, label=label, **style))
 
 
-def _stacked_shares(ax: Axes, rows: pd.DataFrame, labels: Labels, min_posts: int) -> None:
+def _collected(periods: pd.Series, gaps: Sequence[Gap], timezone: str) -> pd.Series:
+    """Whether each period was collected or imported at all: False for one wholly inside a
+    "not collected" span, where a zero is no measurement."""
+    step = _step(periods)
+    spans = []
+    for gap in gaps:
+        if gap.reason == NOT_COLLECTED:
+            start, end = (pd.Timestamp(t).tz_convert(timezone) for t in (gap.start, gap.end))
+            if periods.dt.tz is None:
+                start, end = start.tz_localize(None), end.tz_localize(None)
+            spans.append((start, end))
+    return periods.map(lambda p: not any(lo <= p and p + step <= hi for lo, hi in spans))
+
+
+def _stacked_shares(
+    ax: Axes, rows: pd.DataFrame, labels: Labels, min_posts: int, collected: pd.Series
+) -> None:
     """Stacked label shares of the scored posts per period, with the n they rest on (above each
     bar, or as a line when there are many); periods with fewer than ``min_posts`` scored posts
-    get an empty hatched bar, "n too small", instead of shares nobody should repeat."""
+    get an empty hatched bar, "n too small", instead of shares nobody should repeat; periods
+    not ``collected`` get nothing (their shading says why)."""
     rows = rows.sort_values("period")
+    collected = collected.loc[rows.index]
     x = _centres(rows["period"])
     width = _step(rows["period"]) * 0.8
-    small = rows["n_scored"] < min_posts
+    small = (rows["n_scored"] < min_posts) & collected
     bottom = np.zeros(len(rows))
     for label in ("negative", "neutral", "positive"):
         share = (rows[f"share_{label}"].fillna(0).where(~small, 0) * 100).to_numpy()
@@ -231,7 +260,7 @@ def _stacked_shares(ax: Axes, rows: pd.DataFrame, labels: Labels, min_posts: int
         counts = ax.twinx()
         counts.plot(
             x,
-            rows["n_scored"],
+            rows["n_scored"].where(collected),
             color="#333333",
             linewidth=1,
             drawstyle="steps-mid",
@@ -244,7 +273,7 @@ def _stacked_shares(ax: Axes, rows: pd.DataFrame, labels: Labels, min_posts: int
     else:
         # Side by side up to two weeks; beyond, upright so that a month's labels never touch.
         upright = len(rows) > FLAT_LABELS
-        for centre, n in zip(x, rows["n_scored"], strict=True):
+        for centre, n in zip(x[collected], rows.loc[collected, "n_scored"], strict=True):
             ax.annotate(
                 f"n={n}",
                 (centre, 101),
@@ -272,7 +301,7 @@ def split_chart(
     rows = frame[frame["tag"] == tag]
     fig = Figure(figsize=(10, 4.8), layout="constrained")
     ax = fig.add_subplot()
-    _stacked_shares(ax, rows, labels, min_posts)
+    _stacked_shares(ax, rows, labels, min_posts, _collected(rows["period"], gaps, timezone))
     shaded = _shade_gaps(ax, gaps, timezone, rows["period"])
     unit = _unit(rows["period"])
     ax.set_ylabel(f"share of the {unit}'s scored posts (%)")
@@ -289,7 +318,7 @@ def split_chart(
     )
     handles, names = ax.get_legend_handles_labels()
     if shaded:
-        handles.append(_gap_handle())
+        handles += _gap_handles(gaps)
     ax.legend(handles=handles, ncols=5, loc="upper left", bbox_to_anchor=(0, -0.28), frameon=False)
     _time_axis(ax, rows["period"])
     return fig
@@ -310,8 +339,9 @@ def split_grid(
     axes = fig.subplots(len(values), 1, sharex=True, sharey=True, squeeze=False)[:, 0]
     for ax, value in zip(axes, values, strict=True):
         rows = frame[frame[facet] == value]
-        _stacked_shares(ax, rows, labels, min_posts)
-        platform_gaps = [g for g in gaps if facet != "platform" or g.source == value]
+        platform_gaps = [g for g in gaps if facet != "platform" or g.source in (value, "")]
+        collected = _collected(rows["period"], platform_gaps, timezone)
+        _stacked_shares(ax, rows, labels, min_posts, collected)
         _shade_gaps(ax, platform_gaps, timezone, rows["period"])
         ax.set_title(
             f"{_series_name(facet, value)}  ({int(rows['n'].sum())} posts,"
@@ -329,8 +359,7 @@ def split_grid(
         for handle, name in zip(*ax.get_legend_handles_labels(), strict=True):
             if name not in [h.get_label() for h in handles]:
                 handles.append(handle)
-    if gaps:
-        handles.append(_gap_handle())
+    handles += _gap_handles(gaps)
     fig.legend(handles=handles, loc="outside lower left", ncols=5, frameon=False)
     fig.suptitle(
         title or f"{labels.negative} vs {labels.positive} by {facet} (shared scales)",
@@ -362,11 +391,10 @@ def volume_chart(
     fig = Figure(figsize=(10, 4.2), layout="constrained")
     ax = fig.add_subplot()
     for colour, (name, rows) in zip(SERIES_COLOURS, _lines(frame, series_key), strict=False):
-        ax.plot(
-            _centres(rows["period"]), rows["n"], marker="o", markersize=3, color=colour, label=name
-        )
+        n = rows["n"].where(_collected(rows["period"], gaps, timezone))  # no zero where unknown
+        ax.plot(_centres(rows["period"]), n, marker="o", markersize=3, color=colour, label=name)
     if _shade_gaps(ax, gaps, timezone, frame["period"]):
-        ax.add_artist(ax.legend(handles=[_gap_handle()], loc="upper left", frameon=False))
+        ax.add_artist(ax.legend(handles=_gap_handles(gaps), loc="upper left", frameon=False))
     unit = _unit(frame["period"])
     ax.set_ylim(bottom=0)
     ax.set_ylabel(f"posts per {unit}")
@@ -402,7 +430,7 @@ def sentiment_chart(
             linewidth=0,
         )
     if _shade_gaps(ax, gaps, timezone, frame["period"]):
-        ax.add_artist(ax.legend(handles=[_gap_handle()], loc="lower left", frameon=False))
+        ax.add_artist(ax.legend(handles=_gap_handles(gaps), loc="lower left", frameon=False))
     ax.axhline(0, color="#555555", linewidth=0.8)
     for edge in (-labels.threshold, labels.threshold):
         ax.axhline(edge, color="#999999", linewidth=0.8, linestyle="--")

@@ -10,12 +10,12 @@ from dataclasses import asdict, astuple, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from monitor.analysis import Gap, collection_gaps
+from monitor.analysis import Gap, collection_gaps, uncovered
 from monitor.config import Config, parse_duration
 from monitor.quantify import share_method
 from monitor.scoring import Scorer
 from monitor.store import Store
-from monitor.text import format_timestamp
+from monitor.text import format_timestamp, parse_timestamp
 from monitor.trends import day_span
 
 RUNS_LOOKED_AT = 500
@@ -116,11 +116,14 @@ def gaps_between(
     )
     every = timedelta(seconds=parse_duration(config.schedule.collect_every))
     gaps = collection_gaps(store.runs("collect", limit=RUNS_FOR_GAPS), every, datetime.now(UTC))
+    backfill = timedelta(days=config.collect.backfill_days)
+    first_collects = [parse_timestamp(t) for t in store.first_good_collects().values()]
+    imports = store.runs("import", RUNS_FOR_GAPS)
     return [
         replace(g, start=max(g.start, lo), end=min(g.end, hi))
         for g in gaps
         if g.end > lo and g.start < hi and (not sources or g.source in sources)
-    ]
+    ] + uncovered(first_collects, imports, backfill, config.zone, lo, hi)
 
 
 def scoring_state(store: Store, scorer: Scorer, shares: str) -> dict[str, Any]:

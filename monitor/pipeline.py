@@ -60,6 +60,9 @@ class IngestResult:
     notes: list[str] = field(default_factory=list)  # what to tell the user about the files
     to_delete: list[tuple[str, str]] = field(default_factory=list, repr=False)
     rejections: list[Rejection] = field(default_factory=list)
+    # The first and last time among the posts read (of the file in hand, for an import):
+    # what an archive covers, for the charts.
+    covers: list[int] = field(default_factory=list)
 
     def reject(self, rejection: Rejection) -> None:
         log.info("rejected %s: %s", rejection.where, rejection.reason)
@@ -251,6 +254,11 @@ def batches(
             result.to_delete.append((item.platform, item.id))
             continue
         batch.append(item)
+        moment = int(item.created_at.timestamp())
+        if not result.covers:
+            result.covers = [moment, moment]
+        elif not result.covers[0] <= moment <= result.covers[1]:
+            result.covers = [min(result.covers[0], moment), max(result.covers[1], moment)]
         if len(batch) >= size:
             yield batch
             batch = []
@@ -297,16 +305,20 @@ def import_files(
     ``pool``: the ``import_scoring`` already entered for these files, if any."""
     run_id = store.start_run("import")
     result = IngestResult()
+    covers = []  # each file's span: two archives months apart do not cover the months between
     try:
         with nullcontext(pool) if pool else import_scoring(scorer, paths) as active:
             for path in paths:
                 items = read_posts(path, options, format_name)
+                result.covers = []
                 ingest(store, items, scorer, batch_size, active, result, progress)
+                covers += [result.covers] if result.covers else []
     except BaseException as exc:
         with suppress(MonitorError):  # a full disk may refuse this too; the error says why
             store.finish_run(run_id, "error", result.counts(), f"{type(exc).__name__}: {exc}")
         raise
-    store.finish_run(run_id, "ok", {**result.counts(), "files": [str(p) for p in paths]})
+    counts = {**result.counts(), "files": [str(p) for p in paths], "covers": covers}
+    store.finish_run(run_id, "ok", counts)
     return result
 
 

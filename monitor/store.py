@@ -905,6 +905,14 @@ class Store:
             [*(v for _, v in conditions), limit],
         )
 
+    def first_good_collects(self) -> dict[str, str]:
+        """Each source's first successful collect run: when it began."""
+        rows = self.db.execute(
+            "SELECT source, min(started_at) FROM runs"
+            " WHERE job = 'collect' AND status = 'ok' AND source IS NOT NULL GROUP BY source"
+        )
+        return dict(rows.fetchall())
+
     def cursors(self, source: str) -> list[dict]:
         rows = self._rows("SELECT * FROM cursors WHERE source = ? ORDER BY instance, tag", [source])
         for row in rows:

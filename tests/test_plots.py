@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -298,6 +299,60 @@ def test_gaps_from_a_runs_table_with_a_known_outage_are_shaded(store, tmp_path):
         for legend in ax.findobj(lambda o: hasattr(o, "get_texts"))
         for t in legend.get_texts()
     ]
+
+
+def test_days_no_archive_or_collect_covered_are_not_collected_not_zero(run, tmp_path, write_jsonl):
+    """Two archives imported in one run, a week apart, in New York's days: the days outside
+    them are "not collected" spans (whole local days), the volume line has no point there
+    instead of a zero, and a source's first collect covers from its backfill horizon on."""
+
+    def posts(days):
+        return [
+            post(f"{day}-{i}", f"{day}T{12 + i}:00:00Z", "The talks go on", tags=["t"])
+            for day in days
+            for i in range(3)
+        ]
+
+    first = write_jsonl(posts(["2025-11-10", "2025-11-11", "2025-11-12"]), "first.jsonl")
+    second = write_jsonl(posts(["2025-11-19", "2025-11-20"]), "second.jsonl")
+    config_path = tmp_path / "monitor.toml"
+    config_path.write_text(
+        'tags = ["t"]\ndatabase = "m.db"\ntimezone = "America/New_York"\n'
+        "[collect]\nbackfill_days = 1\n"
+    )
+    run("--config", config_path, "import", first, second)
+    config = load_config(config_path)
+    zone = config.zone
+
+    def local(day: str) -> datetime:
+        return datetime.combine(date.fromisoformat(day), datetime.min.time(), zone).astimezone(UTC)
+
+    with Store(config.database) as store:
+        gaps = gaps_between(store, config, date(2025, 11, 8), date(2025, 11, 22))
+        assert [(g.start, g.end, g.reason) for g in gaps] == [
+            (local("2025-11-08"), local("2025-11-10"), "not collected"),
+            (local("2025-11-13"), local("2025-11-19"), "not collected"),
+            (local("2025-11-21"), local("2025-11-23"), "not collected"),
+        ]
+        frame = trends.series(store, ["t"], date(2025, 11, 8), date(2025, 11, 22), config.timezone)
+        (ax,) = charts.volume_chart(frame, gaps=gaps, timezone=config.timezone).axes
+        (line,) = ax.get_lines()
+        counts = dict(zip(frame["period"].dt.strftime("%d"), line.get_ydata(), strict=True))
+        assert counts["10"] == 3 and counts["20"] == 3
+        assert all(np.isnan(counts[day]) for day in ("08", "09", "13", "18", "21", "22"))
+        legend = [
+            t.get_text()
+            for lg in ax.findobj(lambda o: hasattr(o, "get_texts"))
+            for t in lg.get_texts()
+        ]
+        assert "not collected" in legend and "collection gap" not in legend
+        store.db.execute(  # mastodon's first collect: it covers from a day before it on
+            "INSERT INTO runs (job, source, started_at, finished_at, status)"
+            " VALUES ('collect', 'mastodon', '2025-11-21T12:00:00Z', '2025-11-21T12:01:00Z', 'ok')"
+        )
+        later = gaps_between(store, config, date(2025, 11, 8), date(2025, 11, 22))
+        uncovered = [g.end for g in later if g.reason == "not collected"]
+        assert uncovered == [local("2025-11-10"), local("2025-11-19")]
 
 
 def test_plot_prints_which_platforms_differ_beyond_chance(run, demo_db):
