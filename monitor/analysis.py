@@ -67,16 +67,19 @@ def _periods_per_day(frame: pd.DataFrame) -> int:
 def volume_spikes(frame: pd.DataFrame, rules: Analysis) -> list[Alert]:
     """Periods whose post count is far above the median of the previous ``baseline_days``
     (robust z with a Poisson floor, so a flat series raises nothing). The baseline starts at
-    the tag's first post and needs three periods before anything is flagged."""
+    the tag's first post, leaves out periods nothing collected (a ``collected`` column, when
+    the frame has one) and needs three periods before anything is flagged."""
     alerts = []
     window = rules.baseline_days * _periods_per_day(frame)
     for tag, rows in frame.groupby("tag", sort=False):
         rows = rows.sort_values("period")
         counts = rows["n"].to_numpy(dtype=float)
+        known = rows["collected"].to_numpy(dtype=bool) if "collected" in rows else None
         # Periods before the tag's first post are no baseline (collection had not started).
         first = int(np.argmax(counts > 0)) if counts.any() else len(counts)
         for t in range(len(counts)):
-            base = counts[max(first, t - window) : t]
+            lo = max(first, t - window)
+            base = counts[lo:t] if known is None else counts[lo:t][known[lo:t]]
             if len(base) < MIN_HISTORY or counts[t] < rules.min_posts:
                 continue
             median = float(np.median(base))
@@ -238,6 +241,22 @@ def uncovered(
     if spans and at < hi:
         gaps.append(Gap("", at, hi, NOT_COLLECTED))
     return [g for g in gaps if g.end > g.start]
+
+
+def covered(
+    periods: pd.Series, step: pd.Timedelta, gaps: Sequence[Gap], timezone: str
+) -> pd.Series:
+    """Whether each period (of length ``step``) was collected or imported at all: False for
+    one wholly inside a "not collected" span, where a zero is no measurement (no baseline,
+    no point on a chart)."""
+    spans = []
+    for gap in gaps:
+        if gap.reason == NOT_COLLECTED:
+            start, end = (pd.Timestamp(t).tz_convert(timezone) for t in (gap.start, gap.end))
+            if periods.dt.tz is None:
+                start, end = start.tz_localize(None), end.tz_localize(None)
+            spans.append((start, end))
+    return periods.map(lambda p: not any(lo <= p and p + step <= hi for lo, hi in spans))
 
 
 def _midnight(day: date, zone: ZoneInfo) -> datetime:

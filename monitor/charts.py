@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter
 
-from monitor.analysis import NOT_COLLECTED, Gap
+from monitor.analysis import NOT_COLLECTED, Gap, covered
 from monitor.config import Labels
 from monitor.scoring.language import language_name
 from monitor.text import wall_clock
@@ -181,17 +181,7 @@ def _bars(
 
 
 def _collected(periods: pd.Series, gaps: Sequence[Gap], timezone: str) -> pd.Series:
-    """Whether each period was collected or imported at all: False for one wholly inside a
-    "not collected" span, where a zero is no measurement."""
-    step = _step(periods)
-    spans = []
-    for gap in gaps:
-        if gap.reason == NOT_COLLECTED:
-            start, end = (pd.Timestamp(t).tz_convert(timezone) for t in (gap.start, gap.end))
-            if periods.dt.tz is None:
-                start, end = start.tz_localize(None), end.tz_localize(None)
-            spans.append((start, end))
-    return periods.map(lambda p: not any(lo <= p and p + step <= hi for lo, hi in spans))
+    return covered(periods, _step(periods), gaps, timezone)
 
 
 def _stacked_shares(

@@ -173,12 +173,12 @@ def _summary(
     rules, display = config.analysis, _display(config)
     rows = frame[frame["tag"] == tag].set_index("period")
     today = rows.loc[pd.Timestamp(day)]
-    baseline = rows.loc[
+    before = rows.loc[
         pd.Timestamp(day - timedelta(days=HEADLINE_BASELINE_DAYS)) : pd.Timestamp(
             day - timedelta(days=1)
-        ),
-        "n",
+        )
     ]
+    baseline = before.loc[before["collected"], "n"] if "collected" in before else before["n"]
     mean = float(baseline.mean()) if len(baseline) else 0.0
     start_ts, end_ts = astuple(trends.day_span(day, day, config.timezone))
     tag_rows = by_platform[by_platform["tag"] == tag]
@@ -242,10 +242,12 @@ def _alerts(
     """Alerts on the report day (daily and hourly), each with the posts behind it, and the
     daily alerts earlier in the window as sentences."""
     rules, tz = config.analysis, config.timezone
+    if "collected" not in frame:
+        frame = _mark_collected(store, config, frame["period"].min().date(), day, frame, DAY)
     daily = analysis.volume_spikes(frame, rules) + analysis.share_shifts(frame, rules)
-    hourly_frame = trends.series(
-        store, config.tags, day - timedelta(days=rules.baseline_days), day, tz, freq="H"
-    )
+    first_hour = day - timedelta(days=rules.baseline_days)
+    hourly_frame = trends.series(store, config.tags, first_hour, day, tz, freq="H")
+    hourly_frame = _mark_collected(store, config, first_hour, day, hourly_frame, HOUR)
     hourly = [a for a in analysis.volume_spikes(hourly_frame, rules) if a.period.date() == day]
     today, earlier = [], []
     zone = config.zone
@@ -266,6 +268,18 @@ def _alerts(
         elif alert.period.date() >= start and alert not in hourly:
             earlier.append(alert)
     return today, _collapse_runs(earlier, _display(config), rules.baseline_days)
+
+
+DAY, HOUR = pd.Timedelta(days=1), pd.Timedelta(hours=1)
+
+
+def _mark_collected(
+    store: Store, config: Config, start: date, end: date, frame: pd.DataFrame, step: pd.Timedelta
+) -> pd.DataFrame:
+    """The frame with ``collected``: False for periods no collect or archive covered, which
+    baselines leave out (a zero there is no quiet day)."""
+    gaps = gaps_between(store, config, start, end)
+    return frame.assign(collected=analysis.covered(frame["period"], step, gaps, config.timezone))
 
 
 def day_alerts(store: Store, config: Config, day: date) -> list[AlertView]:
@@ -411,6 +425,7 @@ def _write_day(
     full, full_by_platform = trends.series_by_tag_and_platform(
         store, tags, fetch_start, day, tz, rates=shares.rates
     )
+    full = _mark_collected(store, config, fetch_start, day, full, pd.Timedelta(days=1))
     frame = full[full["period"] >= pd.Timestamp(start)].reset_index(drop=True)
     by_platform = full_by_platform[full_by_platform["period"] >= pd.Timestamp(start)]
     by_platform = by_platform.reset_index(drop=True)

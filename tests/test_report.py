@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from monitor.config import Config
@@ -296,3 +297,31 @@ def test_without_a_config_file_reports_go_beside_the_db_given(run, tmp_path, wri
     result = run("--db", elsewhere / "m.db", "report", "--date", "2025-11-20")
     assert result.stdout.strip() == str(elsewhere / "reports" / "2025-11-20" / "index.html")
     assert not (tmp_path / "reports").exists()
+
+
+def test_days_no_archive_covered_are_no_baseline_for_headlines_or_alerts(run, write_jsonl):
+    """Two archives a week apart: the days between are not quiet days. The headline compares
+    the report day with the covered days before it only, no volume spike is raised against
+    the zeros between, and daily.csv says which days were collected."""
+
+    def posts(day: str, count: int) -> list[dict]:
+        return [
+            post(f"{day}-{i}", f"{day}T1{i}:00:00Z", "The talks go on", tags=["witkoffukraine"])
+            for i in range(count)
+        ]
+
+    early = [p for day in ("2025-11-10", "2025-11-11", "2025-11-12") for p in posts(day, 3)]
+    late = posts("2025-11-19", 3) + posts("2025-11-20", 9)
+    run(
+        "--db", "m.db", "import", write_jsonl(early, "early.jsonl"), write_jsonl(late, "late.jsonl")
+    )
+    run("--db", "m.db", "report", "--date", "2025-11-20", "--days", "14")
+    folder = Path("reports") / "2025-11-20"
+    page = (folder / "index.html").read_text()
+    assert "+200% vs 7-day mean (3.0/day)" in page  # 2025-11-19 alone: the others are unknown
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert [a for a in manifest["alerts"] if a["kind"] == "volume"] == []
+    daily = pd.read_csv(folder / "daily.csv")
+    rows = daily[daily["tag"] == "witkoffukraine"].set_index("period")["collected"]
+    assert rows["2025-11-12"] and not rows["2025-11-13"] and not rows["2025-11-18"]
+    assert rows["2025-11-19"] and rows["2025-11-20"]
