@@ -71,8 +71,16 @@ def _step(periods: pd.Series) -> pd.Timedelta:
     return STEPS[_unit(periods)]
 
 
+def _lengths(periods: pd.Series) -> pd.Series:
+    """Each period's length: to the next period (a week or month the range cuts is
+    shorter), the last one the usual step."""
+    unique = periods.drop_duplicates().sort_values()
+    lengths = (unique.shift(-1) - unique).fillna(_step(periods))
+    return periods.map(dict(zip(unique, lengths, strict=True)))
+
+
 def _centres(periods: pd.Series) -> pd.Series:
-    return periods + _step(periods) / 2
+    return periods + _lengths(periods) / 2
 
 
 def _time_axis(ax: Axes, periods: pd.Series) -> None:
@@ -159,14 +167,14 @@ def _bars(
     centres: pd.Series,
     heights: np.ndarray,
     bottoms: np.ndarray,
-    width: pd.Timedelta,
+    widths: pd.Series,
     label: str,
     **style: object,
 ) -> None:
     """Bars as one PolyCollection: the same picture as ``ax.bar``, one artist instead of one
     patch per bar, which keeps a 90-day report fast."""
     x = mdates.date2num(centres.to_numpy())
-    half = width / pd.Timedelta(days=1) / 2
+    half = (widths / pd.Timedelta(days=1) / 2).to_numpy()
     top = bottoms + heights
     verts = np.stack(
         [
@@ -194,7 +202,7 @@ def _stacked_shares(
     rows = rows.sort_values("period")
     collected = collected.loc[rows.index]
     x = _centres(rows["period"])
-    width = _step(rows["period"]) * 0.8
+    widths = _lengths(rows["period"]) * 0.8
     small = (rows["n_scored"] < min_posts) & collected
     bottom = np.zeros(len(rows))
     for label in ("negative", "neutral", "positive"):
@@ -204,7 +212,7 @@ def _stacked_shares(
             x,
             share,
             bottom,
-            width,
+            widths,
             label=labels.display(label),
             facecolor=LABEL_COLOURS[label],
             edgecolor="white",
@@ -238,7 +246,7 @@ def _stacked_shares(
             x[small],
             np.full(int(small.sum()), 100.0),
             np.zeros(int(small.sum())),
-            width,
+            widths[small],
             label=f"n too small (< {min_posts})",
             facecolor="none",
             hatch="..",

@@ -693,7 +693,7 @@ def status(obj: _Context, as_json: bool) -> None:
 )
 @click.option(
     "--days",
-    type=click.IntRange(1, 366),
+    type=click.IntRange(1, 1830),
     help="Days the charts cover [default: 14, or schedule.report_days].",
 )
 @summary_option

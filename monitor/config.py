@@ -127,7 +127,7 @@ class Schedule:
     lock_wait: str = field(
         default="2m", metadata=_check(lambda v: v == "0s" or _is_duration(v), "a duration")
     )
-    report_days: int = field(default=14, metadata=_check(lambda v: 1 <= v <= 366, "1 to 366"))
+    report_days: int = field(default=14, metadata=_check(lambda v: 1 <= v <= 1830, "1 to 1830"))
     # Raw payloads older than this many days are deleted by housekeeping; 0 keeps them.
     raw_retention_days: int = field(
         default=0, metadata=_check(lambda v: 0 <= v <= 36_500, "0 (keep) to 36500")

@@ -271,6 +271,14 @@ def _alerts(
 
 
 DAY, HOUR = pd.Timedelta(days=1), pd.Timedelta(hours=1)
+# A report's charts: by day up to 90 days, by ISO week up to two years, by month beyond.
+WEEKS_AFTER_DAYS, MONTHS_AFTER_DAYS = 90, 731
+PERIOD_NAMES = {"D": "day", "W": "week", "M": "month"}
+
+
+def chart_freq(days: int) -> str:
+    """The period a report of ``days`` days charts by: a bar a reader can still see."""
+    return "M" if days > MONTHS_AFTER_DAYS else "W" if days > WEEKS_AFTER_DAYS else "D"
 
 
 def _mark_collected(
@@ -437,28 +445,40 @@ def _write_day(
         _summary(store, config, scorer, shares.rates, tag, day, full, by_platform, languages)
         for tag in tags
     ]
+    freq = chart_freq(days)
+    if freq == "D":
+        chart, chart_by_platform = frame, by_platform
+    else:  # a long window is charted by week or month; the CSVs keep the days
+        chart, chart_by_platform = trends.series_by_tag_and_platform(
+            store, tags, start, day, tz, freq, shares.rates
+        )
+    unit = PERIOD_NAMES[freq]
     figures = {
-        s.split_chart: charts.split_chart(frame, s.tag, config.labels, rules.min_posts, gaps, tz)
+        s.split_chart: charts.split_chart(chart, s.tag, config.labels, rules.min_posts, gaps, tz)
         for s in summaries
     }
     for s in summaries:
         if s.platform_chart:
+            platforms = set(s.platform_rows["platform"])
             figures[s.platform_chart] = charts.split_grid(
-                s.platform_rows,
+                chart_by_platform[
+                    (chart_by_platform["tag"] == s.tag)
+                    & chart_by_platform["platform"].isin(platforms)
+                ],
                 "platform",
                 config.labels,
                 rules.min_posts,
                 gaps,
                 tz,
                 title=f"#{s.tag} by platform: {config.labels.negative} vs "
-                f"{config.labels.positive} per day (shared scales)",
+                f"{config.labels.positive} per {unit} (shared scales)",
             )
-    figures["volume.png"] = charts.volume_chart(frame, gaps=gaps, timezone=tz)
+    figures["volume.png"] = charts.volume_chart(chart, gaps=gaps, timezone=tz)
     figures["sentiment.png"] = charts.sentiment_chart(
-        frame, labels=config.labels, gaps=gaps, timezone=tz
+        chart, labels=config.labels, gaps=gaps, timezone=tz
     )
     for name, figure in figures.items():
-        charts.mark_events(figure, config.events, frame["period"])
+        charts.mark_events(figure, config.events, chart["period"])
         figure.savefig(out / name, dpi=110)
 
     frame.to_csv(out / "daily.csv", index=False, date_format="%Y-%m-%d", float_format="%.6g")
@@ -485,6 +505,7 @@ def _write_day(
             "rates": shares.rates.as_dict() if shares.rates else None,
         },
         "database": str(store.path),
+        "charts_by": unit,  # day, week or month: by the window's length
         "banner": banner,
         "counts": {
             "posts_in_database": store.count_posts(),
@@ -521,6 +542,7 @@ def _write_day(
         "day": day,
         "start": start,
         "days": days,
+        "charts_by": unit,
         "summaries": summaries,
         "labels": config.labels,
         "banner": banner,

@@ -325,3 +325,16 @@ def test_days_no_archive_covered_are_no_baseline_for_headlines_or_alerts(run, wr
     rows = daily[daily["tag"] == "witkoffukraine"].set_index("period")["collected"]
     assert rows["2025-11-12"] and not rows["2025-11-13"] and not rows["2025-11-18"]
     assert rows["2025-11-19"] and rows["2025-11-20"]
+
+
+@pytest.mark.parametrize(("days", "by"), [(90, "day"), (91, "week"), (731, "week"), (732, "month")])
+def test_a_long_report_charts_by_week_or_month_and_says_so(report_setup, days, by):
+    store, config = report_setup
+    folder = write_report(store, config, date(2025, 11, 20), days=days).parent
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["charts_by"] == by
+    page = (folder / "index.html").read_text()
+    named = {"week": "by ISO week (Monday to Sunday)", "month": "by calendar month"}
+    assert (named.get(by, "by ISO week") in page) == (by != "day")
+    daily = pd.read_csv(folder / "daily.csv")
+    assert len(daily) == days * len(config.tags)  # the CSVs keep the days
