@@ -124,6 +124,7 @@ class TagSummary:
     n_scored: int  # the posts the shares rest on (the rest: languages the scorer does not read)
     too_small: bool  # fewer scored posts than [analysis] min_posts: no shares shown
     baseline_mean: float
+    baseline_days: int  # the days before that the mean rests on: collected ones only
     change: float | None  # relative to the baseline mean; None when the baseline is 0
     shares: dict[str, tuple[float, float, float]]  # label → (share, lo, hi)
     platforms: list[dict[str, Any]]
@@ -195,6 +196,7 @@ def _summary(
         n_scored=int(today["n_scored"]),
         too_small=bool(today["n_scored"] < rules.min_posts),
         baseline_mean=mean,
+        baseline_days=len(baseline),
         change=(today["n"] - mean) / mean if mean else None,
         shares={
             label: (today[f"share_{label}"], today[f"share_{label}_lo"], today[f"share_{label}_hi"])

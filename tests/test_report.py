@@ -318,7 +318,8 @@ def test_days_no_archive_covered_are_no_baseline_for_headlines_or_alerts(run, wr
     run("--db", "m.db", "report", "--date", "2025-11-20", "--days", "14")
     folder = Path("reports") / "2025-11-20"
     page = (folder / "index.html").read_text()
-    assert "+200% vs 7-day mean (3.0/day)" in page  # 2025-11-19 alone: the others are unknown
+    # 2025-11-19 alone: the other days before were not collected
+    assert "+200% vs 1-day mean (3.0/day), the collected days of the 7 before" in page
     manifest = json.loads((folder / "manifest.json").read_text())
     assert [a for a in manifest["alerts"] if a["kind"] == "volume"] == []
     daily = pd.read_csv(folder / "daily.csv")
