@@ -39,7 +39,9 @@ def test_reports_plots_and_searches_while_an_import_writes(tmp_path):
         readers += [
             monitor("--db", db, "report", "--date", "2025-11-20", "--days", "30", cwd=tmp_path),
             monitor(
-                "--db", db, "plot", "--kind", "volume", "--out", f"p{rounds}.png", cwd=tmp_path
+                *("--db", db, "plot", "--kind", "volume", "--out", f"p{rounds}.png"),
+                *("--since", "2025-09-01", "--until", "2025-11-23"),  # where the posts are
+                cwd=tmp_path,
             ),
             monitor("--db", db, "search", "talks", "--limit", "5", cwd=tmp_path),
             monitor("--db", db, "status", "--json", cwd=tmp_path),
