@@ -228,8 +228,8 @@ def uncovered(
     spans = [(first - backfill, hi) for first in first_collects]
     for run in imports:
         files = json.loads(run["counts"] or "{}").get("covers", []) if run["status"] == "ok" else []
-        for covers in files:  # each file's first and last post
-            first, last = (datetime.fromtimestamp(t, zone).date() for t in covers)
+        for covers in files:  # each file's first and last post (and its name)
+            first, last = (datetime.fromtimestamp(t, zone).date() for t in covers[:2])
             spans.append((_midnight(first, zone), _midnight(last + timedelta(days=1), zone)))
     gaps, at = [], lo
     for start, end in sorted(spans):

@@ -167,3 +167,32 @@ def delivery_health(store: Store, config: Config) -> list[dict[str, Any]]:
             }
         )
     return channels
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What some local days of a window rest on: a collect from a source, or an archive."""
+
+    what: str
+    start: date
+    end: date | None  # None: still collecting
+
+
+def coverage_between(store: Store, config: Config, start: date, end: date) -> list[Coverage]:
+    """The collects and imported archives behind the local days ``start`` to ``end``, first
+    day first: each import run's files by the days of their posts, each source from
+    ``backfill_days`` before its first good collect. Empty when no run recorded it."""
+    zone, found = config.zone, []
+    backfill = timedelta(days=config.collect.backfill_days)
+    for source, first in sorted(store.first_good_collects().items()):
+        since = (parse_timestamp(first) - backfill).astimezone(zone).date()
+        if since <= end:
+            found.append(Coverage(f"collected from {source}", max(since, start), None))
+    for run in store.runs("import", RUNS_FOR_GAPS):
+        files = json.loads(run["counts"] or "{}").get("covers", []) if run["status"] == "ok" else []
+        for first_ts, last_ts, *name in files:
+            first, last = (datetime.fromtimestamp(t, zone).date() for t in (first_ts, last_ts))
+            if first <= end and last >= start:
+                what = f"imported from {name[0]}" if name else "imported"
+                found.append(Coverage(what, max(first, start), min(last, end)))
+    return sorted(found, key=lambda c: (c.start, c.what))

@@ -305,14 +305,14 @@ def import_files(
     ``pool``: the ``import_scoring`` already entered for these files, if any."""
     run_id = store.start_run("import")
     result = IngestResult()
-    covers = []  # each file's span: two archives months apart do not cover the months between
+    covers = []  # each file's [first, last, name]: two archives months apart leave a gap
     try:
         with nullcontext(pool) if pool else import_scoring(scorer, paths) as active:
             for path in paths:
                 items = read_posts(path, options, format_name)
                 result.covers = []
                 ingest(store, items, scorer, batch_size, active, result, progress)
-                covers += [result.covers] if result.covers else []
+                covers += [[*result.covers, Path(path).name]] if result.covers else []
     except BaseException as exc:
         with suppress(MonitorError):  # a full disk may refuse this too; the error says why
             store.finish_run(run_id, "error", result.counts(), f"{type(exc).__name__}: {exc}")

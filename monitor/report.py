@@ -25,7 +25,7 @@ from monitor import __version__, analysis, charts, trends
 from monitor.config import Config
 from monitor.drivers import Drivers, drivers
 from monitor.errors import MonitorError
-from monitor.health import collection_health, gaps_between
+from monitor.health import collection_health, coverage_between, gaps_between
 from monitor.quantify import Rates, ShareMethod, held_out, share_method
 from monitor.scoring import Scorer, active_scorer
 from monitor.scoring.language import language_name
@@ -556,6 +556,7 @@ def _write_day(
         "alerts": alerts,
         "earlier_alerts": earlier_alerts,
         "gaps": gaps,
+        "coverage": coverage_between(store, config, start, day),
         "events": [(d, label) for d, label in config.events.items() if start <= d <= day],
         "health": collection_health(store, config),
     }

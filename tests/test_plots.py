@@ -13,7 +13,7 @@ import pytest
 from monitor import charts, trends
 from monitor.config import Config, load_config
 from monitor.demo import generate, write_jsonl
-from monitor.health import gaps_between
+from monitor.health import coverage_between, gaps_between
 from monitor.notebook import Monitor
 from monitor.pipeline import import_files
 from monitor.report import write_report
@@ -353,6 +353,12 @@ def test_days_no_archive_or_collect_covered_are_not_collected_not_zero(run, tmp_
         later = gaps_between(store, config, date(2025, 11, 8), date(2025, 11, 22))
         uncovered = [g.end for g in later if g.reason == "not collected"]
         assert uncovered == [local("2025-11-10"), local("2025-11-19")]
+        rests_on = coverage_between(store, config, date(2025, 11, 8), date(2025, 11, 22))
+        assert [(c.what, c.start, c.end) for c in rests_on] == [
+            ("imported from first.jsonl", date(2025, 11, 10), date(2025, 11, 12)),
+            ("imported from second.jsonl", date(2025, 11, 19), date(2025, 11, 20)),
+            ("collected from mastodon", date(2025, 11, 20), None),
+        ]
 
 
 def test_plot_prints_which_platforms_differ_beyond_chance(run, demo_db):

@@ -320,6 +320,11 @@ def test_days_no_archive_covered_are_no_baseline_for_headlines_or_alerts(run, wr
     page = (folder / "index.html").read_text()
     # 2025-11-19 alone: the other days before were not collected
     assert "+200% vs 1-day mean (3.0/day), the collected days of the 7 before" in page
+    # and the page says what each stretch rests on
+    assert "<li>2025-11-10 to 2025-11-12: imported from early.jsonl</li>" in page
+    assert "<li>2025-11-19 to 2025-11-20: imported from late.jsonl</li>" in page
+    text = (folder / "report.md").read_text()
+    assert "- 2025-11-10 to 2025-11-12: imported from early.jsonl" in text
     manifest = json.loads((folder / "manifest.json").read_text())
     assert [a for a in manifest["alerts"] if a["kind"] == "volume"] == []
     daily = pd.read_csv(folder / "daily.csv")
