@@ -5,7 +5,6 @@ parameters are published in the config (``[analysis]``) and in every report."""
 from __future__ import annotations
 
 import itertools
-import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -214,7 +213,7 @@ NOT_COLLECTED = "not collected"
 
 def uncovered(
     first_collects: Iterable[datetime],
-    imports: Iterable[dict],
+    archive_days: Iterable[tuple[date, date]],
     backfill: timedelta,
     zone: ZoneInfo,
     lo: datetime,
@@ -222,15 +221,14 @@ def uncovered(
 ) -> list[Gap]:
     """The stretches of [lo, hi) no collect or import covered, as gaps with the reason "not
     collected" (drawn apart from a source's failures): a source covers from ``backfill``
-    before its first good collect (``first_collects``) onwards, an import run the local days
-    (in ``zone``) of the posts each of its files held. Nothing when no run says what it
-    covered (imports made before the runs recorded it)."""
+    before its first good collect (``first_collects``) onwards, an imported file its local
+    days (in ``zone``) from its first post's to its last's (``archive_days``). Nothing when
+    nothing says what it covered (imports made before the runs recorded it)."""
     spans = [(first - backfill, hi) for first in first_collects]
-    for run in imports:
-        files = json.loads(run["counts"] or "{}").get("covers", []) if run["status"] == "ok" else []
-        for covers in files:  # each file's first and last post (and its name)
-            first, last = (datetime.fromtimestamp(t, zone).date() for t in covers[:2])
-            spans.append((_midnight(first, zone), _midnight(last + timedelta(days=1), zone)))
+    spans += [
+        (_midnight(first, zone), _midnight(last + timedelta(days=1), zone))
+        for first, last in archive_days
+    ]
     gaps, at = [], lo
     for start, end in sorted(spans):
         if start > at:
@@ -249,14 +247,17 @@ def covered(
     """Whether each period (of length ``step``) was collected or imported at all: False for
     one wholly inside a "not collected" span, where a zero is no measurement (no baseline,
     no point on a chart)."""
-    spans = []
-    for gap in gaps:
-        if gap.reason == NOT_COLLECTED:
-            start, end = (pd.Timestamp(t).tz_convert(timezone) for t in (gap.start, gap.end))
-            if periods.dt.tz is None:
-                start, end = start.tz_localize(None), end.tz_localize(None)
-            spans.append((start, end))
+    spans = [gap_on_axis(g, timezone, periods) for g in gaps if g.reason == NOT_COLLECTED]
     return periods.map(lambda p: not any(lo <= p and p + step <= hi for lo, hi in spans))
+
+
+def gap_on_axis(gap: Gap, timezone: str, periods: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """A gap's start and end as the periods are told: in the zone, and as wall-clock times
+    on a daily axis (calendar dates, no zone)."""
+    start, end = (pd.Timestamp(t).tz_convert(timezone) for t in (gap.start, gap.end))
+    if periods.dt.tz is None:
+        return start.tz_localize(None), end.tz_localize(None)
+    return start, end
 
 
 def _midnight(day: date, zone: ZoneInfo) -> datetime:

@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter
 
-from monitor.analysis import NOT_COLLECTED, Gap, covered
+from monitor.analysis import NOT_COLLECTED, Gap, covered, gap_on_axis
 from monitor.config import Labels
 from monitor.scoring.language import language_name
 from monitor.text import wall_clock
@@ -143,9 +143,7 @@ def _shade_gaps(ax: Axes, gaps: Sequence[Gap], timezone: str, periods: pd.Series
     collected or imported at all; True if any was drawn. On a daily axis (calendar dates, no
     zone) a gap is drawn at its local wall-clock times."""
     for gap in gaps:
-        start, end = (pd.Timestamp(t).tz_convert(timezone) for t in (gap.start, gap.end))
-        if periods.dt.tz is None:
-            start, end = start.tz_localize(None), end.tz_localize(None)
+        start, end = gap_on_axis(gap, timezone, periods)
         ax.axvspan(
             start, end, edgecolor=GAP_COLOUR, linewidth=0, zorder=0, **GAP_STYLES[_kind(gap)]
         )

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, astuple, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from monitor.analysis import Gap, collection_gaps, uncovered
 from monitor.config import Config, parse_duration
@@ -118,12 +119,24 @@ def gaps_between(
     gaps = collection_gaps(store.runs("collect", limit=RUNS_FOR_GAPS), every, datetime.now(UTC))
     backfill = timedelta(days=config.collect.backfill_days)
     first_collects = [parse_timestamp(t) for t in store.first_good_collects().values()]
-    imports = store.runs("import", RUNS_FOR_GAPS)
+    archives = [(first, last) for _, first, last in _archives(store, config.zone)]
     return [
         replace(g, start=max(g.start, lo), end=min(g.end, hi))
         for g in gaps
         if g.end > lo and g.start < hi and (not sources or g.source in sources)
-    ] + uncovered(first_collects, imports, backfill, config.zone, lo, hi)
+    ] + uncovered(first_collects, archives, backfill, config.zone, lo, hi)
+
+
+def _archives(store: Store, zone: ZoneInfo) -> list[tuple[str, date, date]]:
+    """Each imported file with the local days of its first and last post, as its import run
+    recorded them ("imported from NAME"; runs before names were kept say "imported")."""
+    found = []
+    for run in store.runs("import", RUNS_FOR_GAPS):
+        files = json.loads(run["counts"] or "{}").get("covers", []) if run["status"] == "ok" else []
+        for first_ts, last_ts, *name in files:
+            first, last = (datetime.fromtimestamp(t, zone).date() for t in (first_ts, last_ts))
+            found.append((f"imported from {name[0]}" if name else "imported", first, last))
+    return found
 
 
 def scoring_state(store: Store, scorer: Scorer, shares: str) -> dict[str, Any]:
@@ -188,11 +201,7 @@ def coverage_between(store: Store, config: Config, start: date, end: date) -> li
         since = (parse_timestamp(first) - backfill).astimezone(zone).date()
         if since <= end:
             found.append(Coverage(f"collected from {source}", max(since, start), None))
-    for run in store.runs("import", RUNS_FOR_GAPS):
-        files = json.loads(run["counts"] or "{}").get("covers", []) if run["status"] == "ok" else []
-        for first_ts, last_ts, *name in files:
-            first, last = (datetime.fromtimestamp(t, zone).date() for t in (first_ts, last_ts))
-            if first <= end and last >= start:
-                what = f"imported from {name[0]}" if name else "imported"
-                found.append(Coverage(what, max(first, start), min(last, end)))
+    for what, first, last in _archives(store, zone):
+        if first <= end and last >= start:
+            found.append(Coverage(what, max(first, start), min(last, end)))
     return sorted(found, key=lambda c: (c.start, c.what))
