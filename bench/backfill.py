@@ -21,7 +21,7 @@ from pathlib import Path
 import zstandard
 
 from monitor.backfill import backfill, backfill_file
-from monitor.formats import ImportOptions
+from monitor.formats.base import ImportOptions
 from monitor.scoring.vader import VaderScorer
 
 SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "formats" / "reddit" / "RC_2005-12.zst"

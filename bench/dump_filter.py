@@ -19,7 +19,8 @@ from pathlib import Path
 
 import zstandard
 
-from monitor.formats import ImportOptions, Skip, read_posts
+from monitor.formats import read_posts
+from monitor.formats.base import ImportOptions, Skip
 from monitor.models import Post
 
 WORDS = ["the", "of", "and", "to", "a", "in", "is", "it", "you", "that", "was", "for", "on", "but"]

@@ -20,7 +20,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from jobs.stopping import stop_on_signals
 from jobs.tasks import collect_job, housekeeping_job, report_and_deliver_job
-from monitor.config import Config, parse_duration
+from monitor.config import Config
+from monitor.settings import parse_duration
 
 log = logging.getLogger("jobs.scheduler")
 

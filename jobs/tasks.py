@@ -16,10 +16,13 @@ from pathlib import Path
 
 from jobs.lock import LockBusy, collect_lock
 from monitor.collect import SourceResult, collect, exit_status
-from monitor.config import Config, parse_duration, prepare_parent_dir
-from monitor.delivery import ChannelResult, Dispatch, deliver, read_folder
+from monitor.config import Config, prepare_parent_dir
+from monitor.delivery.base import ChannelResult, Dispatch, read_folder
 from monitor.errors import ConfigError, MonitorError
-from monitor.store import Store, open_store
+from monitor.outbox import deliver
+from monitor.settings import parse_duration
+from monitor.store import Store
+from monitor.wiring import open_store
 
 log = logging.getLogger("jobs")
 

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from monitor.config import Analysis
 from monitor.models import LABELS
 from monitor.quantify import Z95, Rates, shares
+from monitor.settings import Analysis
 from monitor.text import parse_timestamp, wall_clock
 
 MAD_SCALE = 1.4826  # makes the MAD estimate a standard deviation for normal data

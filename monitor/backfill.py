@@ -30,10 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from monitor.errors import MonitorError
-from monitor.formats import Damaged, ImportOptions, read_posts
+from monitor.formats import read_posts
+from monitor.formats.base import Damaged, ImportOptions
 from monitor.models import Post, Score
 from monitor.pipeline import IngestResult, batches, merge
-from monitor.scoring import Scorer
+from monitor.scoring.base import Scorer
 from monitor.text import format_timestamp, text_key
 
 BATCH = 5000

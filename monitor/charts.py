@@ -26,8 +26,8 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter
 
 from monitor.analysis import NOT_COLLECTED, Gap, covered, gap_on_axis
-from monitor.config import Labels
 from monitor.scoring.language import language_name
+from monitor.settings import Labels
 from monitor.text import wall_clock
 
 # Okabe & Ito (2008), "Color Universal Design".

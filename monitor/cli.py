@@ -27,8 +27,8 @@ from monitor.text import printable
 if TYPE_CHECKING:
     from jobs.stopping import Stop
     from jobs.tasks import CollectOutcome
-    from monitor.delivery import ChannelResult
-    from monitor.formats import ImportOptions
+    from monitor.delivery.base import ChannelResult
+    from monitor.formats.base import ImportOptions
     from monitor.labels import LabelSheet
     from monitor.models import Rejection
     from monitor.pipeline import IngestResult
@@ -56,7 +56,7 @@ class _Context:
         return config
 
     def store(self, config: Config) -> Store:
-        from monitor.store import open_store  # sqlite-utils loads pandas: a second, when needed
+        from monitor.wiring import open_store  # sqlite-utils loads pandas: a second, when needed
 
         return open_store(config)
 
@@ -149,7 +149,7 @@ def _record_options(command: Callable) -> Callable:
         match: str | None,
         **kwargs: Any,
     ) -> Any:
-        from monitor.formats import ImportOptions
+        from monitor.formats.base import ImportOptions
 
         options = ImportOptions(
             platform=platform,
@@ -219,7 +219,7 @@ def import_(
     reads standard input. The format is recognised from the content."""
     from monitor.formats import format_names
     from monitor.pipeline import import_files, import_scoring
-    from monitor.scoring import active_scorer
+    from monitor.wiring import active_scorer
 
     if list_formats:
         for name, title in format_names():
@@ -385,7 +385,7 @@ def sample(
 def evaluate(obj: _Context, labels_file: Path, as_json: bool) -> None:
     """How the active scorer's labels agree with hand labels; kept in the database."""
     from monitor.evaluation import evaluate as evaluate_labels
-    from monitor.scoring import active_scorer
+    from monitor.wiring import active_scorer
 
     config = obj.config
     sheet = _label_sheet(labels_file, config)
@@ -473,7 +473,7 @@ def rescore(obj: _Context) -> None:
     """Re-score posts that another scorer version scored (after a change of scorer, lexicon,
     languages or threshold)."""
     from monitor.pipeline import rescore as rescore_posts
-    from monitor.scoring import active_scorer
+    from monitor.wiring import active_scorer
 
     config = obj.config
     scorer = active_scorer(config)
@@ -625,8 +625,8 @@ def status(obj: _Context, as_json: bool) -> None:
     from jobs.scheduler import next_runs
     from jobs.tasks import NOTHING_ENABLED
     from monitor.health import collection_health, delivery_health, scoring_state
-    from monitor.scoring import active_scorer
     from monitor.scoring.language import language_name
+    from monitor.wiring import active_scorer
 
     config = obj.config
     with obj.store(config) as store:
@@ -941,7 +941,7 @@ def backfill(
 
     Exit status: 0 every file done, 3 some failed (named on stderr), 1 all failed."""
     from monitor.backfill import backfill as run_backfill
-    from monitor.scoring import active_scorer
+    from monitor.wiring import active_scorer
 
     if workers and scheduler:
         raise click.BadParameter("give --workers or --scheduler, not both", param_hint="--workers")

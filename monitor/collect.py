@@ -23,10 +23,11 @@ from monitor.config import Config
 from monitor.errors import ConfigError
 from monitor.http import Http, SourceError
 from monitor.pipeline import IngestResult, ingest_batch
-from monitor.scoring import Scorer, active_scorer
+from monitor.scoring.base import Scorer
 from monitor.sources import SOURCES, Source
 from monitor.sources.base import Page
 from monitor.store import Cursor, Store
+from monitor.wiring import active_scorer
 
 log = logging.getLogger(__name__)
 

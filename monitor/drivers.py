@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from monitor.scoring import Scorer
+from monitor.scoring.base import Scorer
 from monitor.store import Bucket, Store
 
 TOP = 5

@@ -11,7 +11,7 @@ from typing import Any
 from monitor.errors import MonitorError
 from monitor.labels import HandLabel
 from monitor.models import LABELS
-from monitor.scoring import Scorer
+from monitor.scoring.base import Scorer
 from monitor.store import Store
 
 BOOTSTRAP_ROUNDS = 1000

@@ -12,12 +12,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.analysis import Gap, collection_gaps, uncovered
-from monitor.config import Config, parse_duration
-from monitor.quantify import share_method
-from monitor.scoring import Scorer
+from monitor.config import Config
+from monitor.scoring.base import Scorer
+from monitor.settings import parse_duration
 from monitor.store import Store
 from monitor.text import format_timestamp, parse_timestamp
 from monitor.trends import day_span
+from monitor.wiring import share_method
 
 RUNS_LOOKED_AT = 500
 RUNS_FOR_GAPS = 20_000

@@ -438,3 +438,9 @@ def epoch_reset(headers: httpx.Headers, remaining: str, reset: str) -> RateLimit
         )
     except (KeyError, ValueError, OverflowError, OSError):  # absent, or no moment in time
         return None
+
+
+def env_value(env: Mapping[str, str], name: str) -> str | None:
+    """A secret from the environment variable ``name`` (blank counts as unset)."""
+    value = env.get(name, "").strip()
+    return value or None

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from monitor.config import Labels
 from monitor.errors import MonitorError
 from monitor.models import LABELS, Rejection
+from monitor.settings import Labels
 from monitor.text import spreadsheet_safe
 
 SAMPLE_COLUMNS = ("platform", "id", "created_at", "lang", "text", "url", "predicted", "label")

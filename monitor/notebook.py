@@ -23,9 +23,9 @@ from matplotlib.figure import Figure
 from monitor import charts, trends
 from monitor.config import Config, load_config, prepare_parent_dir
 from monitor.health import gaps_between
-from monitor.quantify import ShareMethod, share_method
-from monitor.store import Store, open_store
+from monitor.store import Store
 from monitor.text import fold_tag
+from monitor.wiring import ShareMethod, open_store, share_method
 
 DEFAULT_DAYS = 14
 
@@ -64,7 +64,7 @@ class Monitor:
     def share_method(self) -> ShareMethod:
         """How the shares are made for the active scorer (``[scoring] shares``): adjusted
         by its measured misclassification rates when known, else counted."""
-        from monitor.scoring import active_scorer
+        from monitor.wiring import active_scorer
 
         return share_method(self.config.scoring.shares, active_scorer(self.config), self.store)
 

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from monitor.errors import MonitorError
-from monitor.formats import Delete, ImportOptions, Note, Skip, read_posts
+from monitor.formats import read_posts
+from monitor.formats.base import Delete, ImportOptions, Note, Skip
 from monitor.models import Post, PrescoredPost, Rejection, Score, ScoredPost
-from monitor.scoring import Scorer
+from monitor.scoring.base import Scorer
 from monitor.scoring.pool import Pending, ScoringPool, spare_cores
 from monitor.text import fold_tag, hashtags, text_key
 

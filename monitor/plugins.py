@@ -27,18 +27,3 @@ def discover(package: str, base: type[T]) -> dict[str, type[T]]:
                 raise TypeError(f"two {base.__name__} plug-ins are named {name!r}")
             found[name] = cls
     return dict(sorted(found.items()))
-
-
-def registries() -> dict[str, dict[str, type]]:
-    """Every plug-in registry, for the contract test and ``monitor`` introspection."""
-    from monitor.delivery import CHANNELS
-    from monitor.formats import IMPORTERS
-    from monitor.scoring import SCORERS
-    from monitor.sources import SOURCES
-
-    return {
-        "sources": SOURCES,
-        "scorers": SCORERS,
-        "import formats": IMPORTERS,
-        "delivery channels": CHANNELS,
-    }

@@ -21,15 +21,11 @@ the measurement behind the choice (tuning rows only, never a test split).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from monitor.models import LABELS
-
-if TYPE_CHECKING:
-    from monitor.scoring import Scorer
-    from monitor.store import Store
 
 Z95 = 1.959963984540054
 BOOTSTRAP_ROUNDS = 1000
@@ -160,57 +156,6 @@ def shares(counts: np.ndarray, rates: Rates | None) -> Estimate:
         np.stack([lo for lo, _ in bounds], axis=1),
         np.stack([hi for _, hi in bounds], axis=1),
     )
-
-
-@dataclass(frozen=True)
-class ShareMethod:
-    """How the published shares are made, and what the page says of it."""
-
-    name: str  # "adjusted" or "count"
-    rates: Rates | None  # the misclassification rates adjusted by (None: counted)
-    note: str
-
-
-def share_method(setting: str, scorer: Scorer, store: Store) -> ShareMethod:
-    """``[scoring] shares`` for the active scorer: adjusted counts when its misclassification
-    rates are known (a held-out check of this scorer version by ``monitor evaluate``, else
-    the cross-validated rates a calibrated model keeps), unless the setting asks to count."""
-    if setting == "count":
-        return ShareMethod("count", None, "counted from the scorer's labels ([scoring] shares)")
-    rates = measured_rates(scorer, store)
-    if rates is None or not rates.usable:
-        why = (
-            "no misclassification rates for this scorer: run 'monitor evaluate' on hand labels"
-            if rates is None
-            else f"its misclassification rates ({rates.source}) cannot be inverted"
-        )
-        return ShareMethod("count", None, f"counted from the scorer's labels ({why})")
-    return ShareMethod(
-        "adjusted",
-        rates,
-        f"adjusted counts: the scorer's labels corrected by its misclassification rates, "
-        f"measured by {rates.source}",
-    )
-
-
-def measured_rates(scorer: Scorer, store: Store) -> Rates | None:
-    """The newest held-out misclassification counts of ``scorer``'s version, else the ones
-    its model keeps from cross-validation."""
-    evaluation = store.latest_evaluation(scorer.version)
-    if evaluation and held_out(evaluation["result"], scorer):
-        result = evaluation["result"]
-        return Rates.from_table(
-            result["confusion"],
-            f"a held-out check on {result['n']} hand labels ({evaluation['source']}, "
-            f"{evaluation['created_at'][:10]})",
-        )
-    return scorer.measured_rates()
-
-
-def held_out(result: dict[str, Any], scorer: Scorer) -> bool:
-    """Whether an evaluation's labels are all ones the scorer was not fitted on (an
-    evaluation from before the check was kept counts only for a scorer fitted on none)."""
-    return bool(result.get("held_out", not scorer.fitted_on))
 
 
 def estimate(counts: np.ndarray, rates: Rates, rounds: int = BOOTSTRAP_ROUNDS) -> Estimate:

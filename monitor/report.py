@@ -26,12 +26,13 @@ from monitor.config import Config
 from monitor.drivers import Drivers, drivers
 from monitor.errors import MonitorError
 from monitor.health import collection_health, coverage_between, gaps_between
-from monitor.quantify import Rates, ShareMethod, held_out, share_method
-from monitor.scoring import Scorer, active_scorer
+from monitor.quantify import Rates
+from monitor.scoring.base import Scorer
 from monitor.scoring.language import language_name
 from monitor.scoring.vader import STOCK_AGREEMENT
 from monitor.store import Store, process_alive
 from monitor.text import spreadsheet_safe
+from monitor.wiring import ShareMethod, active_scorer, held_out, share_method
 
 HEADLINE_BASELINE_DAYS = 7
 TOP_POSTS = 3

@@ -26,7 +26,6 @@ from typing import Any
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from monitor.config import Config, prepare_parent_dir
 from monitor.errors import MonitorError
 from monitor.models import Post, Score, ScoredPost
 from monitor.text import (
@@ -1344,15 +1343,6 @@ class Store:
                 "SELECT scorer_version, count(*) FROM posts GROUP BY scorer_version"
             ).fetchall()
         )
-
-
-def open_store(config: Config) -> Store:
-    """The config's database, its folder checked (or, for the default, created), with the runs
-    of processes that died marked interrupted."""
-    prepare_parent_dir(config.database, "database", config)
-    store = Store(config.database)
-    store.mark_interrupted()
-    return store
 
 
 def process_alive(pid: int | None) -> bool:

@@ -11,8 +11,8 @@ from monitor.analysis import (
     share_shifts,
     volume_spikes,
 )
-from monitor.config import Analysis
 from monitor.quantify import Rates, wilson_interval
+from monitor.settings import Analysis
 
 RULES = Analysis()
 

@@ -19,7 +19,7 @@ import zstandard
 from dask.distributed import Client, LocalCluster
 
 from monitor.backfill import backfill
-from monitor.formats import ImportOptions
+from monitor.formats.base import ImportOptions
 from monitor.pipeline import import_files
 from monitor.store import Store
 from tests.conftest import VADER, shared_path

@@ -8,7 +8,8 @@ import pytest
 from werkzeug import Request, Response
 
 from monitor.collect import collect
-from monitor.sources.x import parse_page, snowflake_time
+from monitor.platforms.x import snowflake_time
+from monitor.sources.x import parse_page
 from monitor.store import Cursor
 from tests.conftest import config_file, recorded, shared_path
 

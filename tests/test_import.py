@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from monitor.errors import MonitorError
-from monitor.formats import ImportOptions, read_posts
+from monitor.formats import read_posts
+from monitor.formats.base import ImportOptions
 from monitor.models import Rejection
 from monitor.pipeline import import_files
 from monitor.store import Store

@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from monitor.errors import InvalidPost, MonitorError
 from monitor.formats.canonical import record_to_post
 from monitor.models import Post
+from monitor.platforms.bluesky import post_view_to_post
+from monitor.platforms.mastodon import status_to_post
+from monitor.platforms.reddit import thing_to_post
 from monitor.sources.base import Page, build_page
-from monitor.sources.bluesky import post_view_to_post
-from monitor.sources.mastodon import status_to_post
-from monitor.sources.reddit import thing_to_post
 from monitor.sources.x import parse_page
 from tests.conftest import recorded
 

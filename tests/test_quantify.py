@@ -8,9 +8,10 @@ import pytest
 from monitor import quantify
 from monitor.config import Config
 from monitor.evaluation import agreement, confusion
-from monitor.quantify import Rates, adjust, estimate, matrix, share_method, to_simplex
+from monitor.quantify import Rates, adjust, estimate, matrix, to_simplex
 from monitor.scoring.vader import VaderScorer
 from monitor.store import Store
+from monitor.wiring import share_method
 
 # A scorer right on 60% of each label's posts: P(says j | truly i) as counts per hand label.
 ERRING = ((60, 25, 15), (20, 60, 20), (15, 25, 60))
@@ -68,7 +69,7 @@ def test_rates_that_cannot_be_inverted_are_not_usable():
 
 
 def test_the_method_follows_the_setting_and_what_is_measured(tmp_path):
-    scorer = VaderScorer.from_config(Config())
+    scorer = VaderScorer.from_settings(Config().scoring, Config().labels, {}, "config")
     with Store(tmp_path / "m.db") as store:
         counted = share_method("", scorer, store)
         assert counted.name == "count" and counted.rates is None

@@ -10,12 +10,16 @@ import pytest
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from monitor.config import DEFAULT_CONFIG_TEXT, Config
+from monitor.delivery import CHANNELS
 from monitor.errors import ConfigError
-from monitor.plugins import registries
-from monitor.scoring import active_scorer
+from monitor.formats import IMPORTERS
+from monitor.scoring import SCORERS
 from monitor.scoring.language import UNDETERMINED, detect, language_name
 from monitor.scoring.vader import VaderScorer
+from monitor.settings import Labels, Scoring
+from monitor.sources import SOURCES
 from monitor.tables import parse_table
+from monitor.wiring import active_scorer
 from tests.conftest import REPO, VADER, config_file, post, shared_path
 
 QUOTE = (
@@ -238,7 +242,12 @@ def test_every_plugin_registry_keeps_the_contract():
     """Each plug-in has a name, loads from the default config, and is documented in the
     README (and, for sources, in the default config's text as a table)."""
     readme = (REPO / "README.md").read_text()
-    found = registries()
+    found = {
+        "sources": SOURCES,
+        "scorers": SCORERS,
+        "import formats": IMPORTERS,
+        "delivery channels": CHANNELS,
+    }
     assert set(found) == {"sources", "scorers", "import formats", "delivery channels"}
     assert all(found.values())
     for name, cls in found["sources"].items():
@@ -248,12 +257,12 @@ def test_every_plugin_registry_keeps_the_contract():
         assert f"[sources.{name}]" in readme
     for name, cls in found["scorers"].items():
         try:
-            scorer = cls.from_config(Config())
+            scorer = cls.from_settings(Scoring(), Labels(), {}, "monitor.toml")
         except ConfigError as exc:  # a scorer that needs a file says which key names it
             assert "scoring." in str(exc)
         else:
             assert scorer.name == name and scorer.languages
-            assert scorer.version == cls.from_config(Config()).version
+            assert scorer.version == cls.from_settings(Scoring(), Labels(), {}, "x").version
         assert f'"{name}"' in DEFAULT_CONFIG_TEXT and f"`{name}`" in readme
     for name, cls in found["import formats"].items():  # each listed in the README's table
         assert cls.name == name and cls.title and cls.layout in ("json", "csv", "parquet")

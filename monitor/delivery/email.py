@@ -20,9 +20,8 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
 
-from monitor.delivery import SENDS, Channel, DeliveryError, Dispatch
-from monitor.http import NoAnswer
-from monitor.sources.base import env_value
+from monitor.delivery.base import SENDS, Channel, DeliveryError, Dispatch
+from monitor.http import NoAnswer, env_value
 from monitor.tables import check
 
 SECURITY = ("starttls", "ssl", "none")

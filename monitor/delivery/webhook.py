@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from monitor.delivery import SENDS, Channel, Dispatch
-from monitor.sources.base import env_value
+from monitor.delivery.base import SENDS, Channel, Dispatch
+from monitor.http import env_value
 from monitor.tables import check
 
 STYLES = ("slack", "json")

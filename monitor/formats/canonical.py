@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from monitor.errors import InvalidPost
-from monitor.formats import Importer, ImportOptions
+from monitor.formats.base import Importer, ImportOptions
 from monitor.models import Post
 from monitor.text import fold_platform, fold_tag, hashtags, is_valid_tag, parse_timestamp
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from monitor.errors import InvalidPost
-from monitor.formats import Importer, ImportOptions, Item, fill_tags
+from monitor.formats.base import Importer, ImportOptions, Item, fill_tags
 from monitor.models import Post
 from monitor.text import fold_platform, parse_timestamp
 

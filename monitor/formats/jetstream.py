@@ -1,18 +1,14 @@
 """Bluesky Jetstream events (one JSON event a line, as the firehose relay sends them). Post
-creates go through the Bluesky collector's ``post_view_to_post`` (keyed by the post's at://
-uri, as collected); the firehose names authors by DID only, so the DID stands for the handle.
-A post delete removes the post if it is stored; likes, follows and other events are skipped,
-counted by kind."""
+creates are read by ``platforms.bluesky.create_event_to_post``; a post delete removes the post
+if it is stored; likes, follows and other events are skipped, counted by kind."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
-from monitor.formats import Delete, Importer, ImportOptions, Item, Skip, fill_tags
-from monitor.sources.bluesky import post_view_to_post
-
-POST = "app.bsky.feed.post"
+from monitor.formats.base import Delete, Importer, ImportOptions, Item, Skip, fill_tags
+from monitor.platforms.bluesky import POST, create_event_to_post, event_uri
 
 
 class Jetstream(Importer):
@@ -29,16 +25,10 @@ class Jetstream(Importer):
         if record.get("kind") != "commit" or collection != POST:
             yield Skip(f"{collection} event")
             return
-        uri = f"at://{record['did']}/{POST}/{commit['rkey']}"
         if commit.get("operation") == "delete":
-            yield Delete("bluesky", uri)
+            yield Delete("bluesky", event_uri(record))
             return
         if commit.get("operation") != "create":
             yield Skip(f"post {commit.get('operation')} event")
             return
-        view = {
-            "uri": uri,
-            "record": commit["record"],
-            "author": {"handle": record["did"]},
-        }
-        yield fill_tags(post_view_to_post(view, None), options.tags)
+        yield fill_tags(create_event_to_post(record), options.tags)

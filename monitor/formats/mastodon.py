@@ -1,5 +1,5 @@
 """Mastodon: a JSON array of API statuses (as Mastodon.py or rtoot save them; one status a
-line works too) through the collector's ``status_to_post``, and an account archive's
+line works too) through ``platforms.mastodon.status_to_post``, and an account archive's
 ``outbox.json`` (ActivityPub): its public and unlisted posts, keyed by the status uri as the
 collector keys them. Boosts and followers-only or direct posts are skipped."""
 
@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from monitor.formats import Importer, ImportOptions, Item, Skip, fill_tags, items_of
+from monitor.formats.base import Importer, ImportOptions, Item, Skip, fill_tags, items_of
 from monitor.models import Post
-from monitor.sources.mastodon import status_text, status_to_post
+from monitor.platforms.mastodon import status_text, status_to_post
 from monitor.text import parse_timestamp
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"

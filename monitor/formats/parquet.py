@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import fields
 from typing import Any
 
-from monitor.formats import Importer, ImportOptions
+from monitor.formats.base import Importer, ImportOptions
 from monitor.formats.canonical import record_to_post
 from monitor.models import Post, PrescoredPost, Score
 

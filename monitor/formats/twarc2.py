@@ -1,6 +1,6 @@
 """twarc2 files from X's API v2: raw pages (``twarc2 search``/``stream``: one response a line),
 flattened tweets (``twarc2 flatten``: one tweet a line) and twarc-csv's CSV (``twarc2 csv``).
-All three go through the X collector's ``tweet_to_post``; retweets are skipped, as there."""
+All three go through ``platforms.x.tweet_to_post``; retweets are skipped, as there."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from monitor.formats import Importer, ImportOptions, Item, Skip, fill_tags, items_of
-from monitor.sources.x import tweet_to_post, users_of
+from monitor.formats.base import Importer, ImportOptions, Item, Skip, fill_tags, items_of
+from monitor.platforms.x import tweet_to_post, users_of
 
 
 def tweet_item(tweet: dict[str, Any], users: dict[str, str], options: ImportOptions) -> Item:
-    """An API v2 tweet through the X collector's parser: a Post, or a Skip for a retweet."""
+    """An API v2 tweet through ``platforms.x``: a Post, or a Skip for a retweet."""
     post = tweet_to_post(tweet, None, users)
     return Skip("retweet") if post is None else fill_tags(post, options.tags)
 

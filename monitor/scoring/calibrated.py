@@ -25,13 +25,15 @@ from typing import TYPE_CHECKING, Any
 from monitor.errors import ConfigError, MonitorError
 from monitor.models import LABELS
 from monitor.quantify import Rates
-from monitor.scoring import Numbers, Scorer, TermWeights
+from monitor.scoring.base import Numbers, Scorer, TermWeights
 from monitor.scoring.vader import VaderScorer
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import numpy as np
 
-    from monitor.config import Config
+    from monitor.settings import Labels, Scoring
 
 FORMAT = "sentiment-monitor calibrated model 2"
 # Each feature family: how its TF-IDF vectorizer is built (fitted vocabulary and idf are data).
@@ -245,13 +247,15 @@ class CalibratedScorer(Scorer):
         super().__init__(self.model["languages"])
 
     @classmethod
-    def from_config(cls, config: Config) -> CalibratedScorer:
-        if config.scoring.model is None:
+    def from_settings(
+        cls, scoring: Scoring, labels: Labels, lexicon: Mapping[str, float], config_file: str
+    ) -> CalibratedScorer:
+        if scoring.model is None:
             raise ConfigError(
-                f"{config.path or 'config'}: scoring.model: the calibrated scorer needs a model "
+                f"{config_file}: scoring.model: the calibrated scorer needs a model "
                 "file (run 'monitor calibrate LABELS.csv --out MODEL')"
             )
-        return cls(config.scoring.model)
+        return cls(scoring.model)
 
     def settings(self) -> dict[str, Any]:
         return {"model": self.model["checksum"]}

@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass, field
 
 from monitor.models import Score
-from monitor.scoring import Scorer
+from monitor.scoring.base import Scorer
 
 # Below this many texts a process pool costs more (start-up, lexicon load) than it saves.
 POOL_AFTER = 4000

@@ -22,10 +22,10 @@ from vaderSentiment.vaderSentiment import (
     SentimentIntensityAnalyzer,
 )
 
-from monitor.scoring import Numbers, Scorer, TermWeights
+from monitor.scoring.base import Numbers, Scorer, TermWeights
 
 if TYPE_CHECKING:
-    from monitor.config import Config
+    from monitor.settings import Labels, Scoring
 
 DEFAULT_THRESHOLD = 0.05
 _WORD = re.compile(r"[a-z][a-z'\-]*")  # a word as drivers count it
@@ -263,8 +263,10 @@ class VaderScorer(Scorer):
         return TermWeights(valences, split, "VADER valence, -4..4")
 
     @classmethod
-    def from_config(cls, config: Config) -> VaderScorer:
-        return cls(config.scoring.languages, config.labels.threshold, config.lexicon)
+    def from_settings(
+        cls, scoring: Scoring, labels: Labels, lexicon: Mapping[str, float], config_file: str
+    ) -> VaderScorer:
+        return cls(scoring.languages, labels.threshold, lexicon)
 
     def settings(self) -> dict[str, Any]:
         return {"threshold": self.threshold, "lexicon": self.lexicon}

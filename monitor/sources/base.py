@@ -106,8 +106,3 @@ def _where(where: Callable[[Any], str], item: Any) -> str:
         return where(item)
     except Exception:  # an item too broken to name is still rejected
         return "an item without an id"
-
-
-def env_value(env: Mapping[str, str], name: str) -> str | None:
-    value = env.get(name, "").strip()
-    return value or None

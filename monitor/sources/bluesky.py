@@ -15,13 +15,12 @@ from typing import Any
 
 import httpx
 
-from monitor.http import SourceError, epoch_reset
-from monitor.models import Post
-from monitor.sources.base import Page, Source, build_page, env_value
-from monitor.text import fold_tag, parse_timestamp
+from monitor.http import SourceError, env_value, epoch_reset
+from monitor.platforms.bluesky import post_view_to_post
+from monitor.sources.base import Page, Source, build_page
+from monitor.text import parse_timestamp
 
 PAGE_SIZE = 100
-_TAG_FACET = "app.bsky.richtext.facet#tag"
 
 
 @dataclass(frozen=True)
@@ -48,38 +47,6 @@ def sort_marker(view: dict[str, Any]) -> str:
     created = parse_timestamp(view["record"]["createdAt"])
     indexed = view.get("indexedAt")
     return iso_marker(min(created, parse_timestamp(indexed)) if indexed else created)
-
-
-def post_view_to_post(view: dict[str, Any], tag: str | None) -> Post:
-    """A PostView as a Post; hashtags from facets, ``record.tags`` and (later) the text."""
-    record = view["record"]
-    handle = view["author"]["handle"]
-    facet_tags = [
-        feature["tag"]
-        for facet in record.get("facets") or []
-        for feature in facet.get("features") or []
-        if feature.get("$type") == _TAG_FACET and feature.get("tag")
-    ]
-    langs = record.get("langs") or []
-    return Post(
-        platform="bluesky",
-        id=view["uri"],
-        created_at=parse_timestamp(record["createdAt"]),
-        text=record.get("text") or "",
-        author=handle,
-        url=f"https://bsky.app/profile/{handle}/post/{view['uri'].rsplit('/', 1)[-1]}",
-        lang=langs[0] if langs else None,
-        tags=tuple(
-            fold_tag(t)
-            for t in (*((tag,) if tag else ()), *facet_tags, *(record.get("tags") or []))
-        ),
-        metrics={
-            key: view.get(key)
-            for key in ("likeCount", "repostCount", "replyCount", "quoteCount")
-            if key in view
-        },
-        raw=view,
-    )
 
 
 class Bluesky(Source):

@@ -16,10 +16,10 @@ from urllib.parse import parse_qs, quote, urlsplit
 import httpx
 
 from monitor.errors import InvalidPost
-from monitor.http import AuthError, RateLimit, SourceError
-from monitor.models import Post
-from monitor.sources.base import Page, Source, build_page, env_value
-from monitor.text import html_to_text, parse_timestamp
+from monitor.http import AuthError, RateLimit, SourceError, env_value
+from monitor.platforms.mastodon import status_to_post
+from monitor.sources.base import Page, Source, build_page
+from monitor.text import parse_timestamp
 
 # Status ids are numeric strings on Mastodon and fixed-width strings elsewhere: padding makes
 # both sort as text.
@@ -44,38 +44,6 @@ def _rate_limit(headers: httpx.Headers) -> RateLimit | None:
 
 def _marker(status: dict[str, Any]) -> str:
     return str(status["id"]).rjust(_MARKER_WIDTH, "0")
-
-
-def status_text(content: str | None, warning: str | None) -> str:
-    """A status's plain text, its content warning first (the reader sees both)."""
-    text = html_to_text(content or "")
-    return f"{warning}\n\n{text}".strip() if warning else text
-
-
-def status_to_post(status: dict[str, Any], tag: str | None, instance: str) -> Post:
-    """A status (or the original of a reblog) as a Post keyed by its canonical uri."""
-    original = status.get("reblog") or status
-    text = status_text(original.get("content"), original.get("spoiler_text"))
-    account = original.get("account") or {}
-    author = account.get("acct")
-    if author and "@" not in author:  # a local account: name its home server
-        author = f"{author}@{urlsplit(instance).hostname}"
-    return Post(
-        platform="mastodon",
-        id=original["uri"],
-        created_at=parse_timestamp(original["created_at"]),
-        text=text,
-        author=author,
-        url=original.get("url") or original["uri"],
-        lang=original.get("language"),
-        tags=(*((tag,) if tag else ()), *(t["name"] for t in original.get("tags") or [])),
-        metrics={
-            "replies": original.get("replies_count"),
-            "reblogs": original.get("reblogs_count"),
-            "favourites": original.get("favourites_count"),
-        },
-        raw=status,
-    )
 
 
 class Mastodon(Source):

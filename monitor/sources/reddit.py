@@ -14,12 +14,10 @@ from typing import Any
 
 import httpx
 
-from monitor.http import AuthError, RateLimit, SourceError
+from monitor.http import AuthError, RateLimit, SourceError, env_value
 from monitor.models import Post, Rejection
-from monitor.sources.base import Page, Source, build_page, env_value
-
-GONE = frozenset({"[deleted]", "[removed]"})
-WEB = "https://www.reddit.com"
+from monitor.platforms.reddit import thing_to_post
+from monitor.sources.base import Page, Source, build_page
 
 
 @dataclass(frozen=True)
@@ -42,34 +40,6 @@ def _rate_limit(headers: httpx.Headers) -> RateLimit | None:
         return RateLimit(float(headers["x-ratelimit-remaining"]), reset)
     except (KeyError, ValueError, OverflowError):  # absent, or no moment in time
         return None
-
-
-def _text(*parts: str | None) -> str:
-    return "\n\n".join(p.strip() for p in parts if p and p.strip() and p.strip() not in GONE)
-
-
-def thing_to_post(thing: dict[str, Any], tag: str | None) -> Post | None:
-    """A t3 submission or t1 comment as a Post; None for a comment whose body is gone."""
-    data = thing["data"]
-    if thing["kind"] == "t3":
-        text = _text(data.get("title"), data.get("selftext"))
-    else:
-        text = _text(data.get("body"))
-        if not text:
-            return None
-    return Post(
-        platform="reddit",
-        id=data["name"],
-        created_at=datetime.fromtimestamp(float(data["created_utc"]), UTC),
-        text=text,
-        author=None if data.get("author") in GONE else data.get("author"),
-        url=WEB + data["permalink"],
-        tags=(tag,) if tag else (),
-        metrics={
-            key: data[key] for key in ("score", "num_comments", "upvote_ratio") if key in data
-        },
-        raw=thing,
-    )
 
 
 class Reddit(Source):

@@ -8,7 +8,6 @@ the snowflake id.
 
 from __future__ import annotations
 
-import html
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,14 +15,12 @@ from typing import Any
 
 import httpx
 
-from monitor.http import AuthError, SourceError, epoch_reset
-from monitor.models import Post
-from monitor.sources.base import Page, Source, build_page, env_value
-from monitor.text import parse_timestamp
+from monitor.http import AuthError, SourceError, env_value, epoch_reset
+from monitor.platforms.x import tweet_to_post, users_of
+from monitor.sources.base import Page, Source, build_page
 
 log = logging.getLogger(__name__)
 
-TWITTER_EPOCH_MS = 1288834974657
 RECENT_SEARCH_DAYS = 7
 TWEET_FIELDS = "created_at,lang,public_metrics,entities,author_id,conversation_id,referenced_tweets"
 
@@ -38,51 +35,6 @@ class XSettings:
 
 def _rate_limit(headers: httpx.Headers):
     return epoch_reset(headers, "x-rate-limit-remaining", "x-rate-limit-reset")
-
-
-def snowflake_time(tweet_id: str) -> datetime:
-    """When a tweet was posted, from its id (ids since November 2010 encode milliseconds)."""
-    return datetime.fromtimestamp(((int(tweet_id) >> 22) + TWITTER_EPOCH_MS) / 1000, UTC)
-
-
-def is_retweet(tweet: dict[str, Any]) -> bool:
-    kinds = {r.get("type") for r in tweet.get("referenced_tweets") or []}
-    return "retweeted" in kinds or tweet.get("text", "").startswith("RT @")
-
-
-def tweet_to_post(tweet: dict[str, Any], tag: str | None, users: dict[str, str]) -> Post | None:
-    """A tweet as a Post (None for a retweet); ``users`` maps author ids to usernames. The API
-    sends ``&amp;``, ``&lt;`` and ``&gt;`` escaped: the text is unescaped."""
-    if is_retweet(tweet):
-        return None
-    username = users.get(tweet.get("author_id", ""))
-    created = tweet.get("created_at")
-    hashtags = [h["tag"] for h in (tweet.get("entities") or {}).get("hashtags") or []]
-    return Post(
-        platform="x",
-        id=tweet["id"],
-        created_at=parse_timestamp(created) if created else snowflake_time(tweet["id"]),
-        text=html.unescape(tweet["text"]),
-        author=username,
-        url=(
-            f"https://x.com/{username}/status/{tweet['id']}"
-            if username
-            else f"https://x.com/i/web/status/{tweet['id']}"
-        ),
-        lang=tweet.get("lang"),
-        tags=(*((tag,) if tag else ()), *hashtags),
-        metrics=tweet.get("public_metrics"),
-        raw=tweet,
-    )
-
-
-def users_of(body: dict[str, Any]) -> dict[str, str]:
-    """Author ids to usernames, from a response's ``includes``."""
-    return {
-        u["id"]: u.get("username")
-        for u in (body.get("includes") or {}).get("users") or []
-        if isinstance(u, dict) and "id" in u
-    }
 
 
 def parse_page(body: Any, tag: str, what: str) -> Page:

@@ -1,0 +1,83 @@
+"""What the config sets up, above the plug-in packages: the store it names, the scorer it
+chooses and how that scorer's shares are published. Plug-ins never read the config; this is
+where their settings meet it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from monitor.config import Config, prepare_parent_dir
+from monitor.quantify import Rates
+from monitor.scoring import SCORERS
+from monitor.scoring.base import Scorer
+from monitor.store import Store
+
+
+def open_store(config: Config) -> Store:
+    """The config's database, its folder checked (or, for the default, created), with the runs
+    of processes that died marked interrupted."""
+    prepare_parent_dir(config.database, "database", config)
+    store = Store(config.database)
+    store.mark_interrupted()
+    return store
+
+
+def active_scorer(config: Config) -> Scorer:
+    """The scorer ``[scoring] scorer`` names (by default the calibrated one when a model file
+    is set, else VADER), set up from the config."""
+    name = config.scoring.scorer or ("calibrated" if config.scoring.model else "vader")
+    return SCORERS[name].from_settings(
+        config.scoring, config.labels, config.lexicon, str(config.path or "config")
+    )
+
+
+@dataclass(frozen=True)
+class ShareMethod:
+    """How the published shares are made, and what the page says of it."""
+
+    name: str  # "adjusted" or "count"
+    rates: Rates | None  # the misclassification rates adjusted by (None: counted)
+    note: str
+
+
+def share_method(setting: str, scorer: Scorer, store: Store) -> ShareMethod:
+    """``[scoring] shares`` for the active scorer: adjusted counts when its misclassification
+    rates are known (a held-out check of this scorer version by ``monitor evaluate``, else
+    the cross-validated rates a calibrated model keeps), unless the setting asks to count."""
+    if setting == "count":
+        return ShareMethod("count", None, "counted from the scorer's labels ([scoring] shares)")
+    rates = measured_rates(scorer, store)
+    if rates is None or not rates.usable:
+        why = (
+            "no misclassification rates for this scorer: run 'monitor evaluate' on hand labels"
+            if rates is None
+            else f"its misclassification rates ({rates.source}) cannot be inverted"
+        )
+        return ShareMethod("count", None, f"counted from the scorer's labels ({why})")
+    return ShareMethod(
+        "adjusted",
+        rates,
+        f"adjusted counts: the scorer's labels corrected by its misclassification rates, "
+        f"measured by {rates.source}",
+    )
+
+
+def measured_rates(scorer: Scorer, store: Store) -> Rates | None:
+    """The newest held-out misclassification counts of ``scorer``'s version, else the ones
+    its model keeps from cross-validation."""
+    evaluation = store.latest_evaluation(scorer.version)
+    if evaluation and held_out(evaluation["result"], scorer):
+        result = evaluation["result"]
+        return Rates.from_table(
+            result["confusion"],
+            f"a held-out check on {result['n']} hand labels ({evaluation['source']}, "
+            f"{evaluation['created_at'][:10]})",
+        )
+    return scorer.measured_rates()
+
+
+def held_out(result: dict[str, Any], scorer: Scorer) -> bool:
+    """Whether an evaluation's labels are all ones the scorer was not fitted on (an
+    evaluation from before the check was kept counts only for a scorer fitted on none)."""
+    return bool(result.get("held_out", not scorer.fitted_on))
