@@ -5,12 +5,9 @@
 
 from __future__ import annotations
 
-import ctypes
 import json
 import math
-import os
 import re
-import shutil
 from dataclasses import astuple, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -26,11 +23,12 @@ from monitor.config import Config
 from monitor.drivers import Drivers, drivers
 from monitor.errors import MonitorError
 from monitor.health import collection_health, coverage_between, gaps_between
+from monitor.publish import replace_file, staged_folder
 from monitor.quantify import Rates
 from monitor.scoring.base import Scorer
 from monitor.scoring.language import language_name
 from monitor.scoring.vader import STOCK_AGREEMENT
-from monitor.store import Store, process_alive
+from monitor.store import Store
 from monitor.text import spreadsheet_safe
 from monitor.wiring import ShareMethod, active_scorer, held_out, share_method
 
@@ -362,65 +360,10 @@ def write_report(
             "no report can be written for it"
         )
     reports = config.reports_dir
-    reports.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(reports)
-    staging = reports / f".{day.isoformat()}.{os.getpid()}.tmp"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    try:
-        with store.snapshot():
-            _write_day(store, config, day, days, banner, staging)
-        _publish(staging, reports / day.isoformat())
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    with staged_folder(reports, day.isoformat()) as staging, store.snapshot():
+        _write_day(store, config, day, days, banner, staging)
     write_index(reports, banner)
     return reports / day.isoformat() / "index.html"
-
-
-_LEFTOVER = re.compile(r"\.(?:\d{4}-\d{2}-\d{2}|index\.html)\.(\d+)\.(?:tmp|old)")
-
-
-def _remove_leftovers(reports: Path) -> None:
-    """Staging folders of report runs that died (their process is gone)."""
-    for path in reports.iterdir():
-        match = _LEFTOVER.fullmatch(path.name)
-        if match and not process_alive(int(match[1])):
-            _remove(path)
-
-
-def _remove(path: Path) -> None:
-    if path.is_symlink() or not path.is_dir():
-        path.unlink()
-    else:
-        shutil.rmtree(path)
-
-
-def _publish(staging: Path, final: Path) -> None:
-    """Put the staged folder where the day's folder is: a rename, never a write through a
-    symlink planted there (a symlink is replaced, not followed). Replacing an earlier report
-    is one atomic exchange where the system offers it (Linux renameat2), else two renames."""
-    if not (final.is_symlink() or final.exists()):
-        os.rename(staging, final)
-        return
-    if final.is_dir() and not final.is_symlink() and _exchange(staging, final):
-        _remove(staging)  # now holding the earlier report
-        return
-    old = final.with_name(f".{final.name}.{os.getpid()}.old")
-    os.rename(final, old)
-    os.rename(staging, final)
-    _remove(old)
-
-
-def _exchange(first: Path, second: Path) -> bool:
-    """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
-    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
-    if renameat2 is None:
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    return (
-        renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange) == 0
-    )
 
 
 def _write_day(
@@ -619,8 +562,6 @@ def write_index(reports_dir: Path, banner: str | None = None) -> Path:
     )
     headlines = {day: _day_headline(reports_dir / day) for day in days}
     path = reports_dir / "index.html"
-    staged = reports_dir / f".index.html.{os.getpid()}.tmp"
     page = _environment().get_template("index.html")
-    staged.write_text(page.render(days=days, headlines=headlines, banner=banner))
-    os.replace(staged, path)  # readers see the old page or the new one, never an empty one
+    replace_file(path, page.render(days=days, headlines=headlines, banner=banner))
     return path

@@ -211,7 +211,7 @@ def test_new_scores_wait_in_a_small_table_then_move_into_scores_all_at_once(stor
 def test_an_older_database_upgrades_in_place_keeping_its_posts(tmp_path, write_jsonl):
     from sqlite_utils import Database
 
-    from monitor.store import migrations
+    from monitor.migrations import migrations
 
     path = tmp_path / "old.db"
     old = Database(path)
@@ -234,7 +234,7 @@ def test_posts_scored_before_the_language_gate_keep_their_scores_and_are_stale(t
     gain the label the default threshold gives, and count as stale until a rescore."""
     from sqlite_utils import Database
 
-    from monitor.store import migrations
+    from monitor.migrations import migrations
 
     path = tmp_path / "m004.db"
     old = Database(path)
@@ -293,7 +293,8 @@ def test_tags_stored_by_name_read_the_same_after_the_compact_trend_index(tmp_pat
     post_tags, the tag list and the trend aggregates read what was stored before."""
     from sqlite_utils import Database
 
-    from monitor.store import Bucket, migrations
+    from monitor.migrations import migrations
+    from monitor.store import Bucket
 
     path = tmp_path / "m012.db"
     old = Database(path)
