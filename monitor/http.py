@@ -396,6 +396,26 @@ class Http:
         response = self.request("GET", url, **kwargs)
         return self.decode(response, kwargs.get("what") or url), response.headers
 
+    def get_json_renewing(
+        self,
+        url: str,
+        authorization: Callable[[], dict[str, str]],
+        renew: Callable[[], None],
+        expired: Callable[[SourceError], bool] = lambda exc: isinstance(exc, AuthError),
+        **kwargs: Any,
+    ) -> Any:
+        """GET JSON with credentials that expire (OAuth tokens, sessions): ``authorization``
+        gives the headers for each try; a refusal that ``expired`` recognises renews them once
+        (``renew``) and tries again; a second refusal is the source's error."""
+        for attempt in (1, 2):
+            try:
+                return self.get_json(url, headers=authorization(), **kwargs)[0]
+            except SourceError as exc:
+                if attempt == 2 or not expired(exc):
+                    raise
+                renew()
+        raise AssertionError("unreachable")
+
     def decode(self, response: httpx.Response, what: str) -> Any:
         try:
             return response.json()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -141,3 +142,20 @@ class Rejection:
 
     where: str
     reason: str
+
+
+def rejected(where: str, exc: Exception) -> Rejection:
+    """One item that failed, as its rejection: an ``InvalidPost`` in its own words, any other
+    fault (a missing field, a date past the calendar, nesting too deep) by its type; one item's
+    fault is never its batch's."""
+    reason = str(exc) if isinstance(exc, InvalidPost) else f"{type(exc).__name__}: {exc}"
+    return Rejection(where, reason[:300])
+
+
+def label_of(name: Callable[[Any], Any], item: Any, default: str = "") -> str:
+    """What ``name`` calls an item, for its rejection; an item too broken to name is still
+    rejected, under ``default``."""
+    try:
+        return str(name(item))
+    except Exception:
+        return default

@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 
 import zstandard
 
-from monitor.errors import EmptyText, InvalidPost, MonitorError
+from monitor.errors import EmptyText, MonitorError
 from monitor.formats.base import (
     NO_TEXT,
     Damaged,
@@ -43,7 +43,7 @@ from monitor.formats.streams import (
     position,
     refuse_binary,
 )
-from monitor.models import Post, Rejection
+from monitor.models import Post, Rejection, rejected
 from monitor.plugins import discover
 from monitor.text import fold_tag
 
@@ -114,12 +114,7 @@ def _parquet_items(path: Path, options: ImportOptions) -> Iterator[Item]:
                         for item in importer.items(record, where, options):
                             yield _finish(item, options)
                     except Exception as exc:  # one bad row is that row's rejection
-                        reason = (
-                            str(exc)
-                            if isinstance(exc, InvalidPost)
-                            else f"{type(exc).__name__}: {exc}"
-                        )
-                        yield Rejection(where, reason[:300])
+                        yield rejected(where, exc)
         except (OSError, ValueError) as exc:  # pyarrow's errors for damaged files are these
             yield Damaged(str(file), f"the file cannot be read ({type(exc).__name__}: {exc})")
 
@@ -201,8 +196,7 @@ def _read(
             yield NO_TEXT
         except Exception as exc:  # the whole record is unusable: that record's rejection
             given += 1
-            reason = str(exc) if isinstance(exc, InvalidPost) else f"{type(exc).__name__}: {exc}"
-            yield Rejection(where, reason[:300])
+            yield rejected(where, exc)
     if read and not given:  # every record read as nothing: the wrong --format, say
         yield Rejection(str(path), _nothing_read(read, importer, first, layout))
 

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import orjson
 
 from monitor.errors import EmptyText, InvalidPost, MonitorError
-from monitor.models import Post, Rejection
+from monitor.models import Post, Rejection, label_of, rejected
 from monitor.text import fold_tag, hashtags, is_valid_tag
 
 
@@ -140,16 +140,7 @@ def items_of(
         except EmptyText:
             yield NO_TEXT
         except Exception as exc:  # one bad item of a page is that item's alone
-            label = _safe_name(name, thing)
-            reason = str(exc) if isinstance(exc, InvalidPost) else f"{type(exc).__name__}: {exc}"
-            yield Rejection(f"{where} {label}".rstrip(), reason[:300])
-
-
-def _safe_name(name: Any, thing: Any) -> str:
-    try:
-        return str(name(thing))
-    except Exception:  # a thing too broken to name is still rejected
-        return ""
+            yield rejected(f"{where} {label_of(name, thing)}".rstrip(), exc)
 
 
 def fill_tags(post: Post, tags: tuple[str, ...]) -> Post:

@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from monitor.errors import InvalidPost
 from monitor.http import Http, SourceError
-from monitor.models import Post, Rejection
+from monitor.models import Post, Rejection, label_of, rejected
 
 
 @dataclass
@@ -87,8 +86,7 @@ def build_page(
             post = to_post(item)
             position = marker(item)
         except Exception as exc:  # any fault in one item is that item's alone
-            reason = str(exc) if isinstance(exc, InvalidPost) else f"{type(exc).__name__}: {exc}"
-            page.rejected.append(Rejection(_where(where, item), reason[:300]))
+            page.rejected.append(rejected(label_of(where, item, "an item without an id"), exc))
             continue
         if position is not None:
             markers.append(position)
@@ -99,10 +97,3 @@ def build_page(
     if page.posts:
         page.oldest_time = min(p.created_at for p in page.posts)
     return page
-
-
-def _where(where: Callable[[Any], str], item: Any) -> str:
-    try:
-        return where(item)
-    except Exception:  # an item too broken to name is still rejected
-        return "an item without an id"

@@ -100,22 +100,15 @@ class Bluesky(Source):
     def _search(self, instance: str, params: dict[str, Any]) -> Any:
         if self.session is None:
             self._login(instance)
-        for attempt in (1, 2):
-            try:
-                data, _ = self.http.get_json(
-                    f"{instance}/xrpc/app.bsky.feed.searchPosts",
-                    params=params,
-                    headers={"Authorization": f"Bearer {self.session['accessJwt']}"},
-                    rate_limit=_rate_limit,
-                    what=f"bluesky search {params['q']!r}",
-                )
-                return data
-            except SourceError as exc:
-                expired = exc.status == 401 or (exc.status == 400 and "xpired" in exc.detail)
-                if attempt == 2 or not expired:
-                    raise
-                self._refresh(instance)
-        raise AssertionError("unreachable")
+        return self.http.get_json_renewing(
+            f"{instance}/xrpc/app.bsky.feed.searchPosts",
+            authorization=lambda: {"Authorization": f"Bearer {self.session['accessJwt']}"},
+            renew=lambda: self._refresh(instance),
+            expired=lambda exc: exc.status == 401 or (exc.status == 400 and "xpired" in exc.detail),
+            params=params,
+            rate_limit=_rate_limit,
+            what=f"bluesky search {params['q']!r}",
+        )
 
     def fetch(
         self, instance: str, tag: str, token: dict[str, Any] | None, since: Any, horizon: datetime

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from monitor.http import AuthError, RateLimit, SourceError, env_value
+from monitor.http import RateLimit, SourceError, env_value
 from monitor.models import Post, Rejection
 from monitor.platforms.reddit import thing_to_post
 from monitor.sources.base import Page, Source, build_page
@@ -80,26 +80,22 @@ class Reddit(Source):
         self.token_expires = time.monotonic() + lifetime - 60
 
     def _get(self, path: str, params: dict[str, Any], what: str) -> Any:
-        for attempt in (1, 2):
-            if self.token is None or time.monotonic() >= self.token_expires:
-                self._authenticate()
-            try:
-                data, _ = self.http.get_json(
-                    f"{self.settings.base_url.rstrip('/')}{path}",
-                    params=params,
-                    headers={
-                        "Authorization": f"bearer {self.token}",
-                        "User-Agent": self.settings.user_agent,
-                    },
-                    rate_limit=_rate_limit,
-                    what=what,
-                )
-                return data
-            except AuthError:
-                if attempt == 2:
-                    raise
-                self.token = None  # expired or revoked: one new token, then give up
-        raise AssertionError("unreachable")
+        return self.http.get_json_renewing(
+            f"{self.settings.base_url.rstrip('/')}{path}",
+            authorization=self._authorization,
+            renew=self._forget_token,  # expired or revoked: one new token, then give up
+            params=params,
+            rate_limit=_rate_limit,
+            what=what,
+        )
+
+    def _authorization(self) -> dict[str, str]:
+        if self.token is None or time.monotonic() >= self.token_expires:
+            self._authenticate()
+        return {"Authorization": f"bearer {self.token}", "User-Agent": self.settings.user_agent}
+
+    def _forget_token(self) -> None:
+        self.token = None
 
     def _comments(self, submission: Post, tag: str) -> Page:
         """The newest comments of one submission. A submission whose comments cannot be read
