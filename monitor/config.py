@@ -219,7 +219,7 @@ def prepare_parent_dir(path: Path, key: str, config: Config) -> None:
     raise ConfigError(f"{where}: folder {str(path.parent)!r} does not exist")
 
 
-DEFAULT_CONFIG_TEXT = """\
+_HEAD = """\
 # monitor.toml: what the sentiment monitor tracks and where it keeps things.
 # Relative paths count from this file's folder. Secrets never go here: name the environment
 # variables that hold them (see [sources.*]).
@@ -243,9 +243,9 @@ neutral = "neutral"
 positive = "supportive"
 
 [scoring]
-# The scorer that labels posts: "vader" (stock VADER, English tone), or "calibrated" (a model
-# fitted on your own hand labels by 'monitor calibrate'). Left out: "calibrated" when a model
-# is set, else "vader".
+# The scorer that labels posts, one of:
+{scorers}
+# Left out: "calibrated" when a model is set, else "vader".
 # scorer = "vader"
 # model = "data/model.json"
 # Daily shares: "adjusted" corrects the labels counted by the scorer's misclassification rates
@@ -287,29 +287,8 @@ min_posts = 10
 # Significance level for "differs beyond chance" between platforms or tags (Bonferroni).
 alpha = 0.05
 
-[deliver.email]
-# Send each daily report by email (the HTML report with its charts inline, the Markdown as
-# text, the CSVs attached). The SMTP login comes from the environment variables named here.
-enabled = false
-host = "smtp.example.org"
-port = 587
-security = "starttls"          # "starttls" | "ssl" (port 465) | "none" (a local relay)
-from = "monitor@example.org"
-to = ["desk@example.org"]
-# username_env = "MONITOR_SMTP_USER"
-# password_env = "MONITOR_SMTP_PASSWORD"
-send = "report"                # "report": every daily report; "alerts": only alerts
-
-[deliver.webhook]
-# Post alerts as they happen (after each collect) to a chat webhook; its URL is a secret and
-# comes from the environment variable named here.
-enabled = false
-url_env = "MONITOR_WEBHOOK_URL"
-style = "slack"                # "slack" ({"text": ...}: Slack, Mattermost, Teams) | "json"
-send = "alerts"
-# Where a web server publishes reports_dir, so messages link the report (else: its path here).
-# report_url = "https://intranet.example.org/reports/"
-
+{sources}
+{channels}
 [schedule]
 # 'monitor schedule' collects this often, and writes yesterday's report at report_at.
 collect_every = "15m"
@@ -322,3 +301,15 @@ report_days = 14
 # Delete raw platform payloads older than this many days (0 keeps them).
 raw_retention_days = 0
 """
+
+
+def _default_config_text() -> str:
+    """``monitor init``'s text: the plain sections, and each plug-in's own part."""
+    return _HEAD.format(
+        scorers="\n".join(f'#   "{name}": {cls.title}' for name, cls in SCORERS.items()),
+        sources="\n".join(cls.config_snippet for cls in SOURCES.values()),
+        channels="\n".join(cls.config_snippet for cls in CHANNELS.values()),
+    )
+
+
+DEFAULT_CONFIG_TEXT = _default_config_text()

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from typing import TypeVar
+from dataclasses import fields
+from typing import ClassVar, TypeVar
 
 T = TypeVar("T")
 
@@ -27,3 +28,21 @@ def discover(package: str, base: type[T]) -> dict[str, type[T]]:
                 raise TypeError(f"two {base.__name__} plug-ins are named {name!r}")
             found[name] = cls
     return dict(sorted(found.items()))
+
+
+class Configurable:
+    """A plug-in with a table of its own in monitor.toml (a source, a delivery channel): it
+    declares its settings (``Settings``, a frozen dataclass read from ``[<section>.<name>]``),
+    its part of ``monitor init``'s text (``config_snippet``) and, through its ``*_env``
+    settings, the environment variables its secrets come from."""
+
+    name: ClassVar[str]
+    Settings: ClassVar[type]
+    config_snippet: ClassVar[str]
+
+    @classmethod
+    def secret_envs(cls) -> tuple[str, ...]:
+        """The environment variables its secrets come from by default."""
+        defaults = cls.Settings()
+        values = (getattr(defaults, f.name) for f in fields(defaults) if f.name.endswith("_env"))
+        return tuple(v for v in values if v)

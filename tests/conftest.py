@@ -13,7 +13,9 @@ from click.testing import CliRunner, Result
 
 from monitor.cli import cli
 from monitor.config import Config, load_config
+from monitor.delivery import CHANNELS
 from monitor.scoring.vader import VaderScorer
+from monitor.sources import SOURCES
 from monitor.store import Store
 
 # Stock VADER as the default config sets it up (English, threshold 0.05, no lexicon changes).
@@ -34,15 +36,11 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
-# Every variable a source reads a secret from. Tests never run with a developer's real tokens:
-# a source left at its public default URL would then reach the network.
-CREDENTIALS = (
-    "MASTODON_TOKEN",
-    "BSKY_HANDLE",
-    "BSKY_APP_PASSWORD",
-    "REDDIT_CLIENT_ID",
-    "REDDIT_CLIENT_SECRET",
-    "X_BEARER_TOKEN",
+# Every variable a source or channel reads a secret from, as each plug-in declares them. Tests
+# never run with a developer's real tokens: a source left at its public default URL would then
+# reach the network.
+CREDENTIALS = tuple(
+    name for cls in [*SOURCES.values(), *CHANNELS.values()] for name in cls.secret_envs()
 )
 
 

@@ -3,24 +3,18 @@ vaderSentiment's ``lexicon.update`` semantics, scorer versions, stale scores and
 
 import csv
 import json
-from dataclasses import fields
 from pathlib import Path
 
 import pytest
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from monitor.config import DEFAULT_CONFIG_TEXT, Config
-from monitor.delivery import CHANNELS
-from monitor.errors import ConfigError
-from monitor.formats import IMPORTERS
-from monitor.scoring import SCORERS
+from monitor import catalog
+from monitor.config import Config
 from monitor.scoring.language import UNDETERMINED, detect, language_name
 from monitor.scoring.vader import VaderScorer
-from monitor.settings import Labels, Scoring
-from monitor.sources import SOURCES
-from monitor.tables import parse_table
 from monitor.wiring import active_scorer
 from tests.conftest import REPO, VADER, config_file, post, shared_path
+from tests.contract import check_contract
 
 QUOTE = (
     "Diplomacy isn't a game for realtors. Tampering with foreign policy could backfire "
@@ -239,36 +233,9 @@ def test_a_german_post_is_not_scored_and_not_among_the_top_posts(store, write_js
 
 
 def test_every_plugin_registry_keeps_the_contract():
-    """Each plug-in has a name, loads from the default config, and is documented in the
-    README (and, for sources, in the default config's text as a table)."""
-    readme = (REPO / "README.md").read_text()
-    found = {
-        "sources": SOURCES,
-        "scorers": SCORERS,
-        "import formats": IMPORTERS,
-        "delivery channels": CHANNELS,
-    }
-    assert set(found) == {"sources", "scorers", "import formats", "delivery channels"}
+    """Each plug-in keeps the contract (tests/contract.py), and the README lists every one as
+    the plug-ins describe themselves (monitor.catalog)."""
+    found = check_contract()
     assert all(found.values())
-    for name, cls in found["sources"].items():
-        assert cls.name == name
-        settings = parse_table({}, cls.Settings, "monitor.toml", f"sources.{name}.")
-        assert settings == cls.Settings() and "enabled" in {f.name for f in fields(settings)}
-        assert f"[sources.{name}]" in readme
-    for name, cls in found["scorers"].items():
-        try:
-            scorer = cls.from_settings(Scoring(), Labels(), {}, "monitor.toml")
-        except ConfigError as exc:  # a scorer that needs a file says which key names it
-            assert "scoring." in str(exc)
-        else:
-            assert scorer.name == name and scorer.languages
-            assert scorer.version == cls.from_settings(Scoring(), Labels(), {}, "x").version
-        assert f'"{name}"' in DEFAULT_CONFIG_TEXT and f"`{name}`" in readme
-    for name, cls in found["import formats"].items():  # each listed in the README's table
-        assert cls.name == name and cls.title and cls.layout in ("json", "csv", "parquet")
-        assert f"| `{name}` |" in readme
-    for name, cls in found["delivery channels"].items():  # a table each, off by default
-        assert cls.name == name
-        settings = parse_table({}, cls.Settings, "monitor.toml", f"deliver.{name}.")
-        assert settings == cls.Settings() and settings.enabled is False
-        assert f"[deliver.{name}]" in readme and f"[deliver.{name}]" in DEFAULT_CONFIG_TEXT
+    assert {"mastodon", "bluesky", "reddit", "x"} <= set(found["sources"])
+    assert catalog.block() in (REPO / "README.md").read_text()

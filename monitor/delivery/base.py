@@ -16,9 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from monitor.http import Http
+from monitor.plugins import Configurable
 
 SENDS = ("report", "alerts")  # every daily report; or only days and hours with alerts
 
@@ -67,12 +68,9 @@ class ChannelResult:
     message: str = ""
 
 
-class Channel(ABC):
+class Channel(Configurable, ABC):
     """One way of sending reports and alerts. ``Settings`` is read from ``[deliver.<name>]``;
     secrets come only from the environment variables the settings name."""
-
-    name: ClassVar[str]
-    Settings: ClassVar[type]
 
     def __init__(self, settings: Any, http: Http, env: Mapping[str, str]) -> None:
         self.settings, self.http, self.env = settings, http, env

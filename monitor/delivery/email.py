@@ -57,6 +57,20 @@ class EmailSettings:
 class EmailChannel(Channel):
     name = "email"
     Settings = EmailSettings
+    config_snippet = """\
+[deliver.email]
+# Send each daily report by email (the HTML report with its charts inline, the Markdown as
+# text, the CSVs attached). The SMTP login comes from the environment variables named here.
+enabled = false
+host = "smtp.example.org"
+port = 587
+security = "starttls"          # "starttls" | "ssl" (port 465) | "none" (a local relay)
+from = "monitor@example.org"
+to = ["desk@example.org"]
+# username_env = "MONITOR_SMTP_USER"
+# password_env = "MONITOR_SMTP_PASSWORD"
+send = "report"                # "report": every daily report; "alerts": only alerts
+"""
 
     @staticmethod
     def config_problem(settings: Any) -> tuple[str, str] | None:

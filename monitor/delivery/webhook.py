@@ -40,6 +40,17 @@ class WebhookSettings:
 class WebhookChannel(Channel):
     name = "webhook"
     Settings = WebhookSettings
+    config_snippet = """\
+[deliver.webhook]
+# Post alerts as they happen (after each collect) to a chat webhook; its URL is a secret and
+# comes from the environment variable named here.
+enabled = false
+url_env = "MONITOR_WEBHOOK_URL"
+style = "slack"                # "slack" ({"text": ...}: Slack, Mattermost, Teams) | "json"
+send = "alerts"
+# Where a web server publishes reports_dir, so messages link the report (else: its path here).
+# report_url = "https://intranet.example.org/reports/"
+"""
 
     @staticmethod
     def config_problem(settings: Any) -> tuple[str, str] | None:

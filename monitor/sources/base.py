@@ -3,7 +3,8 @@
 A source turns one API page into Posts and says how to ask for the next (older) page. It knows
 nothing of the database: ``monitor.collect`` walks the pages, stores each page with its cursor
 in one transaction, and decides when a walk is done. A new platform is one new module in this
-package with a ``Source`` subclass and a settings dataclass.
+package with a ``Source`` subclass and a settings dataclass (its item parser one module in
+``monitor.platforms``).
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from monitor.http import Http, SourceError
 from monitor.models import Post, Rejection, label_of, rejected
+from monitor.plugins import Configurable
 
 
 @dataclass
@@ -33,11 +35,9 @@ class Page:
     oldest_time: datetime | None = None
 
 
-class Source(ABC):
-    """One platform. Subclasses set ``name`` and ``Settings`` and implement ``fetch``."""
-
-    name: ClassVar[str]
-    Settings: ClassVar[type]
+class Source(Configurable, ABC):
+    """One platform. Subclasses set ``name``, ``Settings`` and ``config_snippet`` and implement
+    ``fetch``; the platform's items become Posts in ``monitor.platforms``."""
 
     def __init__(self, settings: Any, http: Http, env: Mapping[str, str]) -> None:
         self.settings = settings

@@ -52,6 +52,16 @@ def sort_marker(view: dict[str, Any]) -> str:
 class Bluesky(Source):
     name = "bluesky"
     Settings = BlueskySettings
+    config_snippet = """\
+[sources.bluesky]
+# Bluesky's post search on your PDS, logged in with an app password (not your account's);
+# both come from the environment variables named here.
+enabled = true
+service = "https://bsky.social"
+handle_env = "BSKY_HANDLE"
+password_env = "BSKY_APP_PASSWORD"
+query = "#{tag}"
+"""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

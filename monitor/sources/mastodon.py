@@ -49,6 +49,14 @@ def _marker(status: dict[str, Any]) -> str:
 class Mastodon(Source):
     name = "mastodon"
     Settings = MastodonSettings
+    config_snippet = """\
+[sources.mastodon]
+# Hashtag timelines of these servers; a post seen on two is stored once. A token is optional
+# on most servers; it comes from the environment variable named here.
+enabled = true
+instances = ["https://mastodon.social"]
+token_env = "MASTODON_TOKEN"
+"""
 
     def instances(self) -> list[str]:
         return [url.rstrip("/") for url in self.settings.instances]

@@ -45,6 +45,21 @@ def _rate_limit(headers: httpx.Headers) -> RateLimit | None:
 class Reddit(Source):
     name = "reddit"
     Settings = RedditSettings
+    config_snippet = """\
+[sources.reddit]
+# Reddit search (app-only OAuth: a 'script' or 'web' app's id and secret, from the environment
+# variables named here). subreddits = [] searches all of Reddit; comments = N also stores the
+# newest N comments of each submission found. Reddit wants a unique user_agent.
+enabled = true
+base_url = "https://oauth.reddit.com"
+auth_url = "https://www.reddit.com/api/v1/access_token"
+client_id_env = "REDDIT_CLIENT_ID"
+client_secret_env = "REDDIT_CLIENT_SECRET"
+user_agent = "python:sentiment-monitor:0.1 (hashtag sentiment research)"
+subreddits = []
+comments = 0
+query = "{tag}"
+"""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

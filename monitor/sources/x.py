@@ -61,6 +61,14 @@ def parse_page(body: Any, tag: str, what: str) -> Page:
 class X(Source):
     name = "x"
     Settings = XSettings
+    config_snippet = """\
+[sources.x]
+# X API v2 recent search (the last 7 days) with a bearer token from the variable named here.
+enabled = true
+base_url = "https://api.x.com"
+token_env = "X_BEARER_TOKEN"
+query = "#{tag} -is:retweet"
+"""
 
     def missing_credentials(self) -> str | None:
         if env_value(self.env, self.settings.token_env):
