@@ -94,8 +94,16 @@ def test_one_new_file_each_adds_a_platform_source_format_scorer_and_channel(tmp_
     ).respond_with_json(
         {
             "items": [
-                {"example_id": "c2", "at": "2025-11-20T11:00:00Z", "text": "the talks went bad today #peace"},
-                {"example_id": "c1", "at": "2025-11-20T10:00:00Z", "text": "the talks went good today #peace"},
+                {
+                    "example_id": "c2",
+                    "at": "2025-11-20T11:00:00Z",
+                    "text": "the talks went bad today #peace",
+                },
+                {
+                    "example_id": "c1",
+                    "at": "2025-11-20T10:00:00Z",
+                    "text": "the talks went good today #peace",
+                },
             ]
         }
     )
