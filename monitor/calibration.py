@@ -18,10 +18,10 @@ from typing import Any
 from monitor.errors import MonitorError
 from monitor.evaluation import agreement, confusion
 from monitor.labels import HandLabel
+from monitor.language import detect
 from monitor.models import LABELS
 from monitor.quantify import Rates
 from monitor.scoring import calibrated
-from monitor.scoring.language import detect
 from monitor.scoring.vader import VaderScorer, label_for
 from monitor.store import Store
 

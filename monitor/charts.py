@@ -26,7 +26,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter
 
 from monitor.analysis import NOT_COLLECTED, Gap, covered, gap_on_axis
-from monitor.scoring.language import language_name
+from monitor.language import language_name
 from monitor.settings import Labels
 from monitor.text import wall_clock
 

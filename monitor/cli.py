@@ -399,8 +399,8 @@ def evaluate(obj: _Context, labels_file: Path, as_json: bool) -> None:
 
 def describe_evaluation(result: dict, config: Config) -> str:
     """An evaluation as a person reads it: headline figures, the split, the confusion."""
+    from monitor.language import language_name
     from monitor.models import LABELS
-    from monitor.scoring.language import language_name
 
     def interval(name: str) -> str:
         lo, hi = result["intervals"][name]
@@ -625,7 +625,7 @@ def status(obj: _Context, as_json: bool) -> None:
     from jobs.scheduler import next_runs
     from jobs.tasks import NOTHING_ENABLED
     from monitor.health import collection_health, delivery_health, scoring_state
-    from monitor.scoring.language import language_name
+    from monitor.language import language_name
     from monitor.wiring import active_scorer
 
     config = obj.config

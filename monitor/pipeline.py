@@ -19,8 +19,8 @@ from monitor.errors import MonitorError
 from monitor.formats import read_posts
 from monitor.formats.base import Delete, ImportOptions, Note, Skip
 from monitor.models import Post, PrescoredPost, Rejection, Score, ScoredPost
+from monitor.pool import Pending, ScoringPool, spare_cores
 from monitor.scoring.base import Scorer
-from monitor.scoring.pool import Pending, ScoringPool, spare_cores
 from monitor.text import fold_tag, hashtags, text_key
 
 if TYPE_CHECKING:  # the store (sqlite-utils, which loads pandas) is imported by its opener

@@ -23,11 +23,10 @@ from monitor.config import Config
 from monitor.drivers import Drivers, drivers
 from monitor.errors import MonitorError
 from monitor.health import collection_health, coverage_between, gaps_between
+from monitor.language import language_name
 from monitor.publish import replace_file, staged_folder
 from monitor.quantify import Rates
 from monitor.scoring.base import Scorer
-from monitor.scoring.language import language_name
-from monitor.scoring.vader import STOCK_AGREEMENT
 from monitor.store import Store
 from monitor.text import spreadsheet_safe
 from monitor.wiring import ShareMethod, active_scorer, held_out, share_method
@@ -535,7 +534,7 @@ def method(
         "n_scored": scored,
         "share_scored": scored / n if n else float("nan"),
         "stale": manifest["counts"]["posts_with_stale_score"],
-        "agreement": STOCK_AGREEMENT if scorer.name == "vader" else None,
+        "agreement": scorer.published_agreement(),
     }
 
 

@@ -10,7 +10,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from monitor import catalog
 from monitor.config import Config
-from monitor.scoring.language import UNDETERMINED, detect, language_name
+from monitor.language import UNDETERMINED, detect, language_name
 from monitor.scoring.vader import VaderScorer
 from monitor.wiring import active_scorer
 from tests.conftest import REPO, VADER, config_file, post, shared_path

@@ -11,7 +11,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from monitor.formats.canonical import record_to_post
 from monitor.pipeline import ingest, rescore
-from monitor.scoring.pool import ScoringPool
+from monitor.pool import ScoringPool
 from monitor.store import Store
 from monitor.trends import series
 from tests.conftest import VADER, shared_path

@@ -1,7 +1,8 @@
 """Mastodon: a JSON array of API statuses (as Mastodon.py or rtoot save them; one status a
 line works too) through ``platforms.mastodon.status_to_post``, and an account archive's
-``outbox.json`` (ActivityPub): its public and unlisted posts, keyed by the status uri as the
-collector keys them. Boosts and followers-only or direct posts are skipped."""
+``outbox.json`` (ActivityPub) through ``platforms.mastodon.create_activity_to_post``: its
+public and unlisted posts, keyed by the status uri as the collector keys them. Boosts and
+followers-only or direct posts are skipped."""
 
 from __future__ import annotations
 
@@ -11,10 +12,7 @@ from urllib.parse import urlsplit
 
 from monitor.formats.base import Importer, ImportOptions, Item, Skip, fill_tags, items_of
 from monitor.models import Post
-from monitor.platforms.mastodon import status_text, status_to_post
-from monitor.text import parse_timestamp
-
-PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+from monitor.platforms.mastodon import create_activity_to_post, status_to_post
 
 
 def _is_status(value: Any) -> bool:
@@ -46,38 +44,12 @@ class MastodonStatuses(Importer):
         )
 
 
-def _author(actor: str) -> str | None:
-    """``https://host/users/name`` → ``name@host``."""
-    parts = urlsplit(actor)
-    name = parts.path.rstrip("/").rsplit("/", 1)[-1]
-    return f"{name}@{parts.hostname}" if name and parts.hostname else None
-
-
 def _activity(activity: dict[str, Any], options: ImportOptions) -> Item:
     kind = activity.get("type")
     if kind != "Create":
         return Skip("boost" if kind == "Announce" else f"{kind} activity")
-    status = activity["object"]
-    audience = [*(status.get("to") or []), *(status.get("cc") or [])]
-    if PUBLIC not in audience:
-        return Skip("followers-only or direct")
-    languages = list(status.get("contentMap") or {})
-    post = Post(
-        platform="mastodon",
-        id=status["id"],
-        created_at=parse_timestamp(status.get("published") or activity["published"]),
-        text=status_text(status.get("content"), status.get("summary")),
-        author=_author(activity.get("actor") or status.get("attributedTo") or ""),
-        url=status.get("url") or status["id"],
-        lang=languages[0] if languages else None,
-        tags=tuple(
-            t["name"].lstrip("#")
-            for t in status.get("tag") or []
-            if isinstance(t, dict) and t.get("type") == "Hashtag" and t.get("name")
-        ),
-        raw=activity,
-    )
-    return fill_tags(post, options.tags)
+    post = create_activity_to_post(activity)
+    return Skip("followers-only or direct") if post is None else fill_tags(post, options.tags)
 
 
 class MastodonOutbox(Importer):

@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from monitor.language import detect, load_detectors, rule_version
 from monitor.models import Score
-from monitor.scoring.language import detect, load_detectors, rule_version
 
 if TYPE_CHECKING:
     from monitor.quantify import Rates
@@ -35,6 +35,22 @@ class TermWeights:
     weights: Mapping[str, float]
     split: Callable[[str], set[str]]
     meaning: str  # what a weight is, for the reader: "VADER valence", ...
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """A scorer against human labels on one public set of texts it was never fitted on (the set's
+    test split), as measured and published with the scorer."""
+
+    name: str
+    n: int
+    macro_f1: float
+    accuracy: float
+    human_negative: float
+    vader_negative: float
+    human_positive: float
+    vader_positive: float
+    share_distance: float  # total-variation distance between the two label splits
 
 
 class Scorer(ABC):
@@ -71,6 +87,11 @@ class Scorer(ABC):
     def term_weights(self) -> TermWeights | None:
         """The terms behind this scorer's labels, for drivers; None when it has none."""
         return None
+
+    def published_agreement(self) -> tuple[Agreement, ...]:
+        """How this scorer agreed with people on public labelled sets, for the report's "How
+        to read the numbers"; empty when none is published for it."""
+        return ()
 
     def measured_rates(self) -> Rates | None:
         """Misclassification counts measured when the scorer was made (a calibrated model's

@@ -7,7 +7,6 @@ from __future__ import annotations
 import heapq
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import version
 from string import punctuation
@@ -22,7 +21,7 @@ from vaderSentiment.vaderSentiment import (
     SentimentIntensityAnalyzer,
 )
 
-from monitor.scoring.base import Numbers, Scorer, TermWeights
+from monitor.scoring.base import Agreement, Numbers, Scorer, TermWeights
 
 if TYPE_CHECKING:
     from monitor.settings import Labels, Scoring
@@ -262,6 +261,9 @@ class VaderScorer(Scorer):
 
         return TermWeights(valences, split, "VADER valence, -4..4")
 
+    def published_agreement(self) -> tuple[Agreement, ...]:
+        return STOCK_AGREEMENT
+
     @classmethod
     def from_settings(
         cls, scoring: Scoring, labels: Labels, lexicon: Mapping[str, float], config_file: str
@@ -281,21 +283,6 @@ class VaderScorer(Scorer):
 
     def score_read(self, texts: list[str]) -> list[tuple[str, Numbers]]:
         return [(label_for(n[0], self.threshold), n) for n in self.numbers(texts)]
-
-
-@dataclass(frozen=True)
-class Agreement:
-    """Stock VADER against human labels on one public set of political tweets (test split)."""
-
-    name: str
-    n: int
-    macro_f1: float
-    accuracy: float
-    human_negative: float
-    vader_negative: float
-    human_positive: float
-    vader_positive: float
-    share_distance: float  # total-variation distance between the two label splits
 
 
 # Output of bench/stock_vader.py (2026-11-25) on ../shared/data/labelled/*/test.tsv.
