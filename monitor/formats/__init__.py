@@ -8,6 +8,9 @@ records to Posts with the platform's own parser (the one its collector uses), so
 imported from a file and collected later is one row. What a format deliberately leaves out
 (retweets, deleted bodies, events that are not posts, filtered records) is a ``Skip``, counted
 by reason; what it cannot read is a ``Rejection`` naming file, line and reason.
+
+The contract is ``base.py``, the bytes ``streams.py``, the layouts ``layouts.py``; this module
+is the registry and ``read_posts``, which puts them together.
 """
 
 from __future__ import annotations
