@@ -248,9 +248,14 @@ def main() -> None:
     parser.add_argument("--labels", type=int, default=500)
     parser.add_argument("--sets", default=",".join(s.name for s in SETS))
     parser.add_argument("--tune", action="store_true", help="Days from tuning rows, not test.")
+    parser.add_argument(
+        "--inflation", type=float, help="quantify.RATE_INFLATION to try (with --tune)."
+    )
     parser.add_argument("--cli", action="store_true", help="Also the drift through the CLI.")
     parser.add_argument("--cli-only", action="store_true", help="Only the CLI drift.")
     args = parser.parse_args()
+    if args.inflation is not None:
+        quantify.RATE_INFLATION = args.inflation
     args.seed_list = [int(s) for s in args.seeds.split(",")]
     if not args.cli_only:
         simulations(args)

@@ -34,6 +34,11 @@ SEED = 20261205  # fixed: the same counts and rates give the same interval on ev
 # count, the adjusted count beyond one and a half (chosen on tuning rows, bench/trend_fidelity.py
 # --tune: the slope of the adjusted count on most sets, a smaller error on the labelled mix).
 KEEP_COUNT_BELOW, ADJUST_ABOVE = 0.5, 1.5
+# The interval's draws of the rates are spread as if the labelled posts were this many times
+# fewer: the days' posts differ from the labelled sample in ways no count can see (a set's dev
+# or val rows against its train rows), so the rates' own sampling error understates their
+# error. The blend weighs count against adjusted count by the plain draws.
+RATE_INFLATION = 4.0
 
 
 @dataclass(frozen=True)
@@ -190,10 +195,19 @@ def estimate(counts: np.ndarray, rates: Rates, rounds: int = BOOTSTRAP_ROUNDS) -
     adjusted = adjust(observed, matrix(confusion))
     adjusted_draws = adjust(day_shares, drawn_rates[None])
     point = blend(observed, adjusted, day_shares, adjusted_draws)
-    lo, hi = np.percentile(adjusted_draws, [2.5, 97.5], axis=1)
+    interval_draws = adjust(day_shares, inflated(drawn_rates, matrix(confusion))[None])
+    lo, hi = np.percentile(interval_draws, [2.5, 97.5], axis=1)
     lo, hi = np.minimum(lo, point), np.maximum(hi, point)
     nan = np.where(empty[:, None], np.nan, 1.0)
     return Estimate(point * nan, lo * nan, hi * nan)
+
+
+def inflated(drawn: np.ndarray, rates: np.ndarray) -> np.ndarray:
+    """Bootstrap draws of M spread ``RATE_INFLATION`` times as wide in variance around M (as
+    if the labelled posts were that many times fewer), each column back on the simplex."""
+    spread = rates + np.sqrt(RATE_INFLATION) * (drawn - rates)
+    spread = np.clip(spread, 0, None)
+    return spread / spread.sum(axis=-2, keepdims=True)
 
 
 def blend(
