@@ -24,8 +24,8 @@ from monitor.errors import ConfigError
 from monitor.http import Http, SourceError
 from monitor.pipeline import IngestResult, ingest_batch
 from monitor.scoring.base import Scorer
-from monitor.sources import SOURCES, Source
-from monitor.sources.base import Page
+from monitor.sources import SOURCES
+from monitor.sources.base import Page, Source
 from monitor.store import Cursor, Store
 from monitor.wiring import active_scorer
 
