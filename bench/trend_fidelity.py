@@ -62,16 +62,15 @@ def pool_rows(labelled: LabelledSet, rest: list, tune: bool) -> list[tuple[str, 
 
 
 def fitted(labelled: LabelledSet, labels: int, seed: int, tune: bool):
-    """(the pool's hand labels, the scorer's labels on them, the cross-validated rates)."""
+    """(the pool's hand labels, the scorer's label probabilities on them, the
+    cross-validated rates)."""
     drawn, rest = drawn_labels(labelled, labels, seed)
     texts, truth = [t for t, _ in drawn], [label for _, label in drawn]
     rates = cross_validated_rates(truth, out_of_fold(texts, truth, seed))
     model = calibrated.fit(texts, truth, [])
     pool = pool_rows(labelled, rest, tune)
-    guessed = calibrated.labels(model, [t for t, _ in pool])
     hand = np.array([LABELS.index(label) for _, label in pool])
-    said = np.array([LABELS.index(label) for label in guessed])
-    return hand, said, rates
+    return hand, calibrated.probabilities(model, [t for t, _ in pool]), rates
 
 
 def sample_days(hand: np.ndarray, mixes: np.ndarray, size: int, rng: np.random.Generator):
@@ -103,33 +102,47 @@ def drift_mixes(hand: np.ndarray) -> np.ndarray:
 
 
 def figures(share, lo, hi, truth) -> dict[str, float]:
-    """Slope, mean absolute error and coverage of the skeptical share (1-D arrays per day)."""
+    """Slope, mean absolute error, coverage and mean width of the interval of the skeptical
+    share (1-D arrays per day)."""
     e, t = share, truth
     inside = (lo <= t + 1e-9) & (t - 1e-9 <= hi)
     return {
         "slope": float(np.polyfit(t, e, 1)[0]),
         "mae": float(np.abs(e - t).mean()),
         "coverage": float(inside.mean()),
+        "width": float((hi - lo).mean()),
     }
 
 
-def methods(counts: np.ndarray, rates: quantify.Rates) -> dict[str, quantify.Estimate]:
-    counted = quantify.shares(counts, None)
-    published = quantify.shares(counts, rates)
-    confusion = np.asarray(rates.confusion, dtype=float)
-    plain = quantify.adjust(quantify.count_shares(counts), quantify.matrix(confusion))
+def methods(
+    counts: np.ndarray, probabilities: np.ndarray, rates: quantify.Rates
+) -> dict[str, quantify.Estimate]:
+    """What the count, plain ACC, plain PACC and the published share say of days' label
+    counts and summed probabilities (ACC and PACC shown with the published interval)."""
+    published = quantify.shares(counts, rates, probabilities)
+    plain = {
+        "adjusted (plain ACC)": (counts, rates.confusion),
+        "adjusted (plain PACC)": (probabilities, rates.probabilities),
+    }
     return {
-        "count": counted,
-        "adjusted (plain ACC)": quantify.Estimate(plain, published.lo, published.hi),
+        "count": quantify.shares(counts, None),
+        **{
+            name: quantify.Estimate(
+                quantify.adjust(quantify.count_shares(observed), quantify.matrix(np.array(m))),
+                published.lo,
+                published.hi,
+            )
+            for name, (observed, m) in plain.items()
+        },
         "published": published,
     }
 
 
 def simulate(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> dict:
-    hand, said, rates = fitted(labelled, args.labels, seed, args.tune)
+    hand, probabilities, rates = fitted(labelled, args.labels, seed, args.tune)
+    said = probabilities.argmax(axis=1)
     rng = np.random.default_rng(seed)
     out: dict[str, dict[str, dict[str, float]]] = {}
-    natural = np.bincount(said, minlength=3)[None].astype(float)
     natural_truth = np.bincount(hand, minlength=3) / len(hand)
     for scenario, mixes in (
         ("dirichlet", rng.dirichlet(np.ones(3), size=args.days)),
@@ -137,12 +150,15 @@ def simulate(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> dict
     ):
         picks, truth = sample_days(hand, mixes, args.posts, rng)
         counts = np.array([np.bincount(said[p], minlength=3) for p in picks], dtype=float)
-        for name, estimate in methods(counts, rates).items():
-            out.setdefault(name, {})[scenario] = figures(
+        sums = np.array([probabilities[p].sum(axis=0) for p in picks])
+        for name, estimate in methods(counts, sums, rates).items():
+            figure = figures(
                 *(bound[:, NEGATIVE] for bound in (estimate.share, estimate.lo, estimate.hi)),
                 truth[:, NEGATIVE],
             )
-    for name, estimate in methods(natural, rates).items():
+            out.setdefault(name, {})[scenario] = figure
+    natural = np.bincount(said, minlength=3)[None].astype(float)
+    for name, estimate in methods(natural, probabilities.sum(axis=0)[None], rates).items():
         distance = float(np.abs(estimate.share[0] - natural_truth).sum() / 2)
         out[name]["natural"] = {"distance": distance}
     return out
@@ -157,10 +173,10 @@ def simulations(args: argparse.Namespace) -> None:
         f"from the {where}\n"
     )
     print(
-        "| set | method | Dirichlet slope | MAE | coverage | drift slope | MAE | coverage "
-        "| natural-mix distance |"
+        "| set | method | Dirichlet slope | MAE | coverage | width | drift slope | MAE "
+        "| coverage | width | natural-mix distance |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     overall: dict[str, list[float]] = {}
     for name, runs in results.items():
         for method in runs[0]:
@@ -173,8 +189,9 @@ def simulations(args: argparse.Namespace) -> None:
             print(
                 f"| {name} | {method} | {mean['dirichlet', 'slope']:.2f} | "
                 f"{mean['dirichlet', 'mae']:.3f} | {mean['dirichlet', 'coverage']:.0%} | "
-                f"{mean['drift', 'slope']:.2f} | {mean['drift', 'mae']:.3f} | "
-                f"{mean['drift', 'coverage']:.0%} | {mean['natural', 'distance']:.3f} |"
+                f"{mean['dirichlet', 'width']:.2f} | {mean['drift', 'slope']:.2f} | "
+                f"{mean['drift', 'mae']:.3f} | {mean['drift', 'coverage']:.0%} | "
+                f"{mean['drift', 'width']:.2f} | {mean['natural', 'distance']:.3f} |"
             )
     for method, maes in overall.items():
         print(f"Dirichlet MAE averaged over sets, {method}: {statistics.mean(maes):.3f}")
@@ -226,17 +243,17 @@ def through_the_cli(labelled: LabelledSet, args: argparse.Namespace, seed: int) 
 
 def cli_runs(args: argparse.Namespace) -> None:
     print(f"\nThrough the CLI: 30 days of {args.posts} test tweets, skeptical 15% to 75%\n")
-    print("| set | seed | daily.csv slope | MAE | truth inside share_negative_lo..hi |")
-    print("|---|---|---|---|---|")
+    print("| set | seed | daily.csv slope | MAE | truth inside share_negative_lo..hi | width |")
+    print("|---|---|---|---|---|---|")
     for labelled in (s for s in SETS if s.name in ("gop_debate_2015", "hcr_2010")):
         for seed in args.seed_list:
             result = through_the_cli(labelled, args, seed)
             if "error" in result:
-                print(f"| {labelled.name} | {seed} | {result['error']} | | |")
+                print(f"| {labelled.name} | {seed} | {result['error']} | | | |")
                 continue
             print(
                 f"| {labelled.name} | {seed} | {result['slope']:.2f} | {result['mae']:.3f} | "
-                f"{result['coverage']:.0%} |"
+                f"{result['coverage']:.0%} | {result['width']:.2f} |"
             )
 
 

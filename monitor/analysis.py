@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 
 from monitor.models import LABELS
-from monitor.quantify import Z95, Rates, shares
+from monitor.quantify import Z95, Rates
 from monitor.settings import Analysis
 from monitor.text import parse_timestamp, wall_clock
+from monitor.trends import published_shares
 
 MAD_SCALE = 1.4826  # makes the MAD estimate a standard deviation for normal data
 MIN_HISTORY = 3  # periods of history (since the tag's first post) before alerts can fire
@@ -162,10 +163,12 @@ def compare_groups(
     the family-wise ``alpha`` (Bonferroni over all pairs and labels): z is the difference over
     the two shares' standard errors, read off their 95% intervals. Shares rest on the scored
     posts; groups with fewer than ``min_posts`` of them are not compared."""
-    totals = frame.groupby(key)[["n_scored", "n_negative", "n_positive"]].sum()
+    summed = [
+        c for c in ("n_scored", "n_negative", "n_positive", "sum_neg", "sum_pos") if c in frame
+    ]
+    totals = frame.groupby(key)[summed].sum()
     totals = totals[totals["n_scored"] >= rules.min_posts]
-    totals["n_neutral"] = totals["n_scored"] - totals["n_negative"] - totals["n_positive"]
-    published = shares(totals[[f"n_{label}" for label in LABELS]].to_numpy(dtype=float), rates)
+    published = published_shares(totals, rates)
     pairs = list(itertools.combinations(range(len(totals)), 2))
     tests = len(pairs) * len(labels)
     found = []

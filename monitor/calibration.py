@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from monitor.errors import MonitorError
-from monitor.evaluation import agreement, confusion
+from monitor.evaluation import agreement
 from monitor.labels import HandLabel
 from monitor.language import detect
 from monitor.models import LABELS
@@ -95,36 +97,47 @@ Progress = Callable[[int, int], object]  # (fits done, fits in all)
 
 def out_of_fold(
     texts: list[str], truth: list[str], seed: int = 0, progress: Progress | None = None
-) -> list[list[str]]:
-    """Each text's label from a model fitted without it, once per repeat of the
-    cross-validation."""
+) -> list[np.ndarray]:
+    """Each text's label probabilities ([texts, 3], LABELS order) from a model fitted without
+    it, once per repeat of the cross-validation."""
     from sklearn.model_selection import StratifiedKFold
 
     repeats = []
     for repeat in range(REPEATS):
-        predicted = [""] * len(texts)
+        predicted = np.zeros((len(texts), len(LABELS)))
         folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed + repeat)
         for fold, (train, held_out) in enumerate(folds.split(texts, truth)):
             model = calibrated.fit([texts[i] for i in train], [truth[i] for i in train], [])
-            guesses = calibrated.labels(model, [texts[i] for i in held_out])
-            for i, label in zip(held_out, guesses, strict=True):
-                predicted[i] = label
+            predicted[held_out] = calibrated.probabilities(model, [texts[i] for i in held_out])
             if progress:
                 progress(repeat * FOLDS + fold + 1, REPEATS * FOLDS + 1)
         repeats.append(predicted)
     return repeats
 
 
-def cross_validated_rates(truth: Sequence[str], repeats: Sequence[Sequence[str]]) -> Rates:
-    """The misclassification counts averaged over the repeats (each row still sums to its
-    label's number of hand labels, which is what the rates rest on)."""
-    tables = [confusion(truth, predicted) for predicted in repeats]
-    average = {
-        hand: {guess: sum(t[hand][guess] for t in tables) / len(tables) for guess in LABELS}
-        for hand in LABELS
-    }
-    return Rates.from_table(
-        average,
+def most_probable(probabilities: np.ndarray) -> list[str]:
+    return [LABELS[i] for i in probabilities.argmax(axis=1)]
+
+
+def checked_rates(truth: Sequence[str], repeats: Sequence[np.ndarray], source: str) -> Rates:
+    """The misclassification counts and probability sums of labels checked against
+    ``truth`` (each repeat's probabilities; averaged over the repeats, so each row still
+    sums to its label's number of hand labels, which is what the rates rest on)."""
+    hand = np.array([LABELS.index(label) for label in truth])
+    counts = np.zeros((len(LABELS), len(LABELS)))
+    sums = np.zeros((len(LABELS), len(LABELS)))
+    for probabilities in repeats:
+        guessed = probabilities.argmax(axis=1)
+        np.add.at(counts, (hand, guessed), 1)
+        np.add.at(sums, hand, probabilities)
+    counts, sums = counts / len(repeats), sums / len(repeats)
+    return Rates(tuple(map(tuple, counts.tolist())), source, tuple(map(tuple, sums.tolist())))
+
+
+def cross_validated_rates(truth: Sequence[str], repeats: Sequence[np.ndarray]) -> Rates:
+    return checked_rates(
+        truth,
+        repeats,
         f"{FOLDS}-fold cross-validation ({len(repeats)} repeats) on {len(truth)} hand labels "
         "at calibrate",
     )
@@ -165,7 +178,7 @@ def calibrate(
         progress(REPEATS * FOLDS + 1, REPEATS * FOLDS + 1)
     return Calibration(
         model=model,
-        calibrated=agreement(truth, repeats[0], seed),
+        calibrated=agreement(truth, most_probable(repeats[0]), seed),
         stock=agreement(truth, stock, seed),
         languages=dict(languages.most_common()),
         checked=f"{len(texts)} labelled posts; {FOLDS}-fold cross-validation",
@@ -194,14 +207,17 @@ def _calibrate_held_out(
     if progress:
         progress(1, 2)
     checked_texts, checked_truth = [texts[i] for i in check], [truth[i] for i in check]
-    predicted = [
-        label
-        for start in range(0, len(check), PREDICT_BATCH)
-        for label in calibrated.labels(model, checked_texts[start : start + PREDICT_BATCH])
-    ]
+    checked = np.concatenate(
+        [
+            calibrated.probabilities(model, checked_texts[start : start + PREDICT_BATCH])
+            for start in range(0, len(check), PREDICT_BATCH)
+        ]
+    )
+    predicted = most_probable(checked)
     stock = [label_for(n[0]) for n in VaderScorer().numbers(checked_texts)]
-    model["rates"] = Rates.from_table(
-        confusion(checked_truth, predicted),
+    model["rates"] = checked_rates(
+        checked_truth,
+        [checked],
         f"a held-out check on {len(check)} hand labels at calibrate (fitted on {len(fit_on)})",
     ).as_dict()
     model["fitted_on"] = sorted({rows[i].fingerprint for i in fit_on})

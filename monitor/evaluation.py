@@ -10,7 +10,7 @@ from typing import Any
 
 from monitor.errors import MonitorError
 from monitor.labels import HandLabel
-from monitor.models import LABELS
+from monitor.models import LABELS, Score
 from monitor.scoring.base import Scorer
 from monitor.store import Store
 
@@ -111,18 +111,18 @@ def agreement(truth: Sequence[str], predicted: Sequence[str], seed: int = 0) -> 
 
 def predictions(
     store: Store, scorer: Scorer, rows: Sequence[HandLabel]
-) -> list[tuple[HandLabel, str | None, str]]:
-    """(hand label, the scorer's label or None when it does not read the text, language) per
-    row: a stored post's stored label when the active scorer version gave it, else the text
-    scored now (a stored post's own text, or the row's)."""
+) -> list[tuple[HandLabel, Score]]:
+    """(hand label, the scorer's score: no label when it does not read the text) per row: a
+    stored post's stored score when the active scorer version gave it, else the text scored
+    now (a stored post's own text, or the row's)."""
     stored = store.labelled_posts([row.key for row in rows if row.key])
     texts: list[str] = []
-    out: list[tuple[HandLabel, str | None, str] | None] = []
+    out: list[tuple[HandLabel, Score] | None] = []
     waiting: list[tuple[int, HandLabel]] = []
     for row in rows:
         post = stored.get(row.key) if row.key else None
         if post and post["scorer_version"] == scorer.version:
-            out.append((row, post["label"], post["language"] or "und"))
+            out.append((row, post["score"]))
             continue
         text = post["text"] if post else row.text
         if text is None:  # a post that is not stored and no text to score
@@ -132,7 +132,7 @@ def predictions(
         out.append(None)
         texts.append(text)
     for (index, row), score in zip(waiting, scorer.score(texts), strict=True):
-        out[index] = (row, score.label, score.language)
+        out[index] = (row, score)
     missing = [row.line for row, result in zip(rows, out, strict=True) if result is None]
     if missing:
         raise MonitorError(
@@ -140,6 +140,16 @@ def predictions(
             f"(lines {', '.join(map(str, missing[:10]))})"
         )
     return [result for result in out if result is not None]
+
+
+def probability_sums(truth: Sequence[str], scores: Sequence[Score]) -> dict[str, dict[str, float]]:
+    """The scorer's label probabilities (its neg, neu, pos) summed by hand label (rows) and
+    label (columns): the ``probabilities`` of ``quantify.Rates``."""
+    sums = {hand: dict.fromkeys(LABELS, 0.0) for hand in LABELS}
+    for hand, score in zip(truth, scores, strict=True):
+        for label, p in zip(LABELS, (score.neg, score.neu, score.pos), strict=True):
+            sums[hand][label] += p or 0.0
+    return sums
 
 
 def evaluate(
@@ -156,11 +166,16 @@ def evaluate(
             "check it: label posts it has not seen (monitor sample) and evaluate on those"
         )
     results = predictions(store, scorer, held)
-    scored = [(row.label, label) for row, label, _ in results if label is not None]
-    not_scored = Counter(language for _, label, language in results if label is None)
+    scored = [(row.label, score) for row, score in results if score.label is not None]
+    not_scored = Counter(score.language for _, score in results if score.label is None)
     if not scored:
         raise MonitorError("the scorer scored none of the labelled posts: nothing to compare")
-    truth, predicted = [t for t, _ in scored], [p for _, p in scored]
+    truth, predicted = [t for t, _ in scored], [score.label for _, score in scored]
+    probabilities = (
+        {"probabilities": probability_sums(truth, [score for _, score in scored])}
+        if scorer.gives_probabilities
+        else {}
+    )
     return {
         "scorer_version": scorer.version,
         "scorer": scorer.name,
@@ -170,4 +185,5 @@ def evaluate(
         **agreement(truth, predicted, seed),
         "not_scored": len(results) - len(scored),
         "not_scored_by_language": dict(not_scored.most_common()),
+        **probabilities,
     }

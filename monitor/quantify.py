@@ -5,7 +5,10 @@ A scorer that is right on half to two thirds of posts pulls a share counted from
 as 35% to 55%. The adjusted count (ACC, Forman 2008; QuaPy's ``ACC``) undoes that with the
 scorer's measured misclassification rates: if M[j, i] is the chance that a post whose true
 label is i gets label j, the labels counted on a day are q = M p, so the day's true split is
-p = M⁻¹ q, put back on the simplex (no share below 0 or above 1).
+p = M⁻¹ q, put back on the simplex (no share below 0 or above 1). For a scorer whose numbers
+are label probabilities (a calibrated model), q is the day's mean probabilities and M the mean
+probabilities by hand label (PACC, Bella et al. 2010; QuaPy's ``PACC``): it wastes less of what
+the model knows than its labels do, and measured closer on every tuning set.
 
 The 95% interval is a bootstrap over both things the estimate rests on: the labelled posts
 behind M (each hand label's row resampled) and the day's posts (its label counts resampled).
@@ -48,11 +51,22 @@ class Rates:
 
     confusion: tuple[tuple[float, ...], ...]  # averaged over repeats: may be fractional
     source: str  # "a held-out check on 300 hand labels (labels.csv, 2026-12-05)", ...
+    # For a scorer whose numbers are label probabilities: ``probabilities[i][j]``, its
+    # P(label j) summed over the hand-labelled posts of label i (what PACC adjusts by).
+    probabilities: tuple[tuple[float, ...], ...] | None = None
 
     @classmethod
-    def from_table(cls, table: dict[str, dict[str, int]], source: str) -> Rates:
-        """From the ``{hand: {predicted: count}}`` table ``evaluation.confusion`` builds."""
-        return cls(tuple(tuple(float(table[h][p]) for p in LABELS) for h in LABELS), source)
+    def from_table(
+        cls,
+        table: dict[str, dict[str, float]],
+        source: str,
+        probabilities: dict[str, dict[str, float]] | None = None,
+    ) -> Rates:
+        """From ``{hand: {predicted: count}}`` tables (``evaluation.confusion`` builds the
+        counts; ``probabilities`` sums the scorer's probabilities the same way)."""
+        return cls(
+            _rows(table), source, _rows(probabilities) if probabilities is not None else None
+        )
 
     @staticmethod
     def valid(table: Any) -> bool:
@@ -79,14 +93,20 @@ class Rates:
         return abs(np.linalg.det(matrix(counts))) > 1e-6
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "confusion": {
-                hand: dict(zip(LABELS, row, strict=True))
-                for hand, row in zip(LABELS, self.confusion, strict=True)
-            },
-            "source": self.source,
-            "n": self.n,
-        }
+        kept = {"confusion": _table(self.confusion), "source": self.source, "n": self.n}
+        if self.probabilities is not None:
+            kept["probabilities"] = _table(self.probabilities)
+        return kept
+
+
+def _rows(table: dict[str, dict[str, float]]) -> tuple[tuple[float, ...], ...]:
+    return tuple(tuple(float(table[h][p]) for p in LABELS) for h in LABELS)
+
+
+def _table(rows: tuple[tuple[float, ...], ...]) -> dict[str, dict[str, float]]:
+    return {
+        hand: dict(zip(LABELS, row, strict=True)) for hand, row in zip(LABELS, rows, strict=True)
+    }
 
 
 def matrix(confusion: np.ndarray) -> np.ndarray:
@@ -148,12 +168,15 @@ def count_shares(counts: np.ndarray) -> np.ndarray:
         return np.where(n > 0, counts / n, np.nan)
 
 
-def shares(counts: np.ndarray, rates: Rates | None) -> Estimate:
+def shares(
+    counts: np.ndarray, rates: Rates | None, probabilities: np.ndarray | None = None
+) -> Estimate:
     """The published shares of rows of label counts ([rows, 3], LABELS order): adjusted by
-    ``rates`` (``estimate``), or counted with Wilson intervals when there are none."""
+    ``rates`` (``estimate``; by the posts' summed label ``probabilities`` too when the rates
+    carry theirs), or counted with Wilson intervals when there are none."""
     counts = np.asarray(counts, dtype=float).reshape(-1, 3)
     if rates is not None:
-        return estimate(counts, rates)
+        return estimate(counts, rates, probabilities)
     n = counts.sum(axis=1)
     bounds = [wilson_interval(counts[:, i], n) for i in range(3)]
     return Estimate(
@@ -163,10 +186,19 @@ def shares(counts: np.ndarray, rates: Rates | None) -> Estimate:
     )
 
 
-def estimate(counts: np.ndarray, rates: Rates, rounds: int = BOOTSTRAP_ROUNDS) -> Estimate:
+def estimate(
+    counts: np.ndarray,
+    rates: Rates,
+    probabilities: np.ndarray | None = None,
+    rounds: int = BOOTSTRAP_ROUNDS,
+) -> Estimate:
     """The published shares of rows of label counts ([rows, 3], LABELS order): each row's
     count blended with its adjusted count, and a 95% interval that holds the sampling of the
-    day's posts and of the labelled posts behind the rates."""
+    day's posts and of the labelled posts behind the rates. With the rows' summed label
+    ``probabilities`` and rates that carry theirs, the adjusted count is the
+    probability-weighted one (PACC), and the bootstrap's draws of the plain adjusted count
+    move with it (the day's probabilities alone cannot be resampled: their sums are kept,
+    not each post's)."""
     counts = np.asarray(counts, dtype=float).reshape(-1, 3)
     rng = np.random.default_rng(SEED)
     confusion = np.asarray(rates.confusion, dtype=float)
@@ -193,10 +225,15 @@ def estimate(counts: np.ndarray, rates: Rates, rounds: int = BOOTSTRAP_ROUNDS) -
     )
     day_shares = day / n[:, None, None]  # [rows, rounds, 3]
     adjusted = adjust(observed, matrix(confusion))
-    adjusted_draws = adjust(day_shares, drawn_rates[None])
-    point = blend(observed, adjusted, day_shares, adjusted_draws)
+    shift = np.zeros_like(adjusted)
+    if probabilities is not None and rates.probabilities is not None:
+        weighed = count_shares(np.asarray(probabilities, dtype=float).reshape(-1, 3))
+        weighed = np.where(empty[:, None], 1 / 3, weighed)
+        shift = adjust(weighed, matrix(np.asarray(rates.probabilities, dtype=float))) - adjusted
+    adjusted_draws = adjust(day_shares, drawn_rates[None]) + shift[:, None]
+    point = blend(observed, adjusted + shift, day_shares, adjusted_draws)
     interval_draws = adjust(day_shares, inflated(drawn_rates, matrix(confusion))[None])
-    lo, hi = np.percentile(interval_draws, [2.5, 97.5], axis=1)
+    lo, hi = np.clip(np.percentile(interval_draws + shift[:, None], [2.5, 97.5], axis=1), 0, 1)
     lo, hi = np.minimum(lo, point), np.maximum(hi, point)
     nan = np.where(empty[:, None], np.nan, 1.0)
     return Estimate(point * nan, lo * nan, hi * nan)

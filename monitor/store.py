@@ -362,8 +362,10 @@ class Store:
                     key[0],
                     label,
                     compound,
+                    neg,
+                    pos,
                 )
-                for key, (post_id, label, compound) in stored.items()
+                for key, (post_id, label, compound, neg, pos) in stored.items()
                 for tag in posts[key].tags
             ]
             self.db.conn.executemany(
@@ -383,7 +385,7 @@ class Store:
                     )
             self.db.conn.executemany(
                 "INSERT OR IGNORE INTO tag_rows (post_id, tag_id, created_ts, platform, label,"
-                f" compound) VALUES (?,?,?,?,{LABEL_TO_CODE.format('?')},?)",
+                f" compound, neg, pos) VALUES (?,?,?,?,{LABEL_TO_CODE.format('?')},?,?,?)",
                 tags,
             )
             for cursor in cursors:
@@ -416,9 +418,9 @@ class Store:
         missing = sorted(wanted - have)
         tag_ids = self._tag_ids(tag for _, tag in missing)
         self.db.conn.executemany(
-            "INSERT INTO tag_rows (post_id, tag_id, created_ts, platform, label, compound)"
-            f" SELECT post_id, ?, created_ts, platform, {LABEL_TO_CODE.format('label')},"
-            " compound FROM posts WHERE post_id = ?",
+            "INSERT INTO tag_rows (post_id, tag_id, created_ts, platform, label, compound, neg,"
+            f" pos) SELECT post_id, ?, created_ts, platform, {LABEL_TO_CODE.format('label')},"
+            " compound, neg, pos FROM posts WHERE post_id = ?",
             [(tag_ids[tag], post_id) for post_id, tag in missing],
         )
         return Counter(tag for _, tag in missing)
@@ -439,8 +441,9 @@ class Store:
 
     def _insert_posts(
         self, new: Sequence[ScoredPost], scorer_version: str, collected_at: str
-    ) -> dict[tuple[str, str], tuple[int, str | None, float | None]]:
-        """Insert new posts in one statement; (post_id, label, compound) of each one inserted.
+    ) -> dict[tuple[str, str], tuple[int, str | None, float | None, float | None, float | None]]:
+        """Insert new posts in one statement; (post_id, label, compound, neg, pos) of each one
+        inserted (what the trend index copies).
         A post another process stored in the meantime is left as it is and missing from the
         result.
 
@@ -477,16 +480,20 @@ class Store:
         last = self.db.execute("SELECT last_insert_rowid()").fetchone()[0]
         if inserted == len(new):
             return {
-                item.post.key: (post_id, item.score.label, item.score.compound)
+                item.post.key: (
+                    post_id,
+                    item.score.label,
+                    item.score.compound,
+                    item.score.neg,
+                    item.score.pos,
+                )
                 for post_id, item in zip(range(last - inserted + 1, last + 1), new, strict=True)
             }
         rows = self.db.execute(
-            "SELECT post_id, platform, id, label, compound FROM posts WHERE post_id > ?",
+            "SELECT platform, id, post_id, label, compound, neg, pos FROM posts WHERE post_id > ?",
             (last - inserted,),
         )
-        return {
-            (platform, ident): (post_id, label, c) for post_id, platform, ident, label, c in rows
-        }
+        return {(platform, ident): tuple(rest) for platform, ident, *rest in rows}
 
     def cursor(self, source: str, instance: str, tag: str) -> dict[str, Any] | None:
         row = self.db.execute(
@@ -665,7 +672,9 @@ class Store:
                    total(t.label = 'negative') AS n_negative,
                    total(t.label = 'positive') AS n_positive,
                    total(t.compound) AS sum_compound,
-                   total(t.compound * t.compound) AS sum_compound_sq
+                   total(t.compound * t.compound) AS sum_compound_sq,
+                   total(t.neg) AS sum_neg,
+                   total(t.pos) AS sum_pos
             FROM b
             JOIN post_tags t ON t.tag IN ({marks}) AND t.created_ts >= b.bucket
                 AND t.created_ts < b.hi {only}
@@ -849,11 +858,13 @@ class Store:
             ) from None
 
     def labelled_posts(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict]:
-        """Text, language, label and scorer version of the stored posts among ``keys``."""
-        names = ("text", "language", "label", "scorer_version")
+        """Text, scorer version and score of the stored posts among ``keys``."""
+        found = self._by_key(
+            keys, "text, scorer_version, coalesce(language, 'und'), label, compound, pos, neu, neg"
+        )
         return {
-            (platform, ident): dict(zip(names, rest, strict=True))
-            for platform, ident, *rest in self._by_key(keys, ", ".join(names))
+            (platform, ident): {"text": text, "scorer_version": version, "score": Score(*score)}
+            for platform, ident, text, version, *score in found
         }
 
     def post_ids(

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from monitor.models import LABELS
-from monitor.quantify import Z95, Rates, shares
+from monitor.quantify import Z95, Estimate, Rates, shares
 from monitor.store import Bucket, Store
 from monitor.text import fold_platform, fold_tag
 
@@ -83,7 +83,16 @@ def _period(start_ts: pd.Series, timezone: str, freq: str) -> pd.Series:
     return local if freq == "H" else local.dt.tz_localize(None).dt.normalize()
 
 
-_SUMS = ["n", "n_scored", "n_negative", "n_positive", "sum_compound", "sum_compound_sq"]
+_SUMS = [
+    "n",
+    "n_scored",
+    "n_negative",
+    "n_positive",
+    "sum_compound",
+    "sum_compound_sq",
+    "sum_neg",
+    "sum_pos",
+]
 BY = (None, "platform", "language")
 
 
@@ -188,6 +197,19 @@ def series_by_tag_and_platform(
     )
 
 
+def published_shares(sums: pd.DataFrame, rates: Rates | None) -> Estimate:
+    """The published shares of rows of sums (``n_scored``, ``n_negative``, ``n_positive``,
+    and the scorer's ``sum_neg`` and ``sum_pos``, which the probability-weighted adjustment
+    reads when the rates carry probabilities)."""
+    scored = sums["n_scored"].to_numpy(dtype=float)
+    negative, positive = (sums[c].to_numpy(dtype=float) for c in ("n_negative", "n_positive"))
+    counts = np.stack([negative, scored - negative - positive, positive], axis=1)
+    if not {"sum_neg", "sum_pos"} <= set(sums.columns):  # a table made without them
+        return shares(counts, rates)
+    neg, pos = (sums[c].to_numpy(dtype=float) for c in ("sum_neg", "sum_pos"))
+    return shares(counts, rates, np.stack([neg, scored - neg - pos, pos], axis=1))
+
+
 def _finish(
     frame: pd.DataFrame, tags: Sequence[str], timezone: str, freq: str, rates: Rates | None
 ) -> pd.DataFrame:
@@ -198,7 +220,7 @@ def _finish(
         frame[column] = frame[column].astype("int64")
     frame["n_neutral"] = frame["n_scored"] - frame["n_negative"] - frame["n_positive"]
     n = frame["n_scored"].to_numpy(dtype=float)
-    published = shares(frame[[f"n_{label}" for label in LABELS]].to_numpy(dtype=float), rates)
+    published = published_shares(frame, rates)
     for i, label in enumerate(LABELS):
         frame[f"share_{label}"] = published.share[:, i]
         frame[f"share_{label}_lo"], frame[f"share_{label}_hi"] = (
@@ -216,7 +238,7 @@ def _finish(
     columns = ["period", "tag", *extra, "n", "n_scored", *(f"n_{label}" for label in LABELS)]
     for label in LABELS:
         columns += [f"share_{label}", f"share_{label}_lo", f"share_{label}_hi"]
-    columns += ["mean_compound", "mean_compound_lo", "mean_compound_hi"]
+    columns += ["mean_compound", "mean_compound_lo", "mean_compound_hi", "sum_neg", "sum_pos"]
     frame["tag_order"] = frame["tag"].map({tag: i for i, tag in enumerate(tags)})
     finished = frame.sort_values(["bucket", "tag_order", *extra], ignore_index=True)[columns]
     finished.attrs["shares"] = "count" if rates is None else "adjusted"  # charts say which

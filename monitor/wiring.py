@@ -55,10 +55,15 @@ def share_method(setting: str, scorer: Scorer, store: Store) -> ShareMethod:
             else f"its misclassification rates ({rates.source}) cannot be inverted"
         )
         return ShareMethod("count", None, f"counted from the scorer's labels ({why})")
+    weighed = (
+        "the scorer's label probabilities summed per day (PACC)"
+        if rates.probabilities is not None
+        else "the scorer's labels"
+    )
     return ShareMethod(
         "adjusted",
         rates,
-        f"adjusted counts: the scorer's labels corrected by its misclassification rates, "
+        f"adjusted counts: {weighed} corrected by its misclassification rates, "
         f"measured by {rates.source}",
     )
 
@@ -73,6 +78,7 @@ def measured_rates(scorer: Scorer, store: Store) -> Rates | None:
             result["confusion"],
             f"a held-out check on {result['n']} hand labels ({evaluation['source']}, "
             f"{evaluation['created_at'][:10]})",
+            result.get("probabilities"),
         )
     return scorer.measured_rates()
 

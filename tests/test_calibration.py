@@ -14,7 +14,11 @@ from click.testing import CliRunner
 from monitor.cli import cli
 from monitor.config import Config
 from monitor.errors import MonitorError
+from monitor.models import LABELS
+from monitor.quantify import Rates
 from monitor.scoring.calibrated import CalibratedScorer, checksum, load
+from monitor.store import Store
+from monitor.wiring import measured_rates
 from tests.conftest import VADER, post, shared_path
 
 NEGATIVE = "A terrible, shameful disaster of a meeting"
@@ -249,9 +253,17 @@ def test_the_model_keeps_its_cross_validated_rates_and_the_labels_it_was_fitted_
     assert {hand: sum(row.values()) for hand, row in rates["confusion"].items()} == {
         label: labelled.count(label) for label in ("negative", "neutral", "positive")
     }
+    # The probabilities summed the same way (PACC's rates): each row sums to the same count,
+    # and is softer than the labels (less on the diagonal).
+    sums = rates["probabilities"]
+    assert {hand: sum(row.values()) for hand, row in sums.items()} == pytest.approx(
+        {label: labelled.count(label) for label in ("negative", "neutral", "positive")}
+    )
+    assert all(sums[h][h] < rates["confusion"][h][h] for h in sums)
     texts = {" ".join(text.split()) for text, _ in _hcr_labels("train", 400)}
     assert len(model["fitted_on"]) == len(texts)
-    assert CalibratedScorer(model_file).measured_rates().usable
+    kept = CalibratedScorer(model_file).measured_rates()
+    assert kept.usable and kept.probabilities is not None
 
 
 def test_evaluate_leaves_out_the_labels_the_model_was_fitted_on(run, model_file):
@@ -267,6 +279,19 @@ def test_evaluate_leaves_out_the_labels_the_model_was_fitted_on(run, model_file)
     assert "50 labelled posts left out: the scorer was fitted on them" in out
     result = json.loads(run("--config", "monitor.toml", "evaluate", "mixed.csv", "--json").output)
     assert (result["labelled"], result["left_out"], result["held_out"]) == (100, 50, True)
+    # The calibrated scorer's probabilities are summed by hand label too, and the shares are
+    # adjusted by them (stock VADER's pos/neu/neg are not probabilities: never kept).
+    sums = result["probabilities"]
+    assert {h: sum(row.values()) for h, row in sums.items()} == pytest.approx(
+        {h: sum(row.values()) for h, row in result["confusion"].items()}
+    )
+    with Store(Path("m.db")) as store:
+        rates = measured_rates(CalibratedScorer(Path("model.json")), store)
+    assert "held-out check on 100" in rates.source
+    assert rates.probabilities == Rates.from_table(sums, "").confusion
+    Path("stock.toml").write_text('database = "m.db"\nreports_dir = "."\n')
+    stock = json.loads(run("--config", "stock.toml", "evaluate", "mixed.csv", "--json").output)
+    assert "probabilities" not in stock and "confusion" in stock
 
 
 def test_calibrate_refuses_too_few_labels_and_one_that_does_not_beat_stock(run):
@@ -482,3 +507,37 @@ def test_a_large_label_sheet_is_fitted_once_and_checked_on_the_labels_held_out(r
     Path("monitor.toml").write_text('database = "m.db"\n[scoring]\nmodel = "m.json"\n')
     checked = json.loads(run("--config", "monitor.toml", "evaluate", "gop.csv", "--json").stdout)
     assert checked["labelled"] + checked["left_out"] == n and checked["left_out"] >= n - held
+
+
+def test_a_calibrated_scorers_shares_weigh_its_probabilities(run, model_file, write_jsonl):
+    """With a calibrated model, the report's shares are adjusted from the day's summed label
+    probabilities by the model's probability rates (PACC), as ``quantify`` computes them from
+    the stored scores, and the page says so."""
+    import numpy as np
+    import pandas as pd
+
+    from monitor.quantify import shares
+
+    texts = [text for text, _ in _hcr_labels("dev", 60)]
+    records = [
+        post(str(i), "2025-11-20T10:00:00Z", text, tags=["hcr"]) for i, text in enumerate(texts)
+    ]
+    Path("monitor.toml").write_text(
+        'tags = ["hcr"]\ndatabase = "m.db"\nreports_dir = "reports"\n'
+        '[scoring]\nmodel = "model.json"\n'
+    )
+    run("--config", "monitor.toml", "import", write_jsonl(records))
+    run("--config", "monitor.toml", "report", "--date", "2025-11-20", "--days", "1")
+    folder = Path("reports", "2025-11-20")
+    day = pd.read_csv(folder / "daily.csv").iloc[0]
+    scored = CalibratedScorer(model_file).score(texts)
+    read = [s for s in scored if s.label is not None]
+    counts = np.array([[sum(s.label == label for s in read) for label in LABELS]], dtype=float)
+    sums = np.array([[sum(getattr(s, k) for s in read) for k in ("neg", "neu", "pos")]])
+    assert (day["n_scored"], day["sum_neg"]) == (len(read), pytest.approx(sums[0, 0]))
+    rates = CalibratedScorer(model_file).measured_rates()
+    expected = shares(counts, rates, sums)
+    assert day["share_negative"] == pytest.approx(expected.share[0, 0], abs=1e-5)
+    assert day["share_negative"] != pytest.approx(shares(counts, rates).share[0, 0], abs=1e-3)
+    page = (folder / "index.html").read_text()
+    assert "label probabilities summed per day (PACC)" in page

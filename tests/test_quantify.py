@@ -41,6 +41,32 @@ def test_many_hand_labels_and_a_far_mix_give_the_true_split_inside_a_narrow_inte
     assert published.hi[0, 0] - published.lo[0, 0] < 0.08
 
 
+# The same scorer's probabilities summed by hand label (softer than its labels: PACC's M).
+SOFT = ((50, 30, 20), (25, 50, 25), (20, 30, 50))
+
+
+def test_summed_probabilities_are_adjusted_by_the_rates_probability_sums():
+    """With rates that carry the scorer's probability sums, the published point is the
+    probability-weighted adjusted count (PACC): a day whose summed probabilities are exactly
+    M_soft p gives p, whatever its label counts say; the interval still holds the point."""
+    truth = np.array([0.8, 0.1, 0.1])
+    rates = Rates(
+        tuple(tuple(100 * c for c in row) for row in ERRING),
+        "test",
+        tuple(tuple(100 * c for c in row) for row in SOFT),
+    )
+    probabilities = (matrix(np.array(SOFT, dtype=float)) @ truth * 1000)[None]
+    counts = np.round(matrix(np.array(ERRING, dtype=float)) @ np.array([0.6, 0.2, 0.2]) * 1000)
+    weighed = estimate(counts[None], rates, probabilities)
+    assert weighed.share[0] == pytest.approx(truth, abs=1e-9)
+    assert (weighed.lo[0] <= truth).all() and (truth <= weighed.hi[0]).all()
+    assert estimate(counts[None], rates).share[0, 0] == pytest.approx(0.6, abs=0.01)
+    without = Rates(rates.confusion, "test")  # rates measured without probabilities
+    assert estimate(counts[None], without, probabilities).share[0, 0] == pytest.approx(
+        0.6, abs=0.01
+    )
+
+
 def test_the_interval_spreads_the_rates_as_if_the_labels_were_fewer(monkeypatch):
     """The rates' bootstrap is spread RATE_INFLATION times in variance (the days' posts are not
     the labelled sample): with a huge day, the rates' error is the interval's width, which

@@ -44,6 +44,7 @@ def test_schema_is_migrated_once_and_reopening_upgrades_nothing(tmp_path):
             "m013_compact_trend_index",
             "m014_fts_fewer_merges",
             "m015_delivery_claims",
+            "m016_trend_index_probabilities",
         ]
         assert store.db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert store.db.execute(
@@ -353,3 +354,69 @@ def test_a_snapshot_sees_one_moment_while_another_process_writes(tmp_path):
             ingest_batch(writer, later, VADER)  # not blocked by the reader (WAL)
             assert reader.count_posts() == before == 1
         assert reader.count_posts() == 2
+
+
+def test_the_trend_index_carries_each_posts_neg_and_pos_through_every_write(store):
+    """tag_rows holds the post's own neg and pos (what the probability-weighted shares sum):
+    on insert, on a tag gained later (also when another process stored the post), and after
+    a rescore changes them; the aggregate sums them per bucket."""
+    from monitor.store import Bucket
+
+    first = Score("en", "negative", -0.5, 0.1, 0.2, 0.7)
+    other = record_to_post(post("2", "2025-11-20T11:00:00Z", "stored meanwhile", tags=["a"]))
+    store.write_batch([ScoredPost(other, "k2", first)], scorer_version="v")
+    batch = [
+        record_to_post(post(i, "2025-11-20T10:00:00Z", f"post {i}", tags=["a", "b"]))
+        for i in ("1", "2")
+    ]
+    second = Score("en", "positive", 0.5, 0.6, 0.3, 0.1)
+    store.write_batch([ScoredPost(p, f"key{p.id}", second) for p in batch], scorer_version="v")
+
+    def index() -> list[tuple]:
+        return store.db.execute(
+            "SELECT p.id, t.tag, t.neg, t.pos FROM post_tags t JOIN posts p USING (post_id)"
+            " ORDER BY p.id, t.tag"
+        ).fetchall()
+
+    assert index() == [
+        ("1", "a", 0.1, 0.6),
+        ("1", "b", 0.1, 0.6),
+        ("2", "a", 0.7, 0.1),
+        ("2", "b", 0.7, 0.1),  # gained later: the stored post's numbers
+    ]
+    [post_2] = store.db.execute("SELECT post_id FROM posts WHERE id = '2'").fetchone()
+    store.update_scores("w", [(post_2, Score("en", "neutral", 0.0, 0.25, 0.5, 0.25))])
+    assert index()[2:] == [("2", "a", 0.25, 0.25), ("2", "b", 0.25, 0.25)]
+    [b] = store.aggregate([Bucket(1763596800, 1763683200)], ["b"])
+    assert (b["sum_neg"], b["sum_pos"]) == pytest.approx((0.35, 0.85))
+
+
+def test_the_trend_index_gains_neg_and_pos_from_the_stored_posts(tmp_path):
+    """m016 copies each stored post's neg and pos into tag_rows, and the rescore trigger
+    keeps them current."""
+    from sqlite_utils import Database
+
+    from monitor.migrations import migrations
+
+    path = tmp_path / "m015.db"
+    old = Database(path)
+    migrations.apply(old, stop_before="m016_trend_index_probabilities")
+    old.execute(
+        "INSERT INTO posts (post_id, platform, id, created_at, created_ts, text, text_key, label,"
+        " compound, pos, neu, neg, scorer_version, collected_at) VALUES (1, 'bluesky', '1',"
+        " '2025-11-20T10:00:00Z', 1763632800, 'text', 'k1', 'negative', -0.4, 0.2, 0.2, 0.6,"
+        " 'v', '2025-11-20T10:00:00Z')"
+    )
+    old.execute("INSERT INTO tags (tag) VALUES ('talks')")
+    old.execute(
+        "INSERT INTO tag_rows (post_id, tag_id, created_ts, platform, label, compound)"
+        " VALUES (1, 1, 1763632800, 'bluesky', -1, -0.4)"
+    )
+    old.conn.commit()
+    old.close()
+    with Store(path) as store:
+        assert store.db.execute("SELECT neg, pos FROM post_tags").fetchall() == [(0.6, 0.2)]
+        store.update_scores("w", [(1, Score("en", "positive", 0.4, 0.6, 0.2, 0.2))])
+        assert store.db.execute("SELECT label, neg, pos FROM post_tags").fetchall() == [
+            ("positive", 0.2, 0.6)
+        ]

@@ -60,6 +60,9 @@ class Scorer(ABC):
     name: ClassVar[str]
     # What the README and the report call it.
     title: ClassVar[str]
+    # Whether its pos, neu and neg are the probabilities of the three labels (a calibrated
+    # model's): then the published shares weigh each post by them (quantify's PACC).
+    gives_probabilities: ClassVar[bool] = False
 
     def __init__(self, languages: Sequence[str]) -> None:
         self.languages = tuple(languages)

@@ -220,6 +220,7 @@ def _problem(model: dict[str, Any]) -> str | None:
         isinstance(model["rates"], dict)
         and Rates.valid(model["rates"].get("confusion"))
         and isinstance(model["rates"].get("source"), str)
+        and Rates.valid(model["rates"].get("probabilities", model["rates"].get("confusion")))
     ):
         return "misclassification rates are not counts"
     return None
@@ -239,6 +240,7 @@ class CalibratedScorer(Scorer):
 
     name = "calibrated"
     title = "a scorer calibrated on your hand labels (TF-IDF words + VADER, logistic regression)"
+    gives_probabilities = True
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -289,7 +291,7 @@ class CalibratedScorer(Scorer):
         kept = self.model.get("rates")
         if kept is None:  # a model written before calibrate kept them
             return None
-        return Rates.from_table(kept["confusion"], kept["source"])
+        return Rates.from_table(kept["confusion"], kept["source"], kept.get("probabilities"))
 
     @property
     def fitted_on(self) -> frozenset[str]:
