@@ -164,7 +164,7 @@ def compare_groups(
     the two shares' standard errors, read off their 95% intervals. Shares rest on the scored
     posts; groups with fewer than ``min_posts`` of them are not compared."""
     summed = [
-        c for c in ("n_scored", "n_negative", "n_positive", "sum_neg", "sum_pos") if c in frame
+        c for c in ("n_scored", "n_negative", "n_positive", "sum_compound", "sum_neg") if c in frame
     ]
     totals = frame.groupby(key)[summed].sum()
     totals = totals[totals["n_scored"] >= rules.min_posts]

@@ -364,28 +364,27 @@ def m015_delivery_claims(db: Database) -> None:
 
 @migrations()
 def m016_trend_index_probabilities(db: Database) -> None:
-    """The trend index also carries each post's ``neg`` and ``pos``: for a scorer whose numbers
-    are label probabilities (a calibrated model), a day's sums of them are what the
-    probability-weighted adjusted count (PACC, ``quantify``) reads, without a join."""
+    """The trend index also carries each post's ``neg``: for a scorer whose numbers are label
+    probabilities (a calibrated model, whose compound is pos - neg), a day's sums of neg and
+    compound give its summed probabilities, which the probability-weighted adjusted count
+    (PACC, ``quantify``) reads without a join. One column, not two: a rescore rewrites every
+    entry of the index, and each column makes that dearer."""
     db.executescript(
         f"""
         ALTER TABLE tag_rows ADD COLUMN neg REAL;
-        ALTER TABLE tag_rows ADD COLUMN pos REAL;
-        UPDATE tag_rows SET (neg, pos) =
-            (SELECT neg, pos FROM posts p WHERE p.post_id = tag_rows.post_id);
+        UPDATE tag_rows SET neg = (SELECT neg FROM posts p WHERE p.post_id = tag_rows.post_id);
         DROP INDEX tag_rows_trend;
         CREATE INDEX tag_rows_trend
-            ON tag_rows (tag_id, created_ts, platform, label, compound, neg, pos);
+            ON tag_rows (tag_id, created_ts, platform, label, compound, neg);
         DROP VIEW post_tags;
         CREATE VIEW post_tags AS
         SELECT r.post_id, g.tag, r.created_ts, r.platform,
-               {CODE_TO_LABEL.format("r.label")} AS label, r.compound, r.neg, r.pos
+               {CODE_TO_LABEL.format("r.label")} AS label, r.compound, r.neg
         FROM tag_rows r JOIN tags g USING (tag_id);
         DROP TRIGGER posts_score_to_tags;
-        CREATE TRIGGER posts_score_to_tags AFTER UPDATE OF label, compound, neg, pos ON posts
-        BEGIN
+        CREATE TRIGGER posts_score_to_tags AFTER UPDATE OF label, compound, neg ON posts BEGIN
             UPDATE tag_rows SET label = {LABEL_TO_CODE.format("new.label")},
-                compound = new.compound, neg = new.neg, pos = new.pos
+                compound = new.compound, neg = new.neg
             WHERE post_id = new.post_id;
         END;
         """

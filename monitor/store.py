@@ -363,9 +363,8 @@ class Store:
                     label,
                     compound,
                     neg,
-                    pos,
                 )
-                for key, (post_id, label, compound, neg, pos) in stored.items()
+                for key, (post_id, label, compound, neg) in stored.items()
                 for tag in posts[key].tags
             ]
             self.db.conn.executemany(
@@ -385,7 +384,7 @@ class Store:
                     )
             self.db.conn.executemany(
                 "INSERT OR IGNORE INTO tag_rows (post_id, tag_id, created_ts, platform, label,"
-                f" compound, neg, pos) VALUES (?,?,?,?,{LABEL_TO_CODE.format('?')},?,?,?)",
+                f" compound, neg) VALUES (?,?,?,?,{LABEL_TO_CODE.format('?')},?,?)",
                 tags,
             )
             for cursor in cursors:
@@ -418,9 +417,9 @@ class Store:
         missing = sorted(wanted - have)
         tag_ids = self._tag_ids(tag for _, tag in missing)
         self.db.conn.executemany(
-            "INSERT INTO tag_rows (post_id, tag_id, created_ts, platform, label, compound, neg,"
-            f" pos) SELECT post_id, ?, created_ts, platform, {LABEL_TO_CODE.format('label')},"
-            " compound, neg, pos FROM posts WHERE post_id = ?",
+            "INSERT INTO tag_rows (post_id, tag_id, created_ts, platform, label, compound, neg)"
+            f" SELECT post_id, ?, created_ts, platform, {LABEL_TO_CODE.format('label')},"
+            " compound, neg FROM posts WHERE post_id = ?",
             [(tag_ids[tag], post_id) for post_id, tag in missing],
         )
         return Counter(tag for _, tag in missing)
@@ -441,8 +440,8 @@ class Store:
 
     def _insert_posts(
         self, new: Sequence[ScoredPost], scorer_version: str, collected_at: str
-    ) -> dict[tuple[str, str], tuple[int, str | None, float | None, float | None, float | None]]:
-        """Insert new posts in one statement; (post_id, label, compound, neg, pos) of each one
+    ) -> dict[tuple[str, str], tuple[int, str | None, float | None, float | None]]:
+        """Insert new posts in one statement; (post_id, label, compound, neg) of each one
         inserted (what the trend index copies).
         A post another process stored in the meantime is left as it is and missing from the
         result.
@@ -485,12 +484,11 @@ class Store:
                     item.score.label,
                     item.score.compound,
                     item.score.neg,
-                    item.score.pos,
                 )
                 for post_id, item in zip(range(last - inserted + 1, last + 1), new, strict=True)
             }
         rows = self.db.execute(
-            "SELECT platform, id, post_id, label, compound, neg, pos FROM posts WHERE post_id > ?",
+            "SELECT platform, id, post_id, label, compound, neg FROM posts WHERE post_id > ?",
             (last - inserted,),
         )
         return {(platform, ident): tuple(rest) for platform, ident, *rest in rows}
@@ -673,8 +671,7 @@ class Store:
                    total(t.label = 'positive') AS n_positive,
                    total(t.compound) AS sum_compound,
                    total(t.compound * t.compound) AS sum_compound_sq,
-                   total(t.neg) AS sum_neg,
-                   total(t.pos) AS sum_pos
+                   total(t.neg) AS sum_neg
             FROM b
             JOIN post_tags t ON t.tag IN ({marks}) AND t.created_ts >= b.bucket
                 AND t.created_ts < b.hi {only}

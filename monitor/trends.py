@@ -91,7 +91,6 @@ _SUMS = [
     "sum_compound",
     "sum_compound_sq",
     "sum_neg",
-    "sum_pos",
 ]
 BY = (None, "platform", "language")
 
@@ -199,14 +198,15 @@ def series_by_tag_and_platform(
 
 def published_shares(sums: pd.DataFrame, rates: Rates | None) -> Estimate:
     """The published shares of rows of sums (``n_scored``, ``n_negative``, ``n_positive``,
-    and the scorer's ``sum_neg`` and ``sum_pos``, which the probability-weighted adjustment
-    reads when the rates carry probabilities)."""
+    and, for the probability-weighted adjustment when the rates carry probabilities, the
+    scorer's ``sum_neg`` and ``sum_compound``: a probability scorer's pos is compound + neg)."""
     scored = sums["n_scored"].to_numpy(dtype=float)
     negative, positive = (sums[c].to_numpy(dtype=float) for c in ("n_negative", "n_positive"))
     counts = np.stack([negative, scored - negative - positive, positive], axis=1)
-    if not {"sum_neg", "sum_pos"} <= set(sums.columns):  # a table made without them
+    if not {"sum_neg", "sum_compound"} <= set(sums.columns):  # a table made without them
         return shares(counts, rates)
-    neg, pos = (sums[c].to_numpy(dtype=float) for c in ("sum_neg", "sum_pos"))
+    neg = sums["sum_neg"].to_numpy(dtype=float)
+    pos = sums["sum_compound"].to_numpy(dtype=float) + neg
     return shares(counts, rates, np.stack([neg, scored - neg - pos, pos], axis=1))
 
 
@@ -238,7 +238,7 @@ def _finish(
     columns = ["period", "tag", *extra, "n", "n_scored", *(f"n_{label}" for label in LABELS)]
     for label in LABELS:
         columns += [f"share_{label}", f"share_{label}_lo", f"share_{label}_hi"]
-    columns += ["mean_compound", "mean_compound_lo", "mean_compound_hi", "sum_neg", "sum_pos"]
+    columns += ["mean_compound", "mean_compound_lo", "mean_compound_hi", "sum_compound", "sum_neg"]
     frame["tag_order"] = frame["tag"].map({tag: i for i, tag in enumerate(tags)})
     finished = frame.sort_values(["bucket", "tag_order", *extra], ignore_index=True)[columns]
     finished.attrs["shares"] = "count" if rates is None else "adjusted"  # charts say which

@@ -541,3 +541,4 @@ def test_a_calibrated_scorers_shares_weigh_its_probabilities(run, model_file, wr
     assert day["share_negative"] != pytest.approx(shares(counts, rates).share[0, 0], abs=1e-3)
     page = (folder / "index.html").read_text()
     assert "label probabilities summed per day (PACC)" in page
+    assert "the adjusted count (PACC) solves the day's mean label probabilities" in page

@@ -221,5 +221,6 @@ def test_the_report_publishes_adjusted_shares_and_says_what_they_rest_on(
         + ("measured by a held-out check on 300 hand labels (labels.csv")
         in page
     )
+    assert "the adjusted count (ACC) solves the labels counted" in page
     assert "share distance 0.03 (95%" in page  # beside macro-F1: TV of 32/37/32% vs 33% each
     assert "a bootstrap over the day's posts and over the 300 hand labels behind M" in page

@@ -356,8 +356,8 @@ def test_a_snapshot_sees_one_moment_while_another_process_writes(tmp_path):
         assert reader.count_posts() == 2
 
 
-def test_the_trend_index_carries_each_posts_neg_and_pos_through_every_write(store):
-    """tag_rows holds the post's own neg and pos (what the probability-weighted shares sum):
+def test_the_trend_index_carries_each_posts_neg_through_every_write(store):
+    """tag_rows holds the post's own neg (what the probability-weighted shares sum):
     on insert, on a tag gained later (also when another process stored the post), and after
     a rescore changes them; the aggregate sums them per bucket."""
     from monitor.store import Bucket
@@ -374,25 +374,25 @@ def test_the_trend_index_carries_each_posts_neg_and_pos_through_every_write(stor
 
     def index() -> list[tuple]:
         return store.db.execute(
-            "SELECT p.id, t.tag, t.neg, t.pos FROM post_tags t JOIN posts p USING (post_id)"
+            "SELECT p.id, t.tag, t.neg, t.compound FROM post_tags t JOIN posts p USING (post_id)"
             " ORDER BY p.id, t.tag"
         ).fetchall()
 
     assert index() == [
-        ("1", "a", 0.1, 0.6),
-        ("1", "b", 0.1, 0.6),
-        ("2", "a", 0.7, 0.1),
-        ("2", "b", 0.7, 0.1),  # gained later: the stored post's numbers
+        ("1", "a", 0.1, 0.5),
+        ("1", "b", 0.1, 0.5),
+        ("2", "a", 0.7, -0.5),
+        ("2", "b", 0.7, -0.5),  # gained later: the stored post's numbers
     ]
     [post_2] = store.db.execute("SELECT post_id FROM posts WHERE id = '2'").fetchone()
     store.update_scores("w", [(post_2, Score("en", "neutral", 0.0, 0.25, 0.5, 0.25))])
-    assert index()[2:] == [("2", "a", 0.25, 0.25), ("2", "b", 0.25, 0.25)]
+    assert index()[2:] == [("2", "a", 0.25, 0.0), ("2", "b", 0.25, 0.0)]
     [b] = store.aggregate([Bucket(1763596800, 1763683200)], ["b"])
-    assert (b["sum_neg"], b["sum_pos"]) == pytest.approx((0.35, 0.85))
+    assert (b["sum_neg"], b["sum_compound"]) == pytest.approx((0.35, 0.5))
 
 
-def test_the_trend_index_gains_neg_and_pos_from_the_stored_posts(tmp_path):
-    """m016 copies each stored post's neg and pos into tag_rows, and the rescore trigger
+def test_the_trend_index_gains_neg_from_the_stored_posts(tmp_path):
+    """m016 copies each stored post's neg into tag_rows, and the rescore trigger
     keeps them current."""
     from sqlite_utils import Database
 
@@ -415,8 +415,8 @@ def test_the_trend_index_gains_neg_and_pos_from_the_stored_posts(tmp_path):
     old.conn.commit()
     old.close()
     with Store(path) as store:
-        assert store.db.execute("SELECT neg, pos FROM post_tags").fetchall() == [(0.6, 0.2)]
+        assert store.db.execute("SELECT neg FROM post_tags").fetchall() == [(0.6,)]
         store.update_scores("w", [(1, Score("en", "positive", 0.4, 0.6, 0.2, 0.2))])
-        assert store.db.execute("SELECT label, neg, pos FROM post_tags").fetchall() == [
-            ("positive", 0.2, 0.6)
+        assert store.db.execute("SELECT label, neg FROM post_tags").fetchall() == [
+            ("positive", 0.2)
         ]

@@ -61,7 +61,8 @@ class Scorer(ABC):
     # What the README and the report call it.
     title: ClassVar[str]
     # Whether its pos, neu and neg are the probabilities of the three labels (a calibrated
-    # model's): then the published shares weigh each post by them (quantify's PACC).
+    # model's), its compound pos - neg: then the published shares weigh each post by them
+    # (quantify's PACC; the trend index keeps neg and compound, from which pos follows).
     gives_probabilities: ClassVar[bool] = False
 
     def __init__(self, languages: Sequence[str]) -> None:
