@@ -33,6 +33,9 @@ from monitor.wiring import ShareMethod, active_scorer, held_out, share_method
 
 HEADLINE_BASELINE_DAYS = 7
 TOP_POSTS = 3
+# An adjusted share's interval wider than this (half the scale) says little on its own: the card
+# says what it holds and how to narrow it (more hand labels behind the scorer's rates).
+WIDE_INTERVAL = 0.5
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
 
 
@@ -121,6 +124,7 @@ class TagSummary:
     n: int
     n_scored: int  # the posts the shares rest on (the rest: languages the scorer does not read)
     too_small: bool  # fewer scored posts than [analysis] min_posts: no shares shown
+    wide: bool  # an adjusted share's interval is wider than WIDE_INTERVAL
     baseline_mean: float
     baseline_days: int  # the days before that the mean rests on: collected ones only
     change: float | None  # relative to the baseline mean; None when the baseline is 0
@@ -193,6 +197,11 @@ def _summary(
         n=int(today["n"]),
         n_scored=int(today["n_scored"]),
         too_small=bool(today["n_scored"] < rules.min_posts),
+        wide=rates is not None
+        and any(
+            today[f"share_{label}_hi"] - today[f"share_{label}_lo"] > WIDE_INTERVAL
+            for label in ("negative", "positive")
+        ),
         baseline_mean=mean,
         baseline_days=len(baseline),
         change=(today["n"] - mean) / mean if mean else None,

@@ -542,3 +542,10 @@ def test_a_calibrated_scorers_shares_weigh_its_probabilities(run, model_file, wr
     page = (folder / "index.html").read_text()
     assert "label probabilities summed per day (PACC)" in page
     assert "the adjusted count (PACC) solves the day's mean label probabilities" in page
+    # 60 posts and rates from 400 labels: an interval wider than half the scale, said so.
+    assert day["share_negative_hi"] - day["share_negative_lo"] > 0.5
+    hint = "Wide intervals: they hold the scorer's measured error, which rests on 400 hand labels"
+    assert hint in page
+    assert "Wide intervals (\\#hcr) hold the scorer's measured error, which rests on 400" in (
+        (folder / "report.md").read_text()
+    )
