@@ -379,6 +379,7 @@ def _set(path: tuple, value):
         (_set(("languages",), "en"), "languages are not a list"),
         (_set(("n",), True), "label count is not a positive whole number"),
         (_set(("rates", "confusion", "negative", "negative"), "12"), "misclassification rates"),
+        (_set(("rates", "probabilities", "neutral", "positive"), -1.0), "misclassification rates"),
     ],
 )
 def test_a_forged_model_with_its_checksum_recomputed_is_refused_in_one_line(

@@ -122,11 +122,6 @@ def probabilities(model: dict[str, Any], texts: list[str]) -> np.ndarray:
     return scores / scores.sum(axis=1, keepdims=True)
 
 
-def labels(model: dict[str, Any], texts: list[str]) -> list[str]:
-    """The most probable label of each text."""
-    return [LABELS[i] for i in probabilities(model, texts).argmax(axis=1)]
-
-
 @cache
 def _loaded_vectorizers(_: str, families: str) -> dict[str, Any]:
     """The model's vectorizers, rebuilt from their vocabulary and idf (once per model)."""
@@ -220,7 +215,7 @@ def _problem(model: dict[str, Any]) -> str | None:
         isinstance(model["rates"], dict)
         and Rates.valid(model["rates"].get("confusion"))
         and isinstance(model["rates"].get("source"), str)
-        and Rates.valid(model["rates"].get("probabilities", model["rates"].get("confusion")))
+        and ("probabilities" not in model["rates"] or Rates.valid(model["rates"]["probabilities"]))
     ):
         return "misclassification rates are not counts"
     return None
