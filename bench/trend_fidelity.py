@@ -7,10 +7,11 @@ set's test split, whose true label mix is known:
 - a 30-day drift of the true skeptical share from 15% to 75% (the rest split as in the set);
 - the natural mix: the whole test split as one day.
 
-Prints, per set and method (the plain count, the plain adjusted count, and what the monitor
-publishes: ``quantify.shares``), the slope of the estimated vs true skeptical share, its mean
-absolute error, how often the truth lies inside the published 95% interval, and the share
-distance (total variation) on the natural mix. Means over the seeds.
+Prints, per set and method (the plain count, the plain adjusted counts from labels (ACC) and
+from probabilities (PACC), and what the monitor publishes: ``quantify.shares``), the slope of
+the estimated vs true skeptical share, its mean absolute error, how often the truth lies inside
+the published 95% interval and that interval's mean width, and the share distance (total
+variation) on the natural mix. Means over the seeds.
 
 ``--tune`` draws the days from rows never used for fitting *outside* the test split (the rest
 of train, or a dev / val split): how the method was chosen. ``--cli`` runs the drift through
