@@ -92,6 +92,20 @@ class Rates:
             return False
         return abs(np.linalg.det(matrix(counts))) > 1e-6
 
+    def pooled(self, other: Rates) -> Rates:
+        """Both measurements' counts together (probability sums only when both have them)."""
+
+        def add(a: tuple | None, b: tuple | None) -> tuple | None:
+            if a is None or b is None:
+                return None
+            return tuple(map(tuple, (np.asarray(a) + np.asarray(b)).tolist()))
+
+        return Rates(
+            add(self.confusion, other.confusion),
+            f"{self.source} and {other.source}",
+            add(self.probabilities, other.probabilities),
+        )
+
     def as_dict(self) -> dict[str, Any]:
         kept = {"confusion": _table(self.confusion), "source": self.source, "n": self.n}
         if self.probabilities is not None:

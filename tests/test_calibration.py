@@ -8,6 +8,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -285,10 +286,22 @@ def test_evaluate_leaves_out_the_labels_the_model_was_fitted_on(run, model_file)
     assert {h: sum(row.values()) for h, row in sums.items()} == pytest.approx(
         {h: sum(row.values()) for h, row in result["confusion"].items()}
     )
+    # The check's counts are pooled with the model's cross-validated ones: 100 + 400 labels.
+    scorer = CalibratedScorer(Path("model.json"))
     with Store(Path("m.db")) as store:
-        rates = measured_rates(CalibratedScorer(Path("model.json")), store)
-    assert "held-out check on 100" in rates.source
-    assert rates.probabilities == Rates.from_table(sums, "").confusion
+        rates = measured_rates(scorer, store)
+    assert rates.source.startswith("a held-out check on 100 hand labels (mixed.csv")
+    assert rates.source.endswith(
+        " and 10-fold cross-validation (2 repeats) on 400 hand labels at calibrate"
+    )
+    kept, checked = scorer.measured_rates(), Rates.from_table(result["confusion"], "", sums)
+    assert rates.n == 500
+    assert np.asarray(rates.confusion) == pytest.approx(
+        np.asarray(kept.confusion) + np.asarray(checked.confusion)
+    )
+    assert np.asarray(rates.probabilities) == pytest.approx(
+        np.asarray(kept.probabilities) + np.asarray(checked.probabilities)
+    )
     Path("stock.toml").write_text('database = "m.db"\nreports_dir = "."\n')
     stock = json.loads(run("--config", "stock.toml", "evaluate", "mixed.csv", "--json").output)
     assert "probabilities" not in stock and "confusion" in stock
@@ -514,7 +527,6 @@ def test_a_calibrated_scorers_shares_weigh_its_probabilities(run, model_file, wr
     """With a calibrated model, the report's shares are adjusted from the day's summed label
     probabilities by the model's probability rates (PACC), as ``quantify`` computes them from
     the stored scores, and the page says so."""
-    import numpy as np
     import pandas as pd
 
     from monitor.quantify import shares
