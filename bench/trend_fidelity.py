@@ -18,7 +18,10 @@ of train, or a dev / val split): how the method was chosen. ``--cli`` runs the d
 the command line as a user would (import 30 days, calibrate, rescore, ``monitor report --days
 30``) for GOP and HCR and reads the published ``daily.csv``.
 
-    .venv/bin/python bench/trend_fidelity.py [--seeds 0,1,2] [--tune] [--cli]
+``--checked N`` compares the rates a calibrated model keeps, a later held-out check on N
+tuning rows (``monitor evaluate``), and both pooled (what the monitor uses).
+
+    .venv/bin/python bench/trend_fidelity.py [--seeds 0,1,2] [--tune] [--cli] [--checked 150]
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from calibration import monitor, write_csv
 from labelled import SETS, LabelledSet
 
 from monitor import quantify
-from monitor.calibration import cross_validated_rates, out_of_fold
+from monitor.calibration import checked_rates, cross_validated_rates, out_of_fold
 from monitor.models import LABELS
 from monitor.scoring import calibrated
 
@@ -198,6 +201,64 @@ def simulations(args: argparse.Namespace) -> None:
         print(f"Dirichlet MAE averaged over sets, {method}: {statistics.mean(maes):.3f}")
 
 
+def pooling(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> dict:
+    """Rates from the model's cross-validation, from a later held-out check on ``args.checked``
+    tuning rows (as ``monitor evaluate`` measures), or both pooled (what the monitor uses),
+    on Dirichlet days drawn from the rest of the tuning rows."""
+    drawn, rest = drawn_labels(labelled, args.labels, seed)
+    texts, truth = [t for t, _ in drawn], [label for _, label in drawn]
+    kept = cross_validated_rates(truth, out_of_fold(texts, truth, seed))
+    model = calibrated.fit(texts, truth, [])
+    pool = pool_rows(labelled, rest, tune=True)
+    probabilities = calibrated.probabilities(model, [t for t, _ in pool])
+    hand = np.array([LABELS.index(label) for _, label in pool])
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(pool))
+    check, rest_of_pool = order[: args.checked], order[args.checked :]
+    checked = checked_rates([LABELS[i] for i in hand[check]], [probabilities[check]], "check")
+    probabilities, hand = probabilities[rest_of_pool], hand[rest_of_pool]
+    picks, truth_shares = sample_days(
+        hand, rng.dirichlet(np.ones(3), size=args.days), args.posts, rng
+    )
+    counts = np.array(
+        [np.bincount(probabilities[p].argmax(axis=1), minlength=3) for p in picks], dtype=float
+    )
+    sums = np.array([probabilities[p].sum(axis=0) for p in picks])
+    out = {}
+    for name, rates in (
+        ("cross-validated", kept),
+        ("check", checked),
+        ("pooled", checked.pooled(kept)),
+    ):
+        estimate = quantify.shares(counts, rates, sums)
+        out[name] = figures(
+            *(bound[:, NEGATIVE] for bound in (estimate.share, estimate.lo, estimate.hi)),
+            truth_shares[:, NEGATIVE],
+        )
+    return out
+
+
+def pooling_runs(args: argparse.Namespace) -> None:
+    print(
+        f"\nRates from {args.labels} labels' cross-validation, a check on {args.checked} more "
+        "(tuning rows), or pooled; Dirichlet days from the rest of the tuning rows\n"
+    )
+    print("| set | rates | slope | MAE | coverage | width |")
+    print("|---|---|---|---|---|---|")
+    overall: dict[str, list[float]] = {}
+    for labelled in (s for s in SETS if s.name in args.sets.split(",")):
+        runs = [pooling(labelled, args, seed) for seed in args.seed_list]
+        for name in runs[0]:
+            mean = {k: statistics.mean(r[name][k] for r in runs) for k in runs[0][name]}
+            overall.setdefault(name, []).append(mean["mae"])
+            print(
+                f"| {labelled.name} | {name} | {mean['slope']:.2f} | {mean['mae']:.3f} | "
+                f"{mean['coverage']:.0%} | {mean['width']:.2f} |"
+            )
+    for name, maes in overall.items():
+        print(f"MAE averaged over sets, {name}: {statistics.mean(maes):.3f}")
+
+
 def through_the_cli(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> dict:
     """The drift as a user meets it: 30 days of test tweets imported, a model calibrated on
     500 train labels, rescored, ``monitor report --days 30``; daily.csv against the truth."""
@@ -271,10 +332,18 @@ def main() -> None:
     )
     parser.add_argument("--cli", action="store_true", help="Also the drift through the CLI.")
     parser.add_argument("--cli-only", action="store_true", help="Only the CLI drift.")
+    parser.add_argument(
+        "--checked",
+        type=int,
+        help="Only: rates from cross-validation, a check on this many tuning rows, or pooled.",
+    )
     args = parser.parse_args()
     if args.inflation is not None:
         quantify.RATE_INFLATION = args.inflation
     args.seed_list = [int(s) for s in args.seeds.split(",")]
+    if args.checked:
+        pooling_runs(args)
+        return
     if not args.cli_only:
         simulations(args)
     if args.cli or args.cli_only:
