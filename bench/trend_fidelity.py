@@ -205,15 +205,9 @@ def pooling(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> dict:
     """Rates from the model's cross-validation, from a later held-out check on ``args.checked``
     tuning rows (as ``monitor evaluate`` measures), or both pooled (what the monitor uses),
     on Dirichlet days drawn from the rest of the tuning rows."""
-    drawn, rest = drawn_labels(labelled, args.labels, seed)
-    texts, truth = [t for t, _ in drawn], [label for _, label in drawn]
-    kept = cross_validated_rates(truth, out_of_fold(texts, truth, seed))
-    model = calibrated.fit(texts, truth, [])
-    pool = pool_rows(labelled, rest, tune=True)
-    probabilities = calibrated.probabilities(model, [t for t, _ in pool])
-    hand = np.array([LABELS.index(label) for _, label in pool])
+    hand, probabilities, kept = fitted(labelled, args.labels, seed, tune=True)
     rng = np.random.default_rng(seed)
-    order = rng.permutation(len(pool))
+    order = rng.permutation(len(hand))
     check, rest_of_pool = order[: args.checked], order[args.checked :]
     checked = checked_rates([LABELS[i] for i in hand[check]], [probabilities[check]], "check")
     probabilities, hand = probabilities[rest_of_pool], hand[rest_of_pool]

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from monitor.errors import MonitorError
-from monitor.evaluation import agreement
+from monitor.evaluation import agreement, confusion, probability_sums
 from monitor.labels import HandLabel
 from monitor.language import detect
 from monitor.models import LABELS
@@ -123,15 +123,18 @@ def checked_rates(truth: Sequence[str], repeats: Sequence[np.ndarray], source: s
     """The misclassification counts and probability sums of labels checked against
     ``truth`` (each repeat's probabilities; averaged over the repeats, so each row still
     sums to its label's number of hand labels, which is what the rates rest on)."""
-    hand = np.array([LABELS.index(label) for label in truth])
-    counts = np.zeros((len(LABELS), len(LABELS)))
-    sums = np.zeros((len(LABELS), len(LABELS)))
-    for probabilities in repeats:
-        guessed = probabilities.argmax(axis=1)
-        np.add.at(counts, (hand, guessed), 1)
-        np.add.at(sums, hand, probabilities)
-    counts, sums = counts / len(repeats), sums / len(repeats)
-    return Rates(tuple(map(tuple, counts.tolist())), source, tuple(map(tuple, sums.tolist())))
+
+    def average(tables: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
+        return {
+            hand: {guess: sum(t[hand][guess] for t in tables) / len(tables) for guess in LABELS}
+            for hand in LABELS
+        }
+
+    return Rates.from_table(
+        average([confusion(truth, most_probable(p)) for p in repeats]),
+        source,
+        average([probability_sums(truth, p) for p in repeats]),
+    )
 
 
 def cross_validated_rates(truth: Sequence[str], repeats: Sequence[np.ndarray]) -> Rates:

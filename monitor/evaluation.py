@@ -142,13 +142,16 @@ def predictions(
     return [result for result in out if result is not None]
 
 
-def probability_sums(truth: Sequence[str], scores: Sequence[Score]) -> dict[str, dict[str, float]]:
-    """The scorer's label probabilities (its neg, neu, pos) summed by hand label (rows) and
-    label (columns): the ``probabilities`` of ``quantify.Rates``."""
+def probability_sums(
+    truth: Sequence[str], probabilities: Sequence[Sequence[float]]
+) -> dict[str, dict[str, float]]:
+    """The scorer's label probabilities (each text's P(negative), P(neutral), P(positive))
+    summed by hand label (rows) and label (columns), as ``confusion`` counts labels: the
+    ``probabilities`` of ``quantify.Rates``."""
     sums = {hand: dict.fromkeys(LABELS, 0.0) for hand in LABELS}
-    for hand, score in zip(truth, scores, strict=True):
-        for label, p in zip(LABELS, (score.neg, score.neu, score.pos), strict=True):
-            sums[hand][label] += p or 0.0
+    for hand, row in zip(truth, probabilities, strict=True):
+        for label, p in zip(LABELS, row, strict=True):
+            sums[hand][label] += float(p)
     return sums
 
 
@@ -172,7 +175,7 @@ def evaluate(
         raise MonitorError("the scorer scored none of the labelled posts: nothing to compare")
     truth, predicted = [t for t, _ in scored], [score.label for _, score in scored]
     probabilities = (
-        {"probabilities": probability_sums(truth, [score for _, score in scored])}
+        {"probabilities": probability_sums(truth, [(s.neg, s.neu, s.pos) for _, s in scored])}
         if scorer.gives_probabilities
         else {}
     )
