@@ -18,10 +18,14 @@ of train, or a dev / val split): how the method was chosen. ``--cli`` runs the d
 the command line as a user would (import 30 days, calibrate, rescore, ``monitor report --days
 30``) for GOP and HCR and reads the published ``daily.csv``.
 
+``--sizes 10,20,50`` shows the published share on Dirichlet days of those many posts (what
+the "n too small" rule rests on).
+
 ``--checked N`` compares the rates a calibrated model keeps, a later held-out check on N
 tuning rows (``monitor evaluate``), and both pooled (what the monitor uses).
 
     .venv/bin/python bench/trend_fidelity.py [--seeds 0,1,2] [--tune] [--cli] [--checked 150]
+    .venv/bin/python bench/trend_fidelity.py --tune --sizes 10,20,30,50,100,300
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from pathlib import Path
 import numpy as np
 from calibration import monitor, write_csv
 from labelled import SETS, LabelledSet
+from scipy.stats import chi2
 
 from monitor import quantify
 from monitor.calibration import checked_rates, cross_validated_rates, out_of_fold
@@ -218,7 +223,7 @@ def pooling(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> dict:
         [np.bincount(probabilities[p].argmax(axis=1), minlength=3) for p in picks], dtype=float
     )
     sums = np.array([probabilities[p].sum(axis=0) for p in picks])
-    out = {}
+    out: dict = {"agreement p": homogeneity(checked, kept)}
     for name, rates in (
         ("cross-validated", kept),
         ("check", checked),
@@ -232,6 +237,21 @@ def pooling(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> dict:
     return out
 
 
+def homogeneity(a: quantify.Rates, b: quantify.Rates) -> float:
+    """The p-value of a chi-square test that two measurements' label counts come from the same
+    misclassification rates (each hand label's row a 2 x 3 table): a rule that kept the check
+    alone when they differ was weighed on it."""
+    stat, df = 0.0, 0
+    for row_a, row_b in zip(np.asarray(a.confusion), np.asarray(b.confusion), strict=True):
+        table = np.stack([row_a, row_b])[:, np.add(row_a, row_b) > 0]
+        if table.shape[1] < 2 or (table.sum(axis=1) == 0).any():
+            continue
+        expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0) / table.sum()
+        stat += float(((table - expected) ** 2 / expected).sum())
+        df += table.shape[1] - 1
+    return float(chi2.sf(stat, df)) if df else 1.0
+
+
 def pooling_runs(args: argparse.Namespace) -> None:
     print(
         f"\nRates from {args.labels} labels' cross-validation, a check on {args.checked} more "
@@ -242,6 +262,8 @@ def pooling_runs(args: argparse.Namespace) -> None:
     overall: dict[str, list[float]] = {}
     for labelled in (s for s in SETS if s.name in args.sets.split(",")):
         runs = [pooling(labelled, args, seed) for seed in args.seed_list]
+        agreement = ", ".join(f"{r.pop('agreement p'):.2f}" for r in runs)
+        print(f"| {labelled.name} | check vs cross-validated: chi-square p {agreement} | | | | |")
         for name in runs[0]:
             mean = {k: statistics.mean(r[name][k] for r in runs) for k in runs[0][name]}
             overall.setdefault(name, []).append(mean["mae"])
@@ -251,6 +273,40 @@ def pooling_runs(args: argparse.Namespace) -> None:
             )
     for name, maes in overall.items():
         print(f"MAE averaged over sets, {name}: {statistics.mean(maes):.3f}")
+
+
+def day_size(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> dict:
+    """The published share on Dirichlet days of each size in ``args.size_list``: what the
+    "n too small" rule (``[analysis] min_posts``) rests on."""
+    hand, probabilities, rates = fitted(labelled, args.labels, seed, args.tune)
+    said = probabilities.argmax(axis=1)
+    rng = np.random.default_rng(seed)
+    out = {}
+    for size in args.size_list:
+        picks, truth = sample_days(hand, rng.dirichlet(np.ones(3), size=args.days), size, rng)
+        counts = np.array([np.bincount(said[p], minlength=3) for p in picks], dtype=float)
+        sums = np.array([probabilities[p].sum(axis=0) for p in picks])
+        estimate = quantify.shares(counts, rates, sums)
+        out[size] = figures(
+            *(bound[:, NEGATIVE] for bound in (estimate.share, estimate.lo, estimate.hi)),
+            truth[:, NEGATIVE],
+        )
+    return out
+
+
+def day_size_runs(args: argparse.Namespace) -> None:
+    where = "tuning rows" if args.tune else "test splits"
+    print(f"\nThe published share by posts per day (Dirichlet days from the {where})\n")
+    print("| set | posts a day | slope | MAE | coverage | width |")
+    print("|---|---|---|---|---|---|")
+    for labelled in (s for s in SETS if s.name in args.sets.split(",")):
+        runs = [day_size(labelled, args, seed) for seed in args.seed_list]
+        for size in args.size_list:
+            mean = {k: statistics.mean(r[size][k] for r in runs) for k in runs[0][size]}
+            print(
+                f"| {labelled.name} | {size} | {mean['slope']:.2f} | {mean['mae']:.3f} | "
+                f"{mean['coverage']:.0%} | {mean['width']:.2f} |"
+            )
 
 
 def through_the_cli(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> dict:
@@ -331,12 +387,19 @@ def main() -> None:
         type=int,
         help="Only: rates from cross-validation, a check on this many tuning rows, or pooled.",
     )
+    parser.add_argument(
+        "--sizes", help="Only: Dirichlet days of these many posts each, e.g. 10,20,50,300."
+    )
     args = parser.parse_args()
     if args.inflation is not None:
         quantify.RATE_INFLATION = args.inflation
     args.seed_list = [int(s) for s in args.seeds.split(",")]
     if args.checked:
         pooling_runs(args)
+        return
+    if args.sizes:
+        args.size_list = [int(s) for s in args.sizes.split(",")]
+        day_size_runs(args)
         return
     if not args.cli_only:
         simulations(args)

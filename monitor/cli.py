@@ -853,7 +853,7 @@ def plot(
         if chosen:
             _known("--platform", chosen, monitor.store.platforms())
         frame, figure = monitor.plot(kind, tags, start, end, freq, by, chosen)
-        rates = monitor.share_method.rates
+        rates, rules = monitor.share_method.rates, monitor.rules
     if not frame["n"].sum():
         where = f" on {', '.join(chosen)}" if chosen else ""
         raise MonitorError(
@@ -865,7 +865,7 @@ def plot(
         frame.to_csv(csv_path, index=False, float_format="%.6g")
     click.echo(f"wrote {out}" + (f" and {csv_path}" if csv_path else ""))
     display = {label: config.labels.display(label) for label in ("negative", "positive")}
-    for difference in compare_groups(frame, by, config.analysis, rates):
+    for difference in compare_groups(frame, by, rules, rates):
         click.echo(f"{start} to {end}: {difference.describe(display)}")
 
 

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from monitor import charts, trends
 from monitor.config import Config, load_config, prepare_parent_dir
 from monitor.health import gaps_between
+from monitor.settings import Analysis
 from monitor.store import Store
 from monitor.text import fold_tag
 from monitor.wiring import ShareMethod, open_store, share_method
@@ -68,6 +69,12 @@ class Monitor:
 
         return share_method(self.config.scoring.shares, active_scorer(self.config), self.store)
 
+    @property
+    def rules(self) -> Analysis:
+        """The config's ``[analysis]`` rules for the shares ``share_method`` makes (adjusted
+        shares need ``min_posts_adjusted`` posts)."""
+        return self.config.analysis.for_shares(self.share_method.name)
+
     def days(self, since: str | date | None, until: str | date | None) -> tuple[date, date]:
         """Local days ``since`` to ``until``: by default the last 14 up to today."""
         end = _day(until) or datetime.now(self.config.zone).date()
@@ -110,7 +117,7 @@ class Monitor:
         by: str = "tag",
         platforms: Sequence[str] | None = None,
     ) -> Figure:
-        """The chart ``monitor plot`` draws, with the config's labels, ``min_posts`` and the
+        """The chart ``monitor plot`` draws, with the config's labels, ``rules.min_posts`` and the
         collection gaps shaded."""
         return self.plot(kind, tags, since, until, freq, by, platforms)[1]
 
@@ -133,7 +140,7 @@ class Monitor:
             kind,
             by,
             self.config.labels,
-            self.config.analysis.min_posts,
+            self.rules.min_posts,
             gaps,
             self.config.timezone,
             self.config.events,

@@ -25,8 +25,8 @@ from monitor.errors import MonitorError
 from monitor.health import collection_health, coverage_between, gaps_between
 from monitor.language import language_name
 from monitor.publish import replace_file, staged_folder
-from monitor.quantify import Rates
 from monitor.scoring.base import Scorer
+from monitor.settings import Analysis
 from monitor.store import Store
 from monitor.text import spreadsheet_safe
 from monitor.wiring import ShareMethod, active_scorer, held_out, share_method
@@ -166,14 +166,14 @@ def _summary(
     store: Store,
     config: Config,
     scorer: Scorer,
-    rates: Rates | None,
+    shares: ShareMethod,
     tag: str,
     day: date,
     frame: pd.DataFrame,
     by_platform: pd.DataFrame,
     languages: pd.DataFrame,
 ) -> TagSummary:
-    rules, display = config.analysis, _display(config)
+    rules, display, rates = config.analysis.for_shares(shares.name), _display(config), shares.rates
     rows = frame[frame["tag"] == tag].set_index("period")
     today = rows.loc[pd.Timestamp(day)]
     before = rows.loc[
@@ -244,13 +244,15 @@ def _display(config: Config) -> dict[str, str]:
 def _alerts(
     store: Store,
     config: Config,
+    rules: Analysis,
     day: date,
     start: date,
     frame: pd.DataFrame,
 ) -> tuple[list[AlertView], list[str]]:
     """Alerts on the report day (daily and hourly), each with the posts behind it, and the
-    daily alerts earlier in the window as sentences."""
-    rules, tz = config.analysis, config.timezone
+    daily alerts earlier in the window as sentences, by ``rules`` (the config's, for the
+    shares' method)."""
+    tz = config.timezone
     if "collected" not in frame:
         frame = _mark_collected(store, config, frame["period"].min().date(), day, frame, DAY)
     daily = analysis.volume_spikes(frame, rules) + analysis.share_shifts(frame, rules)
@@ -305,9 +307,10 @@ def day_alerts(store: Store, config: Config, day: date) -> list[AlertView]:
     happens."""
     start = day - timedelta(days=config.analysis.baseline_days)
     with store.snapshot():
-        rates = share_method(config.scoring.shares, active_scorer(config), store).rates
-        frame = trends.series(store, config.tags, start, day, config.timezone, rates=rates)
-        return _alerts(store, config, day, day, frame)[0]
+        shares = share_method(config.scoring.shares, active_scorer(config), store)
+        frame = trends.series(store, config.tags, start, day, config.timezone, rates=shares.rates)
+        rules = config.analysis.for_shares(shares.name)
+        return _alerts(store, config, rules, day, day, frame)[0]
 
 
 def _instant(period: pd.Timestamp, zone: ZoneInfo) -> pd.Timestamp:
@@ -379,11 +382,11 @@ def _write_day(
 ) -> None:
     """The day's charts, CSVs, manifest and pages, into ``out``."""
     start = day - timedelta(days=days - 1)
-    rules = config.analysis
-    # The headline and the alerts compare with the days before: fetch those too.
-    fetch_start = start - timedelta(days=max(HEADLINE_BASELINE_DAYS, rules.baseline_days))
     tags, tz, scorer = config.tags, config.timezone, active_scorer(config)
     shares = share_method(config.scoring.shares, scorer, store)
+    rules = config.analysis.for_shares(shares.name)
+    # The headline and the alerts compare with the days before: fetch those too.
+    fetch_start = start - timedelta(days=max(HEADLINE_BASELINE_DAYS, rules.baseline_days))
     full, full_by_platform = trends.series_by_tag_and_platform(
         store, tags, fetch_start, day, tz, rates=shares.rates
     )
@@ -392,11 +395,11 @@ def _write_day(
     by_platform = full_by_platform[full_by_platform["period"] >= pd.Timestamp(start)]
     by_platform = by_platform.reset_index(drop=True)
     gaps = gaps_between(store, config, start, day)
-    alerts, earlier_alerts = _alerts(store, config, day, start, full)
+    alerts, earlier_alerts = _alerts(store, config, rules, day, start, full)
 
     languages = trends.series(store, tags, day, day, tz, by="language")
     summaries = [
-        _summary(store, config, scorer, shares.rates, tag, day, full, by_platform, languages)
+        _summary(store, config, scorer, shares, tag, day, full, by_platform, languages)
         for tag in tags
     ]
     freq = chart_freq(days)

@@ -66,6 +66,10 @@ def test_tags_accept_hash_and_case_and_are_deduplicated(tmp_path):
         ('[schedule]\ntimezone = "Mars/Olympus"', "schedule.timezone: expected an IANA time"),
         ("[analysis]\nmin_posts = 0", "analysis.min_posts: expected 1 or more, got 0"),
         (
+            "[analysis]\nmin_posts_adjusted = 0",
+            "analysis.min_posts_adjusted: expected 1 or more, got 0",
+        ),
+        (
             '[schedule]\ncollect_every = "99999999999999999999d"',
             "schedule.collect_every: expected a duration such as '15m', '1h' or '90s', at most",
         ),

@@ -2,6 +2,8 @@
 that hold both the day's posts and the hand labels behind the rates, and the method chosen
 from what the store and the scorer know."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -154,6 +156,30 @@ def test_bootstrap_rounds_are_enough_for_stable_percentiles():
     assert np.abs(first.hi - second.hi).max() < 0.03
 
 
+def keep_a_check(store: Store) -> None:
+    """A held-out check of stock VADER on 300 hand labels with the rates ``ERRING`` (times
+    100), as ``monitor evaluate`` keeps it: the report's shares become adjusted."""
+    from tests.conftest import VADER
+
+    truth = ["negative"] * 100 + ["neutral"] * 100 + ["positive"] * 100
+    said = ["negative"] * 60 + ["neutral"] * 25 + ["positive"] * 15
+    said += ["negative"] * 20 + ["neutral"] * 60 + ["positive"] * 20
+    said += ["negative"] * 15 + ["neutral"] * 25 + ["positive"] * 60
+    store.save_evaluation(
+        "labels.csv",
+        {
+            "scorer_version": VADER.version,
+            "scorer": "vader",
+            "labelled": 300,
+            **agreement(truth, said),
+            "not_scored": 0,
+            "not_scored_by_language": {},
+            "held_out": True,
+            "left_out": 0,
+        },
+    )
+
+
 def test_the_report_publishes_adjusted_shares_and_says_what_they_rest_on(
     store, write_jsonl, tmp_path
 ):
@@ -181,23 +207,7 @@ def test_the_report_publishes_adjusted_shares_and_says_what_they_rest_on(
         "counted from the scorer&#39;s labels (no misclassification rates"
         in (counted / "index.html").read_text()
     )
-    truth = ["negative"] * 100 + ["neutral"] * 100 + ["positive"] * 100
-    said = ["negative"] * 60 + ["neutral"] * 25 + ["positive"] * 15
-    said += ["negative"] * 20 + ["neutral"] * 60 + ["positive"] * 20
-    said += ["negative"] * 15 + ["neutral"] * 25 + ["positive"] * 60
-    store.save_evaluation(
-        "labels.csv",
-        {
-            "scorer_version": VADER.version,
-            "scorer": "vader",
-            "labelled": 300,
-            **agreement(truth, said),
-            "not_scored": 0,
-            "not_scored_by_language": {},
-            "held_out": True,
-            "left_out": 0,
-        },
-    )
+    keep_a_check(store)
     folder = write_report(store, config, date(2025, 11, 20), days=3).parent
     expected = estimate(np.array([[60.0, 25.0, 15.0]]), Rates(ERRING, "t"))
     assert expected.share[0, 0] > 0.9
@@ -226,3 +236,46 @@ def test_the_report_publishes_adjusted_shares_and_says_what_they_rest_on(
     assert ("Wide intervals: they hold" in page) == bool((widths > 0.5).any())
     assert "share distance 0.03 (95%" in page  # beside macro-F1: TV of 32/37/32% vs 33% each
     assert "a bootstrap over the day's posts and over the 300 hand labels behind M" in page
+
+
+def test_adjusted_shares_need_min_posts_adjusted_posts():
+    rules = Config().analysis
+    assert (rules.min_posts, rules.min_posts_adjusted) == (10, 20)
+    assert rules.for_shares("count") == rules
+    assert rules.for_shares("adjusted").min_posts == 20
+    assert replace(rules, min_posts=50).for_shares("adjusted").min_posts == 50  # the larger
+    assert replace(rules, min_posts_adjusted=5).for_shares("adjusted").min_posts == 10
+
+
+def test_a_day_too_small_for_an_adjusted_share_is_n_too_small_but_counted_it_is_shown(
+    store, write_jsonl, tmp_path
+):
+    """15 scored posts: enough for a count (min_posts 10), too few for an adjusted share
+    (min_posts_adjusted 20): the card, report.md and index headline say "n too small", the
+    page says why; asked to count, the same day shows its shares."""
+    from datetime import date
+
+    from monitor.pipeline import import_files
+    from monitor.report import write_report
+    from tests.conftest import VADER, post
+
+    texts = ["a terrible, shameful disaster"] * 9 + ["great, wonderful news"] * 6
+    records = [
+        post(str(i), "2025-11-20T10:00:00Z", t, tags=["witkoffukraine"])
+        for i, t in enumerate(texts)
+    ]
+    import_files(store, [write_jsonl(records)], VADER)
+    keep_a_check(store)
+    config = Config(tags=("witkoffukraine",), reports_dir=tmp_path / "reports")
+    for shares, too_small in (("", True), ("count", False)):
+        setup = replace(config, scoring=replace(config.scoring, shares=shares))
+        folder = write_report(store, setup, date(2025, 11, 20), days=3).parent
+        page, text = (folder / "index.html").read_text(), (folder / "report.md").read_text()
+        manifest = __import__("json").loads((folder / "manifest.json").read_text())
+        headline = manifest["counts"]["headline"]["witkoffukraine"]
+        assert manifest["shares"]["method"] == ("adjusted" if too_small else "count")
+        assert (headline == "#witkoffukraine: 15 posts, n too small for shares") == too_small
+        assert ("fewer than 20 scored posts: no shares shown" in page) == too_small
+        assert ("| \\#witkoffukraine | 15 | 15 | – | n too small |" in text) == too_small
+        assert ("Adjusted shares need more posts than counted ones" in page) == too_small
+        assert ("60% skeptical" in headline) == (not too_small)
