@@ -10,6 +10,7 @@ import pytest
 from monitor import quantify
 from monitor.config import Config
 from monitor.evaluation import agreement, confusion
+from monitor.notebook import Monitor
 from monitor.quantify import Rates, adjust, estimate, matrix, to_simplex
 from monitor.scoring.vader import VaderScorer
 from monitor.store import Store
@@ -266,6 +267,12 @@ def test_a_day_too_small_for_an_adjusted_share_is_n_too_small_but_counted_it_is_
     ]
     import_files(store, [write_jsonl(records)], VADER)
     keep_a_check(store)
+    (tmp_path / "monitor.toml").write_text('tags = ["witkoffukraine"]\n')
+    with Monitor(tmp_path / "monitor.toml", db=store.path) as notebook:
+        assert notebook.rules.min_posts == 20  # the rule the notebook's charts draw by
+        figure = notebook.chart("split", None, "2025-11-19", "2025-11-20")
+        legend = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+        assert "n too small (< 20)" in legend
     config = Config(tags=("witkoffukraine",), reports_dir=tmp_path / "reports")
     for shares, too_small in (("", True), ("count", False)):
         setup = replace(config, scoring=replace(config.scoring, shares=shares))
