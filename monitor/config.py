@@ -284,8 +284,8 @@ volume_z = 3.5
 share_z = 2.58
 # Fewer posts than this in a period: "n too small" instead of a share, and no alerts.
 min_posts = 10
-# The same when shares are adjusted for the scorer's measured errors ([scoring] shares):
-# their intervals hold less often on fewer posts (docs/shares.md).
+# The same for shares adjusted for the scorer's measured errors ([scoring] shares) and their
+# share alerts: their intervals hold less often on fewer posts (docs/shares.md).
 min_posts_adjusted = 20
 # Significance level for "differs beyond chance" between platforms or tags (Bonferroni).
 alpha = 0.05

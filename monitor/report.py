@@ -26,7 +26,6 @@ from monitor.health import collection_health, coverage_between, gaps_between
 from monitor.language import language_name
 from monitor.publish import replace_file, staged_folder
 from monitor.scoring.base import Scorer
-from monitor.settings import Analysis
 from monitor.store import Store
 from monitor.text import spreadsheet_safe
 from monitor.wiring import ShareMethod, active_scorer, held_out, share_method
@@ -244,18 +243,20 @@ def _display(config: Config) -> dict[str, str]:
 def _alerts(
     store: Store,
     config: Config,
-    rules: Analysis,
+    shares: str,
     day: date,
     start: date,
     frame: pd.DataFrame,
 ) -> tuple[list[AlertView], list[str]]:
     """Alerts on the report day (daily and hourly), each with the posts behind it, and the
-    daily alerts earlier in the window as sentences, by ``rules`` (the config's, for the
-    shares' method)."""
-    tz = config.timezone
+    daily alerts earlier in the window as sentences. Share alerts follow the rules for the
+    ``shares`` method (adjusted shares need more posts); volume alerts, the config's."""
+    rules, tz = config.analysis, config.timezone
     if "collected" not in frame:
         frame = _mark_collected(store, config, frame["period"].min().date(), day, frame, DAY)
-    daily = analysis.volume_spikes(frame, rules) + analysis.share_shifts(frame, rules)
+    daily = analysis.volume_spikes(frame, rules) + analysis.share_shifts(
+        frame, rules.for_shares(shares)
+    )
     first_hour = day - timedelta(days=rules.baseline_days)
     hourly_frame = trends.series(store, config.tags, first_hour, day, tz, freq="H")
     hourly_frame = _mark_collected(store, config, first_hour, day, hourly_frame, HOUR)
@@ -309,8 +310,7 @@ def day_alerts(store: Store, config: Config, day: date) -> list[AlertView]:
     with store.snapshot():
         shares = share_method(config.scoring.shares, active_scorer(config), store)
         frame = trends.series(store, config.tags, start, day, config.timezone, rates=shares.rates)
-        rules = config.analysis.for_shares(shares.name)
-        return _alerts(store, config, rules, day, day, frame)[0]
+        return _alerts(store, config, shares.name, day, day, frame)[0]
 
 
 def _instant(period: pd.Timestamp, zone: ZoneInfo) -> pd.Timestamp:
@@ -395,7 +395,7 @@ def _write_day(
     by_platform = full_by_platform[full_by_platform["period"] >= pd.Timestamp(start)]
     by_platform = by_platform.reset_index(drop=True)
     gaps = gaps_between(store, config, start, day)
-    alerts, earlier_alerts = _alerts(store, config, rules, day, start, full)
+    alerts, earlier_alerts = _alerts(store, config, shares.name, day, start, full)
 
     languages = trends.series(store, tags, day, day, tz, by="language")
     summaries = [

@@ -51,16 +51,16 @@ class Analysis:
     share_z: float = field(default=2.58, metadata=_check(lambda v: v > 0, "a positive number"))
     # Periods with fewer posts show "n too small" instead of shares and raise no alerts.
     min_posts: int = field(default=10, metadata=_check(lambda v: v >= 1, "1 or more"))
-    # The same when shares are adjusted for the scorer's errors: their 95% intervals held the
-    # truth on 85-89% of simulated days of 10 posts, 88-94% of 20, 93-97% of 50 (tuning
-    # rows, docs/shares.md): a few posts through the adjustment are noisier than they say.
+    # The same for shares adjusted for the scorer's errors, and their share alerts (volume
+    # alerts keep min_posts): their 95% intervals held the truth on 85-89% of simulated days
+    # of 10 posts, 88-94% of 20, 93-97% of 50 (tuning rows, docs/shares.md).
     min_posts_adjusted: int = field(default=20, metadata=_check(lambda v: v >= 1, "1 or more"))
     # Family-wise significance level for platform and tag comparisons (Bonferroni).
     alpha: float = field(default=0.05, metadata=_check(lambda v: 0 < v < 1, "between 0 and 1"))
 
     def for_shares(self, method: str) -> Analysis:
-        """The rules for shares made by ``method`` ("adjusted" or "count"): adjusted shares
-        need ``min_posts_adjusted`` posts (or ``min_posts``, if that is more)."""
+        """The rules for shares made by ``method`` ("adjusted" or "count"), and their alerts:
+        adjusted shares need ``min_posts_adjusted`` posts (or ``min_posts``, if that is more)."""
         if method != "adjusted":
             return self
         return replace(self, min_posts=max(self.min_posts, self.min_posts_adjusted))

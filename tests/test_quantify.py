@@ -253,11 +253,12 @@ def test_a_day_too_small_for_an_adjusted_share_is_n_too_small_but_counted_it_is_
 ):
     """15 scored posts: enough for a count (min_posts 10), too few for an adjusted share
     (min_posts_adjusted 20): the card, report.md and index headline say "n too small", the
-    page says why; asked to count, the same day shows its shares."""
+    page says why; asked to count, the same day shows its shares. Volume alerts keep
+    min_posts either way (a volume is no share)."""
     from datetime import date
 
     from monitor.pipeline import import_files
-    from monitor.report import write_report
+    from monitor.report import day_alerts, write_report
     from tests.conftest import VADER, post
 
     texts = ["a terrible, shameful disaster"] * 9 + ["great, wonderful news"] * 6
@@ -265,6 +266,10 @@ def test_a_day_too_small_for_an_adjusted_share_is_n_too_small_but_counted_it_is_
         post(str(i), "2025-11-20T10:00:00Z", t, tags=["witkoffukraine"])
         for i, t in enumerate(texts)
     ]
+    records += [
+        post(f"quiet{d}", f"2025-11-{d}T10:00:00Z", "fine talks", tags=["witkoffukraine"])
+        for d in (16, 17, 18, 19)
+    ]  # a post a day before: 15 is a volume spike
     import_files(store, [write_jsonl(records)], VADER)
     keep_a_check(store)
     (tmp_path / "monitor.toml").write_text('tags = ["witkoffukraine"]\n')
@@ -283,6 +288,11 @@ def test_a_day_too_small_for_an_adjusted_share_is_n_too_small_but_counted_it_is_
         assert manifest["shares"]["method"] == ("adjusted" if too_small else "count")
         assert (headline == "#witkoffukraine: 15 posts, n too small for shares") == too_small
         assert ("fewer than 20 scored posts: no shares shown" in page) == too_small
-        assert ("| \\#witkoffukraine | 15 | 15 | – | n too small |" in text) == too_small
+        row = next(line for line in text.splitlines() if line.startswith("| \\#witkoff"))
+        assert row.startswith("| \\#witkoffukraine | 15 | 15 |")
+        assert row.endswith("| n too small | n too small |") == too_small
         assert ("Adjusted shares need more posts than counted ones" in page) == too_small
         assert ("60% skeptical" in headline) == (not too_small)
+        assert "#witkoffukraine volume spike on Thu 20 Nov: 15 posts against a median" in page
+        alerts = day_alerts(store, setup, date(2025, 11, 20))
+        assert [a.kind for a in alerts] == ["volume", "volume"]  # the day, and its hour
