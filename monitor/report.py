@@ -438,8 +438,14 @@ def _write_day(
         charts.mark_events(figure, config.events, chart["period"])
         figure.savefig(out / name, dpi=110)
 
-    frame.to_csv(out / "daily.csv", index=False, date_format="%Y-%m-%d", float_format="%.6g")
-    by_platform.assign(platform=by_platform["platform"].map(spreadsheet_safe)).to_csv(
+    # The CSVs mark the rows the page and charts show as "n too small" (their shares say little).
+    frame.assign(too_small=frame["n_scored"] < rules.min_posts).to_csv(
+        out / "daily.csv", index=False, date_format="%Y-%m-%d", float_format="%.6g"
+    )
+    by_platform.assign(
+        platform=by_platform["platform"].map(spreadsheet_safe),
+        too_small=by_platform["n_scored"] < rules.min_posts,
+    ).to_csv(
         out / "daily_by_platform.csv", index=False, date_format="%Y-%m-%d", float_format="%.6g"
     )
     generated_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -293,6 +293,9 @@ def test_a_day_too_small_for_an_adjusted_share_is_n_too_small_but_counted_it_is_
         assert row.endswith("| n too small | n too small |") == too_small
         assert ("Adjusted shares need more posts than counted ones" in page) == too_small
         assert ("60% skeptical" in headline) == (not too_small)
+        for name in ("daily.csv", "daily_by_platform.csv"):
+            rows = __import__("pandas").read_csv(folder / name).set_index("period")
+            assert rows.loc["2025-11-20", "too_small"] == too_small  # the CSVs say so too
         assert "#witkoffukraine volume spike on Thu 20 Nov: 15 posts against a median" in page
         alerts = day_alerts(store, setup, date(2025, 11, 20))
         assert [a.kind for a in alerts] == ["volume", "volume"]  # the day, and its hour
