@@ -21,6 +21,9 @@ the command line as a user would (import 30 days, calibrate, rescore, ``monitor 
 ``--sizes 10,20,50`` shows the published share on Dirichlet days of those many posts (what
 the "n too small" rule rests on).
 
+``--alerts`` shows how often a share alert flags a jump in the true skeptical share (and, for
+a jump of 0, how often it raises a false alarm), for counted and published shares.
+
 ``--checked N`` compares the rates a calibrated model keeps, a later held-out check on N
 tuning rows (``monitor evaluate``), and both pooled (what the monitor uses).
 
@@ -40,14 +43,16 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from calibration import monitor, write_csv
 from labelled import SETS, LabelledSet
 from scipy.stats import chi2
 
-from monitor import quantify
+from monitor import analysis, quantify
 from monitor.calibration import checked_rates, cross_validated_rates, out_of_fold
 from monitor.models import LABELS
 from monitor.scoring import calibrated
+from monitor.settings import Analysis
 
 NEGATIVE = LABELS.index("negative")
 # Rows held back from fitting when tuning: a set's own dev / val split where it has one, else
@@ -55,6 +60,7 @@ NEGATIVE = LABELS.index("negative")
 TUNING_POOLS = {"hcr_2010": "dev", "cic_catalonia_independence_es": "val"}
 LABEL_SPLIT = {"tweeteval_sentiment": "val"}
 DRIFT_DAYS, DRIFT_FROM, DRIFT_TO = 30, 0.15, 0.75
+JUMPS = (0.0, 0.1, 0.2, 0.3)  # share alerts: 0 measures false alarms
 
 
 def drawn_labels(labelled: LabelledSet, labels: int, seed: int):
@@ -309,6 +315,62 @@ def day_size_runs(args: argparse.Namespace) -> None:
             )
 
 
+def alert_rates(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> dict:
+    """How often ``analysis.share_shifts`` flags the last of eight days of ``args.posts`` posts
+    whose true skeptical share is the first seven's (30%) plus each jump in ``JUMPS`` (the rest
+    split evenly), for counted and for published (adjusted) shares."""
+    hand, probabilities, rates = fitted(labelled, args.labels, seed, args.tune)
+    said = probabilities.argmax(axis=1)
+    rng = np.random.default_rng(seed)
+    rules = Analysis()
+    out: dict[str, dict[float, float]] = {"count": {}, "published": {}}
+    for jump in JUMPS:
+        before, after = [0.3, 0.4, 0.3], [0.3 + jump, 0.4 - jump / 2, 0.3 - jump / 2]
+        fired = {name: 0 for name in out}
+        for _ in range(args.days):
+            picks, _truth = sample_days(hand, np.array([before] * 7 + [after]), args.posts, rng)
+            counts = np.array([np.bincount(said[p], minlength=3) for p in picks], dtype=float)
+            sums = np.array([probabilities[p].sum(axis=0) for p in picks])
+            for name, estimate in (
+                ("count", quantify.shares(counts, None)),
+                ("published", quantify.shares(counts, rates, sums)),
+            ):
+                frame = pd.DataFrame(
+                    {
+                        "period": pd.date_range("2025-11-01", periods=8),
+                        "tag": "t",
+                        "n_scored": counts.sum(axis=1).astype(int),
+                        "n_negative": counts[:, 0].astype(int),
+                        "n_positive": counts[:, 2].astype(int),
+                    }
+                )
+                for i, label in enumerate(LABELS):
+                    frame[f"share_{label}"] = estimate.share[:, i]
+                    frame[f"share_{label}_lo"] = estimate.lo[:, i]
+                    frame[f"share_{label}_hi"] = estimate.hi[:, i]
+                last = frame["period"].iloc[-1]
+                shifts = analysis.share_shifts(frame, rules, ("negative",))
+                fired[name] += any(a.period == last for a in shifts)
+        for name in out:
+            out[name][jump] = fired[name] / args.days
+    return out
+
+
+def alert_runs(args: argparse.Namespace) -> None:
+    where = "tuning rows" if args.tune else "test splits"
+    print(
+        f"\nShare alerts: how often a jump in the true skeptical share on the eighth day of "
+        f"{args.posts} posts is flagged ({args.days} trials; days from the {where})\n"
+    )
+    print("| set | shares | " + " | ".join(f"jump +{j:.2f}" for j in JUMPS) + " |")
+    print("|---|---|" + "---|" * len(JUMPS))
+    for labelled in (s for s in SETS if s.name in args.sets.split(",")):
+        runs = [alert_rates(labelled, args, seed) for seed in args.seed_list]
+        for name in runs[0]:
+            cells = [f"{statistics.mean(r[name][j] for r in runs):.0%}" for j in JUMPS]
+            print(f"| {labelled.name} | {name} | " + " | ".join(cells) + " |")
+
+
 def through_the_cli(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> dict:
     """The drift as a user meets it: 30 days of test tweets imported, a model calibrated on
     500 train labels, rescored, ``monitor report --days 30``; daily.csv against the truth."""
@@ -388,6 +450,9 @@ def main() -> None:
         help="Only: rates from cross-validation, a check on this many tuning rows, or pooled.",
     )
     parser.add_argument(
+        "--alerts", action="store_true", help="Only: how often share alerts flag a jump."
+    )
+    parser.add_argument(
         "--sizes", help="Only: Dirichlet days of these many posts each, e.g. 10,20,50,300."
     )
     args = parser.parse_args()
@@ -396,6 +461,9 @@ def main() -> None:
     args.seed_list = [int(s) for s in args.seeds.split(",")]
     if args.checked:
         pooling_runs(args)
+        return
+    if args.alerts:
+        alert_runs(args)
         return
     if args.sizes:
         args.size_list = [int(s) for s in args.sizes.split(",")]

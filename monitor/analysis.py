@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from monitor.models import LABELS
-from monitor.quantify import Z95, Rates
+from monitor.quantify import Z95, Rates, wilson_interval
 from monitor.settings import Analysis
 from monitor.text import parse_timestamp, wall_clock
 from monitor.trends import published_shares
@@ -97,29 +97,36 @@ def volume_spikes(frame: pd.DataFrame, rules: Analysis) -> list[Alert]:
 def share_shifts(
     frame: pd.DataFrame, rules: Analysis, labels: Sequence[str] = ("negative", "positive")
 ) -> list[Alert]:
-    """Periods whose published share of a label lies more than ``share_z`` standard errors
-    from its share over the previous ``baseline_days`` (the periods' shares weighed by their
-    scored posts). The standard error is read off the period's own 95% interval, so it holds
-    whatever that interval holds (the scorer's measured error, for adjusted shares)."""
+    """Periods whose share of a label moved more than ``share_z`` standard errors from its
+    share over the previous ``baseline_days`` (the periods weighed by their scored posts).
+
+    Beyond chance is judged on the labels counted (``n_<label>``; the standard error read off
+    the period's Wilson interval): a scorer labels the posts of an unchanged mix alike on
+    every day, whatever its error rates, so a change in the counted share is a change in
+    opinion. An adjusted share's interval also holds the rates' error, which is the same on
+    every day and would hide real moves (``bench/trend_fidelity.py --alerts``). The alert
+    shows the published shares, and fires only when they moved the same way."""
     alerts = []
     window = rules.baseline_days * _periods_per_day(frame)
     for tag, rows in frame.groupby("tag", sort=False):
         rows = rows.sort_values("period")
         n = rows["n_scored"].to_numpy(dtype=float)  # shares rest on the scored posts
         for label in labels:
-            share, lo, hi = (
-                np.nan_to_num(rows[f"share_{label}{end}"].to_numpy(dtype=float))
-                for end in ("", "_lo", "_hi")
-            )
+            share = np.nan_to_num(rows[f"share_{label}"].to_numpy(dtype=float))
+            labelled = rows[f"n_{label}"].to_numpy(dtype=float)
+            counted = np.divide(labelled, n, out=np.zeros_like(n), where=n > 0)
+            lo, hi = wilson_interval(labelled, n)
             for t in range(len(n)):
-                base_n = n[max(0, t - window) : t].sum()
+                before = slice(max(0, t - window), t)
+                base_n = n[before].sum()
                 if n[t] < rules.min_posts or base_n < rules.min_posts:
                     continue
-                p0 = float((share * n)[max(0, t - window) : t].sum() / base_n)
-                half = share[t] - lo[t] if share[t] > p0 else hi[t] - share[t]
+                p0 = float((share * n)[before].sum() / base_n)
+                q0 = float(labelled[before].sum() / base_n)
+                half = counted[t] - lo[t] if counted[t] > q0 else hi[t] - counted[t]
                 se = max(half / Z95, 0.5 / n[t])  # an interval of no width still has some doubt
-                z = (share[t] - p0) / se
-                if abs(z) >= rules.share_z:
+                z = (counted[t] - q0) / se
+                if abs(z) >= rules.share_z and (share[t] - p0) * z > 0:
                     alerts.append(
                         Alert(
                             "share", tag, rows["period"].iloc[t], share[t], p0, z, int(n[t]), label
@@ -158,11 +165,13 @@ def compare_groups(
     rates: Rates | None = None,
     labels: Sequence[str] = ("negative", "positive"),
 ) -> list[Difference]:
-    """Pairs of ``key`` groups (platforms or tags), summed over the rows given, whose
-    published shares of a label (adjusted by ``rates`` when given, as the report's) differ at
-    the family-wise ``alpha`` (Bonferroni over all pairs and labels): z is the difference over
-    the two shares' standard errors, read off their 95% intervals. Shares rest on the scored
-    posts; groups with fewer than ``min_posts`` of them are not compared."""
+    """Pairs of ``key`` groups (platforms or tags), summed over the rows given, whose shares
+    of a label differ at the family-wise ``alpha`` (Bonferroni over all pairs and labels).
+    As for ``share_shifts``, beyond chance is judged on the labels counted (z: the difference
+    of the counted shares over their Wilson standard errors; the scorer labels two groups of
+    the same mix alike, whatever its error rates), and the published shares (adjusted by
+    ``rates`` when given, as the report's) are shown, when they differ the same way. Shares
+    rest on the scored posts; groups with fewer than ``min_posts`` of them are not compared."""
     summed = [
         c for c in ("n_scored", "n_negative", "n_positive", "sum_compound", "sum_neg") if c in frame
     ]
@@ -172,15 +181,18 @@ def compare_groups(
     pairs = list(itertools.combinations(range(len(totals)), 2))
     tests = len(pairs) * len(labels)
     found = []
+    scored = totals["n_scored"].to_numpy(dtype=float)
     for label in labels:
-        i = LABELS.index(label)
-        share = published.share[:, i]
-        se = (published.hi[:, i] - published.lo[:, i]) / (2 * Z95)
+        share = published.share[:, LABELS.index(label)]
+        labelled = totals[f"n_{label}"].to_numpy(dtype=float)
+        counted = labelled / scored
+        lo, hi = wilson_interval(labelled, scored)
+        se = (hi - lo) / (2 * Z95)
         for a, b in pairs:
             spread = math.hypot(se[a], se[b])
-            z = (share[a] - share[b]) / spread if spread else 0.0
+            z = (counted[a] - counted[b]) / spread if spread else 0.0
             p = math.erfc(abs(z) / math.sqrt(2))
-            if p * tests < rules.alpha:
+            if p * tests < rules.alpha and (share[a] - share[b]) * z > 0:
                 found.append(
                     Difference(
                         label,

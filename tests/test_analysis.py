@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -11,7 +12,7 @@ from monitor.analysis import (
     share_shifts,
     volume_spikes,
 )
-from monitor.quantify import Rates, wilson_interval
+from monitor.quantify import Rates, shares, wilson_interval
 from monitor.settings import Analysis
 
 RULES = Analysis()
@@ -111,10 +112,11 @@ def test_known_platform_difference_is_found_and_equal_shares_are_not():
     )
 
 
-def test_adjusted_comparisons_undo_the_pull_to_the_middle_and_hold_the_rates_doubt():
+def test_adjusted_comparisons_show_the_adjusted_shares_and_judge_chance_on_the_labels():
     # A scorer right on 60% of posts, wrong 20% each way: counted, reddit 60% vs mastodon 30%
-    # skeptical; its true splits are M^-1 q = 100% vs 25%. The fewer hand labels behind M,
-    # the wider the intervals and the smaller z.
+    # skeptical; its true splits are M^-1 q = 100% vs 25%. However many hand labels the rates
+    # rest on, two groups of one mix get the same labels from it: z is the counted shares'
+    # (-4.55, as in the counted comparison above), the shares shown are the adjusted ones.
     frame = pd.DataFrame(
         {
             "platform": ["reddit", "mastodon"],
@@ -128,10 +130,43 @@ def test_adjusted_comparisons_undo_the_pull_to_the_middle_and_hold_the_rates_dou
     def rates(k):
         return Rates(((3 * k, k, k), (k, 3 * k, k), (k, k, 3 * k)), "test")
 
-    (sure,) = compare_groups(frame, "platform", RULES, rates(1000))
-    assert (sure.a, sure.b) == ("mastodon", "reddit")
-    assert (sure.share_a, sure.share_b) == pytest.approx((0.25, 1.0), abs=0.03)
-    assert compare_groups(frame, "platform", RULES, rates(1)) == []  # 5 hand labels each: unsure
+    sure, unsure = (compare_groups(frame, "platform", RULES, rates(k)) for k in (1000, 1))
+    for (found,) in (sure, unsure):
+        assert (found.label, found.a, found.b, round(found.z, 2)) == (
+            "negative",
+            "mastodon",
+            "reddit",
+            -4.55,
+        )
+    assert (sure[0].share_a, sure[0].share_b) == pytest.approx((0.25, 1.0), abs=0.03)
+
+
+def test_adjusted_share_shifts_are_flagged_on_the_labels_and_shown_adjusted():
+    # Counted, the skeptical share moves from 30% to 50% of 100 posts (z = 4.1, as counted
+    # above); through the rates of a scorer right on 60% of posts the published shares move
+    # from about 25% to 75%: the alert shows those, with the counted z. Its interval, which
+    # holds the rates' error, is far wider than the counted one.
+    frame = days([100] * 8, negative=[30] * 7 + [50], positive=[30] * 8)
+    counted = share_shifts(frame, RULES)
+    rates = Rates(((300, 100, 100), (100, 300, 100), (100, 100, 300)), "test")
+    negative, scored, positive = (
+        frame[c].to_numpy(dtype=float) for c in ("n_negative", "n_scored", "n_positive")
+    )
+    counts = np.stack([negative, scored - negative - positive, positive], axis=1)
+    published = shares(counts, rates)
+    for i, label in enumerate(("negative", "neutral", "positive")):
+        frame[f"share_{label}"] = published.share[:, i]
+        frame[f"share_{label}_lo"], frame[f"share_{label}_hi"] = (
+            published.lo[:, i],
+            published.hi[:, i],
+        )
+    assert published.hi[7, 0] - published.lo[7, 0] > 0.3
+    (alert,) = share_shifts(frame, RULES)
+    assert (alert.label, alert.period.day, alert.z) == ("negative", 8, counted[0].z)
+    assert (alert.value, alert.baseline) == pytest.approx(
+        (published.share[7, 0], published.share[0, 0])
+    )
+    assert alert.value - alert.baseline > 0.3  # wider than the counted move of 0.2
 
 
 def test_gaps_from_a_runs_table_with_a_known_outage():
@@ -163,3 +198,13 @@ def test_gaps_from_a_runs_table_with_a_known_outage():
         ("mastodon", "01:01", "05:00", "no collect ran"),
     ]
     assert gaps[1].hours == pytest.approx(3 + 59 / 60)
+
+
+def test_no_share_alert_when_the_published_share_moved_the_other_way():
+    # The labels counted moved up beyond chance, but the published share (as an adjustment
+    # through another label's change could make it) moved down: the alert would say "up" of a
+    # share that fell, so none is raised.
+    frame = days([100] * 8, negative=[30] * 7 + [50], positive=[30] * 8)
+    assert [a.label for a in share_shifts(frame, RULES)] == ["negative"]
+    frame["share_negative"] = [0.4] * 7 + [0.35]
+    assert share_shifts(frame, RULES) == []

@@ -292,6 +292,9 @@ def test_a_day_too_small_for_an_adjusted_share_is_n_too_small_but_counted_it_is_
         assert row.startswith("| \\#witkoffukraine | 15 | 15 |")
         assert row.endswith("| n too small | n too small |") == too_small
         assert ("Adjusted shares need more posts than counted ones" in page) == too_small
+        assert ("Why counted: the scorer labels posts of an unchanged mix alike" in page) == (
+            too_small
+        )
         assert ("60% skeptical" in headline) == (not too_small)
         for name in ("daily.csv", "daily_by_platform.csv"):
             rows = __import__("pandas").read_csv(folder / name).set_index("period")
