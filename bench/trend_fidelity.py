@@ -344,7 +344,8 @@ def alert_rates(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> d
                         "n_positive": counts[:, 2].astype(int),
                     }
                 )
-                for i, label in enumerate(LABELS):
+                for i, label in enumerate(LABELS):  # as trends.series makes it (intervals too,
+                    # so the same run measures a library that read alerts off them: before 3f2b373)
                     frame[f"share_{label}"] = estimate.share[:, i]
                     frame[f"share_{label}_lo"] = estimate.lo[:, i]
                     frame[f"share_{label}_hi"] = estimate.hi[:, i]
