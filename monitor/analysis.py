@@ -36,6 +36,9 @@ class Alert:
     z: float
     n: int
     label: str | None = None  # for share alerts
+    # For a share alert whose published shares are not the counted ones (adjusted): the share
+    # of the scorer's labels on the day and over the baseline, which z is judged on.
+    labelled: tuple[float, float] | None = None
 
     def describe(self, display: dict[str, str], baseline_days: int) -> str:
         hourly = self.period.tz is not None  # hourly periods carry their zone; days do not
@@ -48,12 +51,17 @@ class Alert:
                 f"robust z = {self.z:.1f})"
             )
         direction = "up" if self.value > self.baseline else "down"
+        labels = (
+            f"; the scorer's labels: {self.labelled[0]:.0%} against {self.labelled[1]:.0%}"
+            if self.labelled
+            else ""
+        )
         return (
             f"#{self.tag} {display[self.label]} share {direction} on {when}: "
             f"{self.value:.0%} of {self.n} scored posts against {self.baseline:.0%} over the "
             "previous "
             f"{baseline_days} days ({(self.value - self.baseline) * 100:+.0f} points, "
-            f"z = {self.z:.1f})"
+            f"z = {self.z:.1f}{labels})"
         )
 
 
@@ -127,9 +135,18 @@ def share_shifts(
                 se = max(half / Z95, 0.5 / n[t])  # an interval of no width still has some doubt
                 z = (counted[t] - q0) / se
                 if abs(z) >= rules.share_z and (share[t] - p0) * z > 0:
+                    differs = not np.isclose([share[t], p0], [counted[t], q0]).all()
                     alerts.append(
                         Alert(
-                            "share", tag, rows["period"].iloc[t], share[t], p0, z, int(n[t]), label
+                            "share",
+                            tag,
+                            rows["period"].iloc[t],
+                            share[t],
+                            p0,
+                            z,
+                            int(n[t]),
+                            label,
+                            (float(counted[t]), q0) if differs else None,
                         )
                     )
     return alerts

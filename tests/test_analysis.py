@@ -167,6 +167,12 @@ def test_adjusted_share_shifts_are_flagged_on_the_labels_and_shown_adjusted():
         (published.share[7, 0], published.share[0, 0])
     )
     assert alert.value - alert.baseline > 0.3  # wider than the counted move of 0.2
+    assert alert.describe({"negative": "skeptical"}, 7) == (
+        f"#t skeptical share up on Sat 08 Nov: {alert.value:.0%} of 100 scored posts against "
+        f"{alert.baseline:.0%} over the previous 7 days "
+        f"({(alert.value - alert.baseline) * 100:+.0f} points, z = 4.1; the scorer's labels: "
+        "50% against 30%)"
+    )
 
 
 def test_gaps_from_a_runs_table_with_a_known_outage():
