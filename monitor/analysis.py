@@ -121,16 +121,16 @@ def share_shifts(
         n = rows["n_scored"].to_numpy(dtype=float)  # shares rest on the scored posts
         for label in labels:
             share = np.nan_to_num(rows[f"share_{label}"].to_numpy(dtype=float))
-            labelled = rows[f"n_{label}"].to_numpy(dtype=float)
-            counted = np.divide(labelled, n, out=np.zeros_like(n), where=n > 0)
-            lo, hi = wilson_interval(labelled, n)
+            label_counts = rows[f"n_{label}"].to_numpy(dtype=float)
+            counted = np.divide(label_counts, n, out=np.zeros_like(n), where=n > 0)
+            lo, hi = wilson_interval(label_counts, n)
             for t in range(len(n)):
                 before = slice(max(0, t - window), t)
                 base_n = n[before].sum()
                 if n[t] < rules.min_posts or base_n < rules.min_posts:
                     continue
                 p0 = float((share * n)[before].sum() / base_n)
-                q0 = float(labelled[before].sum() / base_n)
+                q0 = float(label_counts[before].sum() / base_n)
                 half = counted[t] - lo[t] if counted[t] > q0 else hi[t] - counted[t]
                 se = max(half / Z95, 0.5 / n[t])  # an interval of no width still has some doubt
                 z = (counted[t] - q0) / se
@@ -201,9 +201,9 @@ def compare_groups(
     scored = totals["n_scored"].to_numpy(dtype=float)
     for label in labels:
         share = published.share[:, LABELS.index(label)]
-        labelled = totals[f"n_{label}"].to_numpy(dtype=float)
-        counted = labelled / scored
-        lo, hi = wilson_interval(labelled, scored)
+        label_counts = totals[f"n_{label}"].to_numpy(dtype=float)
+        counted = label_counts / scored
+        lo, hi = wilson_interval(label_counts, scored)
         se = (hi - lo) / (2 * Z95)
         for a, b in pairs:
             spread = math.hypot(se[a], se[b])
