@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 from calibration import monitor, write_csv
 from labelled import SETS, LabelledSet
-from scipy.stats import chi2
+from scipy.stats import chi2, chi2_contingency
 
 from monitor import analysis, quantify
 from monitor.calibration import checked_rates, cross_validated_rates, out_of_fold
@@ -102,6 +102,14 @@ def sample_days(hand: np.ndarray, mixes: np.ndarray, size: int, rng: np.random.G
         )
         truth[d] = per_label / size
     return picks, truth
+
+
+def day_sums(probabilities: np.ndarray, picks: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Each day's label counts (the most probable label of each post) and summed label
+    probabilities: what the trend index aggregates for a calibrated scorer."""
+    said = probabilities.argmax(axis=1)
+    counts = np.array([np.bincount(said[p], minlength=3) for p in picks], dtype=float)
+    return counts, np.array([probabilities[p].sum(axis=0) for p in picks])
 
 
 def drift_mixes(hand: np.ndarray) -> np.ndarray:
@@ -164,8 +172,7 @@ def simulate(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> dict
         ("drift", drift_mixes(hand)),
     ):
         picks, truth = sample_days(hand, mixes, args.posts, rng)
-        counts = np.array([np.bincount(said[p], minlength=3) for p in picks], dtype=float)
-        sums = np.array([probabilities[p].sum(axis=0) for p in picks])
+        counts, sums = day_sums(probabilities, picks)
         for name, estimate in methods(counts, sums, rates).items():
             figure = figures(
                 *(bound[:, NEGATIVE] for bound in (estimate.share, estimate.lo, estimate.hi)),
@@ -225,10 +232,7 @@ def pooling(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> dict:
     picks, truth_shares = sample_days(
         hand, rng.dirichlet(np.ones(3), size=args.days), args.posts, rng
     )
-    counts = np.array(
-        [np.bincount(probabilities[p].argmax(axis=1), minlength=3) for p in picks], dtype=float
-    )
-    sums = np.array([probabilities[p].sum(axis=0) for p in picks])
+    counts, sums = day_sums(probabilities, picks)
     out: dict = {"agreement p": homogeneity(checked, kept)}
     for name, rates in (
         ("cross-validated", kept),
@@ -245,17 +249,20 @@ def pooling(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> dict:
 
 def homogeneity(a: quantify.Rates, b: quantify.Rates) -> float:
     """The p-value of a chi-square test that two measurements' label counts come from the same
-    misclassification rates (each hand label's row a 2 x 3 table): a rule that kept the check
-    alone when they differ was weighed on it."""
-    stat, df = 0.0, 0
-    for row_a, row_b in zip(np.asarray(a.confusion), np.asarray(b.confusion), strict=True):
-        table = np.stack([row_a, row_b])[:, np.add(row_a, row_b) > 0]
-        if table.shape[1] < 2 or (table.sum(axis=1) == 0).any():
-            continue
-        expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0) / table.sum()
-        stat += float(((table - expected) ** 2 / expected).sum())
-        df += table.shape[1] - 1
-    return float(chi2.sf(stat, df)) if df else 1.0
+    misclassification rates (each hand label's row a 2 x 3 table, the tables' statistics and
+    degrees of freedom summed): a rule that kept the check alone when they differ was weighed
+    on it."""
+    tables = [
+        np.stack([row_a, row_b])[:, np.add(row_a, row_b) > 0]
+        for row_a, row_b in zip(np.asarray(a.confusion), np.asarray(b.confusion), strict=True)
+    ]
+    tests = [
+        chi2_contingency(t, correction=False)
+        for t in tables
+        if t.shape[1] > 1 and (t.sum(axis=1) > 0).all()
+    ]
+    df = sum(t.dof for t in tests)
+    return float(chi2.sf(sum(t.statistic for t in tests), df)) if df else 1.0
 
 
 def pooling_runs(args: argparse.Namespace) -> None:
@@ -285,13 +292,11 @@ def day_size(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> dict
     """The published share on Dirichlet days of each size in ``args.size_list``: what the
     "n too small" rule (``[analysis] min_posts``) rests on."""
     hand, probabilities, rates = fitted(labelled, args.labels, seed, args.tune)
-    said = probabilities.argmax(axis=1)
     rng = np.random.default_rng(seed)
     out = {}
     for size in args.size_list:
         picks, truth = sample_days(hand, rng.dirichlet(np.ones(3), size=args.days), size, rng)
-        counts = np.array([np.bincount(said[p], minlength=3) for p in picks], dtype=float)
-        sums = np.array([probabilities[p].sum(axis=0) for p in picks])
+        counts, sums = day_sums(probabilities, picks)
         estimate = quantify.shares(counts, rates, sums)
         out[size] = figures(
             *(bound[:, NEGATIVE] for bound in (estimate.share, estimate.lo, estimate.hi)),
@@ -320,7 +325,6 @@ def alert_rates(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> d
     whose true skeptical share is the first seven's (30%) plus each jump in ``JUMPS`` (the rest
     split evenly), for counted and for published (adjusted) shares."""
     hand, probabilities, rates = fitted(labelled, args.labels, seed, args.tune)
-    said = probabilities.argmax(axis=1)
     rng = np.random.default_rng(seed)
     rules = Analysis()
     out: dict[str, dict[float, float]] = {"count": {}, "published": {}}
@@ -329,8 +333,7 @@ def alert_rates(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> d
         fired = {name: 0 for name in out}
         for _ in range(args.days):
             picks, _truth = sample_days(hand, np.array([before] * 7 + [after]), args.posts, rng)
-            counts = np.array([np.bincount(said[p], minlength=3) for p in picks], dtype=float)
-            sums = np.array([probabilities[p].sum(axis=0) for p in picks])
+            counts, sums = day_sums(probabilities, picks)
             for name, estimate in (
                 ("count", quantify.shares(counts, None)),
                 ("published", quantify.shares(counts, rates, sums)),

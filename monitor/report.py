@@ -25,7 +25,9 @@ from monitor.errors import MonitorError
 from monitor.health import collection_health, coverage_between, gaps_between
 from monitor.language import language_name
 from monitor.publish import replace_file, staged_folder
+from monitor.quantify import Rates
 from monitor.scoring.base import Scorer
+from monitor.settings import Analysis
 from monitor.store import Store
 from monitor.text import spreadsheet_safe
 from monitor.wiring import ShareMethod, active_scorer, held_out, share_method
@@ -165,14 +167,16 @@ def _summary(
     store: Store,
     config: Config,
     scorer: Scorer,
-    shares: ShareMethod,
+    rates: Rates | None,
+    rules: Analysis,
     tag: str,
     day: date,
     frame: pd.DataFrame,
     by_platform: pd.DataFrame,
     languages: pd.DataFrame,
 ) -> TagSummary:
-    rules, display, rates = config.analysis.for_shares(shares.name), _display(config), shares.rates
+    """One tag's card, by ``rules`` (the config's, for the shares ``rates`` make)."""
+    display = _display(config)
     rows = frame[frame["tag"] == tag].set_index("period")
     today = rows.loc[pd.Timestamp(day)]
     before = rows.loc[
@@ -399,7 +403,7 @@ def _write_day(
 
     languages = trends.series(store, tags, day, day, tz, by="language")
     summaries = [
-        _summary(store, config, scorer, shares, tag, day, full, by_platform, languages)
+        _summary(store, config, scorer, shares.rates, rules, tag, day, full, by_platform, languages)
         for tag in tags
     ]
     freq = chart_freq(days)
