@@ -93,7 +93,8 @@ class Monitor:
         platforms: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         """``trends.series`` in the config's time zone, for the tracked tags by default, with
-        the shares the report publishes (``share_method``)."""
+        the shares the report publishes (``share_method``) and its "n too small" rule
+        (``rules``)."""
         start, end = self.days(since, until)
         return trends.series(
             self.store,
@@ -105,6 +106,7 @@ class Monitor:
             by,
             platforms,
             self.share_method.rates,
+            self.rules.min_posts,
         )
 
     def chart(

@@ -192,14 +192,12 @@ def _summary(
     tag_rows = tag_rows[tag_rows["platform"].isin(active[active > 0].index)]
     day_rows = tag_rows[tag_rows["period"] == pd.Timestamp(day)]
     platforms = day_rows[day_rows["n"] > 0].to_dict("records")
-    for row in platforms:
-        row["too_small"] = row["n_scored"] < rules.min_posts
     tag_languages = languages[(languages["tag"] == tag) & (languages["n"] > 0)]
     return TagSummary(
         tag=tag,
         n=int(today["n"]),
         n_scored=int(today["n_scored"]),
-        too_small=bool(today["n_scored"] < rules.min_posts),
+        too_small=bool(today["too_small"]),
         wide=rates is not None
         and any(
             today[f"share_{label}_hi"] - today[f"share_{label}_lo"] > WIDE_INTERVAL
@@ -392,7 +390,7 @@ def _write_day(
     # The headline and the alerts compare with the days before: fetch those too.
     fetch_start = start - timedelta(days=max(HEADLINE_BASELINE_DAYS, rules.baseline_days))
     full, full_by_platform = trends.series_by_tag_and_platform(
-        store, tags, fetch_start, day, tz, rates=shares.rates
+        store, tags, fetch_start, day, tz, rates=shares.rates, min_posts=rules.min_posts
     )
     full = _mark_collected(store, config, fetch_start, day, full, pd.Timedelta(days=1))
     frame = full[full["period"] >= pd.Timestamp(start)].reset_index(drop=True)
@@ -411,7 +409,7 @@ def _write_day(
         chart, chart_by_platform = frame, by_platform
     else:  # a long window is charted by week or month; the CSVs keep the days
         chart, chart_by_platform = trends.series_by_tag_and_platform(
-            store, tags, start, day, tz, freq, shares.rates
+            store, tags, start, day, tz, freq, shares.rates, rules.min_posts
         )
     unit = PERIOD_NAMES[freq]
     figures = {
@@ -442,14 +440,8 @@ def _write_day(
         charts.mark_events(figure, config.events, chart["period"])
         figure.savefig(out / name, dpi=110)
 
-    # The CSVs mark the rows the page and charts show as "n too small" (their shares say little).
-    frame.assign(too_small=frame["n_scored"] < rules.min_posts).to_csv(
-        out / "daily.csv", index=False, date_format="%Y-%m-%d", float_format="%.6g"
-    )
-    by_platform.assign(
-        platform=by_platform["platform"].map(spreadsheet_safe),
-        too_small=by_platform["n_scored"] < rules.min_posts,
-    ).to_csv(
+    frame.to_csv(out / "daily.csv", index=False, date_format="%Y-%m-%d", float_format="%.6g")
+    by_platform.assign(platform=by_platform["platform"].map(spreadsheet_safe)).to_csv(
         out / "daily_by_platform.csv", index=False, date_format="%Y-%m-%d", float_format="%.6g"
     )
     generated_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -148,16 +148,19 @@ def series(
     by: str | None = None,
     platforms: Sequence[str] | None = None,
     rates: Rates | None = None,
+    min_posts: int = 1,
 ) -> pd.DataFrame:
     """Per period and tag (and ``by``: "platform" or "language"): counts, shares of the scored
     posts with 95% intervals (adjusted by the scorer's misclassification ``rates`` when
-    given, else counted, Wilson), mean compound with its interval. ``platforms`` limits the
-    posts counted. Periods with no posts are zero rows; ``period`` is local wall-clock time.
-    Tags are folded as stored ("#WitkoffUkraine" is "witkoffukraine"), platforms too."""
+    given, else counted, Wilson), mean compound with its interval, and ``too_small``: fewer
+    scored posts than ``min_posts`` (the report's "n too small": shares too noisy to show).
+    ``platforms`` limits the posts counted. Periods with no posts are zero rows; ``period`` is
+    local wall-clock time. Tags are folded as stored ("#WitkoffUkraine" is "witkoffukraine"),
+    platforms too."""
     tags, platforms = _folded(tags, platforms)
     spans = buckets(start, end, timezone, freq)
     sums = _sums(store, spans, tags, by, platforms)
-    return _finish(sums, tags, timezone, freq, rates)
+    return _finish(sums, tags, timezone, freq, rates, min_posts)
 
 
 def _folded(
@@ -177,6 +180,7 @@ def series_by_tag_and_platform(
     timezone: str = "UTC",
     freq: str = "D",
     rates: Rates | None = None,
+    min_posts: int = 1,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``series`` by tag and by tag x platform from one scan of the posts: the tag rows are
     sums of the platform rows (every count and sum adds up)."""
@@ -191,8 +195,8 @@ def series_by_tag_and_platform(
         None,
     )
     return (
-        _finish(per_tag, tags, timezone, freq, rates),
-        _finish(per_platform, tags, timezone, freq, rates),
+        _finish(per_tag, tags, timezone, freq, rates, min_posts),
+        _finish(per_platform, tags, timezone, freq, rates, min_posts),
     )
 
 
@@ -211,7 +215,12 @@ def published_shares(sums: pd.DataFrame, rates: Rates | None) -> Estimate:
 
 
 def _finish(
-    frame: pd.DataFrame, tags: Sequence[str], timezone: str, freq: str, rates: Rates | None
+    frame: pd.DataFrame,
+    tags: Sequence[str],
+    timezone: str,
+    freq: str,
+    rates: Rates | None,
+    min_posts: int,
 ) -> pd.DataFrame:
     """Shares with their intervals and the mean compound with its interval, from the sums."""
     extra = [by for by in ("platform", "language") if by in frame]
@@ -235,10 +244,12 @@ def _finish(
     frame["mean_compound"] = mean
     frame["mean_compound_lo"] = np.where(n > 1, mean - half, np.nan)
     frame["mean_compound_hi"] = np.where(n > 1, mean + half, np.nan)
+    frame["too_small"] = frame["n_scored"] < min_posts
     columns = ["period", "tag", *extra, "n", "n_scored", *(f"n_{label}" for label in LABELS)]
     for label in LABELS:
         columns += [f"share_{label}", f"share_{label}_lo", f"share_{label}_hi"]
     columns += ["mean_compound", "mean_compound_lo", "mean_compound_hi", "sum_compound", "sum_neg"]
+    columns.append("too_small")
     frame["tag_order"] = frame["tag"].map({tag: i for i, tag in enumerate(tags)})
     finished = frame.sort_values(["bucket", "tag_order", *extra], ignore_index=True)[columns]
     finished.attrs["shares"] = "count" if rates is None else "adjusted"  # charts say which

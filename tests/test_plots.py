@@ -65,6 +65,7 @@ def test_plot_writes_png_svg_and_the_numbers_behind_them(run, demo_db, tmp_path,
             date(2025, 11, 10),
             END,
             by=None if by == "tag" else by,
+            min_posts=Config().analysis.min_posts,
         )
     pd.testing.assert_frame_equal(
         numbers, expected, check_exact=False, rtol=1e-5, check_dtype=False
@@ -486,9 +487,10 @@ def test_the_notebook_facade_folds_tags_and_uses_the_config(demo_db, tmp_path):
         assert written["n"].sum() == folded["n"].sum() > 0
         pd.testing.assert_frame_equal(written, folded)
         berlin = trends.series(
-            m.store, ["witkoffukraine"], date(2025, 11, 10), END, "Europe/Berlin"
+            m.store, ["witkoffukraine"], date(2025, 11, 10), END, "Europe/Berlin", min_posts=1000
         )
         pd.testing.assert_frame_equal(folded, berlin)
+        assert folded["too_small"].all()  # the config's min_posts, as the report would
         both = m.series(None, "2025-11-10", "2025-11-23", by="platform")
         with pytest.raises(ValueError, match="compares platforms for one tag; this frame holds 2"):
             charts.chart(both, "split", by="platform")

@@ -249,7 +249,7 @@ def test_adjusted_shares_need_min_posts_adjusted_posts():
 
 
 def test_a_day_too_small_for_an_adjusted_share_is_n_too_small_but_counted_it_is_shown(
-    store, write_jsonl, tmp_path
+    store, write_jsonl, tmp_path, run
 ):
     """15 scored posts: enough for a count (min_posts 10), too few for an adjusted share
     (min_posts_adjusted 20): the card, report.md and index headline say "n too small", the
@@ -278,6 +278,25 @@ def test_a_day_too_small_for_an_adjusted_share_is_n_too_small_but_counted_it_is_
         figure = notebook.chart("split", None, "2025-11-19", "2025-11-20")
         legend = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
         assert "n too small (< 20)" in legend
+        frame = notebook.series(None, "2025-11-19", "2025-11-20")
+    assert frame["too_small"].tolist() == [True, True]  # 1 and 15 posts: the notebook's numbers
+    run(
+        "--config",
+        tmp_path / "monitor.toml",
+        "--db",
+        store.path,
+        "plot",
+        "--since",
+        "2025-11-19",
+        "--until",
+        "2025-11-20",
+        "--out",
+        "p.png",
+        "--csv",
+        "p.csv",
+    )
+    plotted = __import__("pandas").read_csv(tmp_path / "p.csv")
+    assert plotted["too_small"].tolist() == [True, True]  # and plot --csv's
     config = Config(tags=("witkoffukraine",), reports_dir=tmp_path / "reports")
     for shares, too_small in (("", True), ("count", False)):
         setup = replace(config, scoring=replace(config.scoring, shares=shares))
