@@ -24,6 +24,9 @@ the "n too small" rule rests on).
 ``--alerts`` shows how often a share alert flags a jump in the true skeptical share (and, for
 a jump of 0, how often it raises a false alarm), for counted and published shares.
 
+``--inflation K`` and ``--regularisation C`` (with ``--tune``) try another spread of the rates
+or another regularisation of the model.
+
 ``--checked N`` compares the rates a calibrated model keeps, a later held-out check on N
 tuning rows (``monitor evaluate``), and both pooled (what the monitor uses).
 
@@ -371,7 +374,7 @@ def alert_runs(args: argparse.Namespace) -> None:
     for labelled in (s for s in SETS if s.name in args.sets.split(",")):
         runs = [alert_rates(labelled, args, seed) for seed in args.seed_list]
         for name in runs[0]:
-            cells = [f"{statistics.mean(r[name][j] for r in runs):.0%}" for j in JUMPS]
+            cells = [f"{statistics.mean(r[name][j] for r in runs):.1%}" for j in JUMPS]
             print(f"| {labelled.name} | {name} | " + " | ".join(cells) + " |")
 
 
@@ -446,6 +449,9 @@ def main() -> None:
     parser.add_argument(
         "--inflation", type=float, help="quantify.RATE_INFLATION to try (with --tune)."
     )
+    parser.add_argument(
+        "--regularisation", type=float, help="calibrated.REGULARISATION (C) to try (with --tune)."
+    )
     parser.add_argument("--cli", action="store_true", help="Also the drift through the CLI.")
     parser.add_argument("--cli-only", action="store_true", help="Only the CLI drift.")
     parser.add_argument(
@@ -462,6 +468,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.inflation is not None:
         quantify.RATE_INFLATION = args.inflation
+    if args.regularisation is not None:
+        calibrated.REGULARISATION = args.regularisation
     args.seed_list = [int(s) for s in args.seeds.split(",")]
     if args.checked:
         pooling_runs(args)

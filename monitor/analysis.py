@@ -105,8 +105,9 @@ def volume_spikes(frame: pd.DataFrame, rules: Analysis) -> list[Alert]:
 def share_shifts(
     frame: pd.DataFrame, rules: Analysis, labels: Sequence[str] = ("negative", "positive")
 ) -> list[Alert]:
-    """Periods whose share of a label moved more than ``share_z`` standard errors from its
-    share over the previous ``baseline_days`` (the periods weighed by their scored posts).
+    """Periods whose share of a label moved more than ``share_z`` standard errors of the
+    difference from its share over the previous ``baseline_days`` (the periods weighed by their
+    scored posts; both the period and the baseline are samples).
 
     Beyond chance is judged on the labels counted (``n_<label>``; the standard error read off
     the period's Wilson interval): a scorer labels the posts of an unchanged mix alike on
@@ -130,9 +131,14 @@ def share_shifts(
                 if n[t] < rules.min_posts or base_n < rules.min_posts:
                     continue
                 p0 = float((share * n)[before].sum() / base_n)
-                q0 = float(label_counts[before].sum() / base_n)
-                half = counted[t] - lo[t] if counted[t] > q0 else hi[t] - counted[t]
-                se = max(half / Z95, 0.5 / n[t])  # an interval of no width still has some doubt
+                base_count = label_counts[before].sum()
+                q0 = float(base_count / base_n)
+                base_lo, base_hi = wilson_interval(base_count, base_n)
+                up = counted[t] > q0  # each interval's side toward the other share
+                half = counted[t] - lo[t] if up else hi[t] - counted[t]
+                base_half = base_hi - q0 if up else q0 - base_lo
+                # The baseline is a sample too; an interval of no width still has some doubt.
+                se = max(math.hypot(half, base_half) / Z95, 0.5 / n[t])
                 z = (counted[t] - q0) / se
                 if abs(z) >= rules.share_z and (share[t] - p0) * z > 0:
                     differs = not np.isclose([share[t], p0], [counted[t], q0]).all()

@@ -1,5 +1,6 @@
 """Spike, shift, comparison and gap rules on hand-made series with known answers."""
 
+import math
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -79,13 +80,14 @@ def test_share_shift_beyond_its_interval_and_not_within():
     frame = days([100] * 9, negative=[30] * 7 + [50, 36], positive=[40] * 9)
     (alert,) = share_shifts(frame, RULES)
     assert (alert.label, alert.period.day, alert.value, alert.baseline) == ("negative", 8, 0.5, 0.3)
-    # The standard error is the day's own interval's: 50 of 100 has Wilson lo 0.4038.
-    lo = wilson_interval(50, 100)[0]
-    assert round(float(lo), 4) == 0.4038
-    assert alert.z == pytest.approx(0.2 / ((0.5 - lo) / 1.959963984540054))
+    # The standard error is the difference's: the day's Wilson interval toward the baseline
+    # (50 of 100: lo 0.4038) and the baseline's toward the day (210 of 700: hi 0.3350).
+    lo, base_hi = wilson_interval(50, 100)[0], wilson_interval(210, 700)[1]
+    assert (round(float(lo), 4), round(float(base_hi), 4)) == (0.4038, 0.3350)
+    assert alert.z == pytest.approx(0.2 / (math.hypot(0.5 - lo, base_hi - 0.3) / 1.959963984540054))
     assert alert.describe({"negative": "skeptical"}, 7) == (
         "#t skeptical share up on Sat 08 Nov: 50% of 100 scored posts against 30% over the "
-        "previous 7 days (+20 points, z = 4.1)"
+        "previous 7 days (+20 points, z = 3.8)"
     )
     # Posts in languages the scorer does not read add volume, not weight: the same alert.
     more = days([300] * 9, negative=[30] * 7 + [50, 36], positive=[40] * 9, scored=[100] * 9)
@@ -170,7 +172,7 @@ def test_adjusted_share_shifts_are_flagged_on_the_labels_and_shown_adjusted():
     assert alert.describe({"negative": "skeptical"}, 7) == (
         f"#t skeptical share up on Sat 08 Nov: {alert.value:.0%} of 100 scored posts against "
         f"{alert.baseline:.0%} over the previous 7 days "
-        f"({(alert.value - alert.baseline) * 100:+.0f} points, z = 4.1; the scorer's labels: "
+        f"({(alert.value - alert.baseline) * 100:+.0f} points, z = 3.8; the scorer's labels: "
         "50% against 30%)"
     )
 
