@@ -110,11 +110,12 @@ def share_shifts(
     scored posts; both the period and the baseline are samples).
 
     Beyond chance is judged on the labels counted (``n_<label>``; the standard error read off
-    the period's Wilson interval): a scorer labels the posts of an unchanged mix alike on
-    every day, whatever its error rates, so a change in the counted share is a change in
-    opinion. An adjusted share's interval also holds the rates' error, which is the same on
-    every day and would hide real moves (``bench/trend_fidelity.py --alerts``). The alert
-    shows the published shares, and fires only when they moved the same way."""
+    the period's and the baseline's Wilson intervals): a scorer labels the posts of an
+    unchanged mix alike on every day, whatever its error rates, so a change in the counted
+    share is a change in opinion. An adjusted share's interval also holds the rates' error,
+    which is the same on every day and would hide real moves (``bench/trend_fidelity.py
+    --alerts``). The alert shows the published shares, and fires only when they moved the
+    same way."""
     alerts = []
     window = rules.baseline_days * _periods_per_day(frame)
     for tag, rows in frame.groupby("tag", sort=False):

@@ -249,7 +249,7 @@ def _finish(
     for label in LABELS:
         columns += [f"share_{label}", f"share_{label}_lo", f"share_{label}_hi"]
     columns += ["mean_compound", "mean_compound_lo", "mean_compound_hi", "sum_compound", "sum_neg"]
-    columns.append("too_small")
+    columns += ["too_small"]
     frame["tag_order"] = frame["tag"].map({tag: i for i, tag in enumerate(tags)})
     finished = frame.sort_values(["bucket", "tag_order", *extra], ignore_index=True)[columns]
     finished.attrs["shares"] = "count" if rates is None else "adjusted"  # charts say which
