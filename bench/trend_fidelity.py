@@ -140,6 +140,13 @@ def figures(share, lo, hi, truth) -> dict[str, float]:
     }
 
 
+def skeptical_figures(estimate: quantify.Estimate, truth: np.ndarray) -> dict[str, float]:
+    """``figures`` of the skeptical share of an estimate of days' splits against their true
+    splits ([days, 3])."""
+    bounds = (estimate.share, estimate.lo, estimate.hi)
+    return figures(*(bound[:, NEGATIVE] for bound in bounds), truth[:, NEGATIVE])
+
+
 def methods(
     counts: np.ndarray, probabilities: np.ndarray, rates: quantify.Rates
 ) -> dict[str, quantify.Estimate]:
@@ -177,11 +184,7 @@ def simulate(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> dict
         picks, truth = sample_days(hand, mixes, args.posts, rng)
         counts, sums = day_sums(probabilities, picks)
         for name, estimate in methods(counts, sums, rates).items():
-            figure = figures(
-                *(bound[:, NEGATIVE] for bound in (estimate.share, estimate.lo, estimate.hi)),
-                truth[:, NEGATIVE],
-            )
-            out.setdefault(name, {})[scenario] = figure
+            out.setdefault(name, {})[scenario] = skeptical_figures(estimate, truth)
     natural = np.bincount(said, minlength=3)[None].astype(float)
     for name, estimate in methods(natural, probabilities.sum(axis=0)[None], rates).items():
         distance = float(np.abs(estimate.share[0] - natural_truth).sum() / 2)
@@ -243,10 +246,7 @@ def pooling(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> dict:
         ("pooled", checked.pooled(kept)),
     ):
         estimate = quantify.shares(counts, rates, sums)
-        out[name] = figures(
-            *(bound[:, NEGATIVE] for bound in (estimate.share, estimate.lo, estimate.hi)),
-            truth_shares[:, NEGATIVE],
-        )
+        out[name] = skeptical_figures(estimate, truth_shares)
     return out
 
 
@@ -301,10 +301,7 @@ def day_size(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> dict
         picks, truth = sample_days(hand, rng.dirichlet(np.ones(3), size=args.days), size, rng)
         counts, sums = day_sums(probabilities, picks)
         estimate = quantify.shares(counts, rates, sums)
-        out[size] = figures(
-            *(bound[:, NEGATIVE] for bound in (estimate.share, estimate.lo, estimate.hi)),
-            truth[:, NEGATIVE],
-        )
+        out[size] = skeptical_figures(estimate, truth)
     return out
 
 
