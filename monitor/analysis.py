@@ -103,7 +103,10 @@ def volume_spikes(frame: pd.DataFrame, rules: Analysis) -> list[Alert]:
 
 
 def share_shifts(
-    frame: pd.DataFrame, rules: Analysis, labels: Sequence[str] = ("negative", "positive")
+    frame: pd.DataFrame,
+    rules: Analysis,
+    labels: Sequence[str] = ("negative", "positive"),
+    rates: Rates | None = None,
 ) -> list[Alert]:
     """Periods whose share of a label moved more than ``share_z`` standard errors of the
     difference from its share over the previous ``baseline_days`` (the periods weighed by their
@@ -115,7 +118,10 @@ def share_shifts(
     share is a change in opinion. An adjusted share's interval also holds the rates' error,
     which is the same on every day and would hide real moves (``bench/trend_fidelity.py
     --alerts``). The alert shows the published shares, and fires only when they moved the
-    same way."""
+    same way. With ``rates`` that cannot tell the labels apart (``Rates.tell_labels_apart``),
+    a counted move says nothing of opinion: nothing fires."""
+    if rates is not None and not rates.tell_labels_apart:
+        return []
     alerts = []
     window = rules.baseline_days * _periods_per_day(frame)
     for tag, rows in frame.groupby("tag", sort=False):
@@ -195,7 +201,10 @@ def compare_groups(
     of the counted shares over their Wilson standard errors; the scorer labels two groups of
     the same mix alike, whatever its error rates), and the published shares (adjusted by
     ``rates`` when given, as the report's) are shown, when they differ the same way. Shares
-    rest on the scored posts; groups with fewer than ``min_posts`` of them are not compared."""
+    rest on the scored posts; groups with fewer than ``min_posts`` of them are not compared,
+    nor any with ``rates`` that cannot tell the labels apart."""
+    if rates is not None and not rates.tell_labels_apart:
+        return []
     summed = [
         c for c in ("n_scored", "n_negative", "n_positive", "sum_compound", "sum_neg") if c in frame
     ]

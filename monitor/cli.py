@@ -651,6 +651,8 @@ def status(obj: _Context, as_json: bool) -> None:
         + (" (run 'monitor rescore')" if scoring["posts_with_stale_score"] else "")
     )
     click.echo(f"shares: {scoring['shares_note']}")
+    if scoring["shares_warning"]:
+        click.echo(f"warning: {scoring['shares_warning']}")
     if health:
         click.echo(f"{'source':<9} {'tag':<20} {'state':<9} {'last success':<21} {'24h':>5}  note")
     elif collects:  # runs, but no source to show: none is enabled

@@ -148,6 +148,7 @@ def scoring_state(store: Store, scorer: Scorer, shares: str) -> dict[str, Any]:
     return {
         "shares": method.name,
         "shares_note": method.note,
+        "shares_warning": method.warning,
         "scorer": scorer.name,
         "version": scorer.version,
         "languages": list(scorer.languages),

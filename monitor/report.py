@@ -245,19 +245,20 @@ def _display(config: Config) -> dict[str, str]:
 def _alerts(
     store: Store,
     config: Config,
-    shares: str,
+    shares: ShareMethod,
     day: date,
     start: date,
     frame: pd.DataFrame,
 ) -> tuple[list[AlertView], list[str]]:
     """Alerts on the report day (daily and hourly), each with the posts behind it, and the
     daily alerts earlier in the window as sentences. Share alerts follow the rules for the
-    ``shares`` method (adjusted shares need more posts); volume alerts, the config's."""
+    ``shares`` method (adjusted shares need more posts, and rates that tell the labels
+    apart); volume alerts, the config's."""
     rules, tz = config.analysis, config.timezone
     if "collected" not in frame:
         frame = _mark_collected(store, config, frame["period"].min().date(), day, frame, DAY)
     daily = analysis.volume_spikes(frame, rules) + analysis.share_shifts(
-        frame, rules.for_shares(shares)
+        frame, rules.for_shares(shares.name), rates=shares.rates
     )
     first_hour = day - timedelta(days=rules.baseline_days)
     hourly_frame = trends.series(store, config.tags, first_hour, day, tz, freq="H")
@@ -312,7 +313,7 @@ def day_alerts(store: Store, config: Config, day: date) -> list[AlertView]:
     with store.snapshot():
         shares = share_method(config.scoring.shares, active_scorer(config), store)
         frame = trends.series(store, config.tags, start, day, config.timezone, rates=shares.rates)
-        return _alerts(store, config, shares.name, day, day, frame)[0]
+        return _alerts(store, config, shares, day, day, frame)[0]
 
 
 def _instant(period: pd.Timestamp, zone: ZoneInfo) -> pd.Timestamp:
@@ -397,7 +398,7 @@ def _write_day(
     by_platform = full_by_platform[full_by_platform["period"] >= pd.Timestamp(start)]
     by_platform = by_platform.reset_index(drop=True)
     gaps = gaps_between(store, config, start, day)
-    alerts, earlier_alerts = _alerts(store, config, shares.name, day, start, full)
+    alerts, earlier_alerts = _alerts(store, config, shares, day, start, full)
 
     languages = trends.series(store, tags, day, day, tz, by="language")
     summaries = [
@@ -461,6 +462,7 @@ def _write_day(
         "shares": {
             "method": shares.name,
             "note": shares.note,
+            "warning": shares.warning,
             "rates": shares.rates.as_dict() if shares.rates else None,
         },
         "database": str(store.path),

@@ -39,6 +39,15 @@ class ShareMethod:
     name: str  # "adjusted" or "count"
     rates: Rates | None  # the misclassification rates adjusted by (None: counted)
     note: str
+    warning: str | None = None  # what the page must say above all else of these shares
+
+
+BLIND = (
+    "The scorer's misclassification rates do not tell the labels apart beyond their own "
+    "sampling error: it labels these posts little better than chance, so no share can be told "
+    "from its labels. Every share's interval is 0-100% and no share alert or difference is "
+    "raised. Label more posts, or use a scorer that reads these posts."
+)
 
 
 def share_method(setting: str, scorer: Scorer, store: Store) -> ShareMethod:
@@ -52,7 +61,7 @@ def share_method(setting: str, scorer: Scorer, store: Store) -> ShareMethod:
         why = (
             "no misclassification rates for this scorer: run 'monitor evaluate' on hand labels"
             if rates is None
-            else f"its misclassification rates ({rates.source}) cannot be inverted"
+            else f"its misclassification rates ({rates.source}) lack hand labels of a label"
         )
         return ShareMethod("count", None, f"counted from the scorer's labels ({why})")
     weighed = (
@@ -65,6 +74,7 @@ def share_method(setting: str, scorer: Scorer, store: Store) -> ShareMethod:
         rates,
         f"adjusted counts: {weighed} corrected by its misclassification rates, "
         f"measured by {rates.source}",
+        None if rates.tell_labels_apart else BLIND,
     )
 
 

@@ -132,7 +132,7 @@ def test_adjusted_comparisons_show_the_adjusted_shares_and_judge_chance_on_the_l
     def rates(k):
         return Rates(((3 * k, k, k), (k, 3 * k, k), (k, k, 3 * k)), "test")
 
-    sure, unsure = (compare_groups(frame, "platform", RULES, rates(k)) for k in (1000, 1))
+    sure, unsure = (compare_groups(frame, "platform", RULES, rates(k)) for k in (1000, 5))
     for (found,) in (sure, unsure):
         assert (found.label, found.a, found.b, round(found.z, 2)) == (
             "negative",
@@ -141,6 +141,9 @@ def test_adjusted_comparisons_show_the_adjusted_shares_and_judge_chance_on_the_l
             -4.55,
         )
     assert (sure[0].share_a, sure[0].share_b) == pytest.approx((0.25, 1.0), abs=0.03)
+    # On 5 hand labels of each label the rates cannot tell the labels apart: nothing is said
+    # to differ.
+    assert compare_groups(frame, "platform", RULES, rates(1)) == []
 
 
 def test_adjusted_share_shifts_are_flagged_on_the_labels_and_shown_adjusted():
@@ -175,6 +178,11 @@ def test_adjusted_share_shifts_are_flagged_on_the_labels_and_shown_adjusted():
         f"({(alert.value - alert.baseline) * 100:+.0f} points, z = 3.8; the scorer's labels: "
         "50% against 30%)"
     )
+    assert share_shifts(frame, RULES, rates=rates) == [alert]
+    # Rates on 5 hand labels of each label cannot tell the labels apart beyond their own
+    # error: the same counted move says nothing of opinion.
+    blind = Rates(((3, 1, 1), (1, 3, 1), (1, 1, 3)), "test")
+    assert share_shifts(frame, RULES, rates=blind) == []
 
 
 def test_gaps_from_a_runs_table_with_a_known_outage():

@@ -107,10 +107,21 @@ def test_a_period_without_scored_posts_has_no_share():
     assert published.share[1].sum() == pytest.approx(1)
 
 
-def test_rates_that_cannot_be_inverted_are_not_usable():
-    assert Rates(ERRING, "t").usable
+def test_rates_that_cannot_tell_the_labels_apart_give_intervals_that_say_nothing():
+    assert Rates(ERRING, "t").usable and Rates(ERRING, "t").tell_labels_apart
     assert not Rates(((10, 0, 0), (0, 0, 0), (0, 0, 10)), "no neutral labels").usable
-    assert not Rates(((5, 5, 0), (5, 5, 0), (0, 0, 10)), "two labels told apart by chance").usable
+    chance = Rates(((5, 5, 0), (5, 5, 0), (0, 0, 10)), "two labels told apart by chance")
+    assert chance.usable and not chance.tell_labels_apart
+    # Right on 3 of 5 posts of each label: on 5 hand labels of each, no better than its
+    # sampling error can explain; on 25 of each, told apart.
+    few = ((3, 1, 1), (1, 3, 1), (1, 1, 3))
+    assert not Rates(few, "t").tell_labels_apart
+    assert Rates(tuple(tuple(5 * c for c in row) for row in few), "t").tell_labels_apart
+    # The day's labels are shown as counted, with intervals that say any share fits.
+    published = estimate(np.array([[30.0, 50.0, 20.0], [0.0, 0.0, 0.0]]), chance)
+    assert published.share[0].tolist() == [0.3, 0.5, 0.2]
+    assert published.lo[0].tolist() == [0, 0, 0] and published.hi[0].tolist() == [1, 1, 1]
+    assert np.isnan(published.share[1]).all() and np.isnan(published.hi[1]).all()
 
 
 def test_the_method_follows_the_setting_and_what_is_measured(tmp_path):
@@ -157,21 +168,21 @@ def test_bootstrap_rounds_are_enough_for_stable_percentiles():
     assert np.abs(first.hi - second.hi).max() < 0.03
 
 
-def keep_a_check(store: Store) -> None:
-    """A held-out check of stock VADER on 300 hand labels with the rates ``ERRING`` (times
-    100), as ``monitor evaluate`` keeps it: the report's shares become adjusted."""
+def keep_a_check(store: Store, counts: tuple[tuple[int, ...], ...] = ERRING) -> None:
+    """A held-out check of stock VADER on hand labels whose confusion counts are ``counts``
+    (by default ``ERRING``: 300 labels), as ``monitor evaluate`` keeps it: the report's shares
+    become adjusted."""
     from tests.conftest import VADER
 
-    truth = ["negative"] * 100 + ["neutral"] * 100 + ["positive"] * 100
-    said = ["negative"] * 60 + ["neutral"] * 25 + ["positive"] * 15
-    said += ["negative"] * 20 + ["neutral"] * 60 + ["positive"] * 20
-    said += ["negative"] * 15 + ["neutral"] * 25 + ["positive"] * 60
+    labels = ("negative", "neutral", "positive")
+    truth = [hand for hand, row in zip(labels, counts, strict=True) for _ in range(sum(row))]
+    said = [label for row in counts for label, k in zip(labels, row, strict=True) for _ in range(k)]
     store.save_evaluation(
         "labels.csv",
         {
             "scorer_version": VADER.version,
             "scorer": "vader",
-            "labelled": 300,
+            "labelled": len(truth),
             **agreement(truth, said),
             "not_scored": 0,
             "not_scored_by_language": {},
@@ -321,3 +332,48 @@ def test_a_day_too_small_for_an_adjusted_share_is_n_too_small_but_counted_it_is_
         assert "#witkoffukraine volume spike on Thu 20 Nov: 15 posts against a median" in page
         alerts = day_alerts(store, setup, date(2025, 11, 20))
         assert [a.kind for a in alerts] == ["volume", "volume"]  # the day, and its hour
+
+
+def test_rates_that_cannot_tell_the_labels_apart_are_said_and_raise_no_share_alert(
+    store, write_jsonl, tmp_path
+):
+    """A check on 48 hand labels, each label right on half of its posts: the rates cannot
+    tell the labels apart beyond their own error. The page and report.md say so above all
+    else, every share's interval in daily.csv is 0-100% (the share as counted), and the
+    skeptical jump that raises a share alert with ERRING's rates raises none."""
+    from datetime import date
+
+    from monitor.pipeline import import_files
+    from monitor.report import day_alerts, write_report
+    from monitor.wiring import BLIND
+    from tests.conftest import VADER, post
+
+    mixes = {d: (9, 12, 9) for d in range(13, 20)} | {20: (24, 3, 3)}
+    texts = ("a terrible, shameful disaster", "the delegation arrived", "great, wonderful news")
+    records = [
+        post(f"{d}-{label}-{i}", f"2025-11-{d}T10:00:00Z", texts[label], tags=["witkoffukraine"])
+        for d, mix in mixes.items()
+        for label, k in enumerate(mix)
+        for i in range(k)
+    ]
+    import_files(store, [write_jsonl(records)], VADER)
+    config = Config(tags=("witkoffukraine",), reports_dir=tmp_path / "reports")
+    day = date(2025, 11, 20)
+
+    def share_alerts() -> list[str]:
+        return [a.text for a in day_alerts(store, config, day) if a.kind == "share"]
+
+    keep_a_check(store)
+    assert len(share_alerts()) == 1
+    keep_a_check(store, ((8, 4, 4), (4, 8, 4), (4, 4, 8)))  # the newest check counts
+    assert share_alerts() == []
+    folder = write_report(store, config, day, days=8).parent
+    html, markdown = (folder / name for name in ("index.html", "report.md"))
+    assert "labels these posts little better than chance" in html.read_text()
+    assert f"**{BLIND}**" in markdown.read_text()
+    daily = __import__("pandas").read_csv(folder / "daily.csv")
+    assert daily["n_scored"].tolist() == [30] * 8
+    assert daily["share_negative"].tolist() == [0.3] * 7 + [0.8]  # as counted
+    assert (daily["share_negative_lo"] == 0).all() and (daily["share_negative_hi"] == 1).all()
+    manifest = __import__("json").loads((folder / "manifest.json").read_text())
+    assert manifest["shares"]["warning"] == BLIND
