@@ -302,11 +302,10 @@ def split_chart(
     unit = _unit(rows["period"])
     ax.set_ylabel(f"share of the {unit}'s scored posts (%)")
     ax.set_xlabel(unit)
-    method = (
-        "adjusted counts (corrected for the scorer's measured errors)"
-        if frame.attrs.get("shares") == "adjusted"
-        else "counted from the scorer's labels"
-    )
+    method = {
+        "adjusted": "adjusted counts (corrected for the scorer's measured errors)",
+        "blind": "as labelled: the scorer's measured errors cannot tell the labels apart",
+    }.get(frame.attrs.get("shares", "count"), "counted from the scorer's labels")
     ax.set_title(
         f"#{tag}: {labels.negative} vs {labels.positive}, share of scored posts per {unit}\n"
         f"{method}; {int(rows['n_scored'].sum())} of {int(rows['n'].sum())} posts scored",

@@ -252,5 +252,8 @@ def _finish(
     columns += ["too_small"]
     frame["tag_order"] = frame["tag"].map({tag: i for i, tag in enumerate(tags)})
     finished = frame.sort_values(["bucket", "tag_order", *extra], ignore_index=True)[columns]
-    finished.attrs["shares"] = "count" if rates is None else "adjusted"  # charts say which
+    # Charts say which: counted, adjusted, or counted by rates that cannot tell labels apart.
+    finished.attrs["shares"] = (
+        "count" if rates is None else "adjusted" if rates.tell_labels_apart else "blind"
+    )
     return finished
