@@ -76,6 +76,13 @@ class Calibration:
         read = ", ".join(self.model["languages"]) or "none"
         counts = ", ".join(f"{lang} {n}" for lang, n in self.languages.items())
         lines.append(f"  reads: {read} (labelled posts by language: {counts})")
+        kept = self.model["rates"]
+        if not Rates.from_table(kept["confusion"], kept["source"]).tell_labels_apart:
+            lines.append(
+                "  warning: its misclassification rates do not tell the labels apart beyond "
+                "their own sampling error (it labels these posts little better than chance): "
+                "reports by it show every share 0-100% and raise no share alert; label more posts"
+            )
         return "\n".join(lines)
 
 

@@ -4,6 +4,7 @@ calibrate, the calibrated scorer and its model file, and the report's trust sect
 import csv
 import json
 import pickle
+import random
 import shutil
 from datetime import date
 from pathlib import Path
@@ -329,10 +330,26 @@ def test_calibrate_refuses_too_few_labels_and_one_that_does_not_beat_stock(run):
     write_csv(Path("own.csv"), ["text", "label"], rows)
     own = run("calibrate", "own.csv", "--out", "m.json", ok=False)
     assert own.exit_code == 1 and "stock VADER  macro-F1 1.000" in own.output
+    assert "do not tell the labels apart" not in own.output  # its labels are learnt well
     assert "does not beat stock VADER in cross-validation" in own.stderr
     assert not Path("m.json").exists()
     run("calibrate", "own.csv", "--out", "m.json", "--force")
     assert Path("m.json").exists()
+
+
+def test_calibrate_warns_when_its_rates_cannot_tell_the_labels_apart(run):
+    """Labels drawn at random for texts of random words: the model is right on about a third
+    of posts in cross-validation, and calibrate says its shares would tell nothing."""
+    rng = random.Random(7)
+    words = ["talks", "deal", "envoy", "summit", "plan", "meeting", "offer", "visit", "note"]
+    rows = [
+        [" ".join(rng.choices(words, k=6)), label]
+        for label in ("negative", "neutral", "positive")
+        for _ in range(40)
+    ]
+    write_csv(Path("random.csv"), ["text", "label"], rows)
+    result = run("calibrate", "random.csv", "--out", "m.json", "--force")
+    assert "warning: its misclassification rates do not tell the labels apart" in result.output
 
 
 def test_a_model_file_is_data_and_a_tampered_one_is_refused(model_file, tmp_path):
