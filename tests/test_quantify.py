@@ -335,7 +335,7 @@ def test_a_day_too_small_for_an_adjusted_share_is_n_too_small_but_counted_it_is_
 
 
 def test_rates_that_cannot_tell_the_labels_apart_are_said_and_raise_no_share_alert(
-    store, write_jsonl, tmp_path
+    store, write_jsonl, tmp_path, run
 ):
     """A check on 48 hand labels, each label right on half of its posts: the rates cannot
     tell the labels apart beyond their own error. The page and report.md say so above all
@@ -382,3 +382,4 @@ def test_rates_that_cannot_tell_the_labels_apart_are_said_and_raise_no_share_ale
         store, config.tags, day, day, "UTC", rates=method.rates
     )
     assert frame.attrs["shares"] == "blind"  # the charts' subtitle: as labelled, not adjusted
+    assert f"warning: {BLIND}" in run("--db", store.path, "status").output
