@@ -855,7 +855,7 @@ def plot(
         if chosen:
             _known("--platform", chosen, monitor.store.platforms())
         frame, figure = monitor.plot(kind, tags, start, end, freq, by, chosen)
-        rates, rules = monitor.share_method.rates, monitor.rules
+        method, rules = monitor.share_method, monitor.rules
     if not frame["n"].sum():
         where = f" on {', '.join(chosen)}" if chosen else ""
         raise MonitorError(
@@ -866,8 +866,10 @@ def plot(
     if csv_path:
         frame.to_csv(csv_path, index=False, float_format="%.6g")
     click.echo(f"wrote {out}" + (f" and {csv_path}" if csv_path else ""))
+    if method.warning:
+        click.echo(f"warning: {method.warning}")
     display = {label: config.labels.display(label) for label in ("negative", "positive")}
-    for difference in compare_groups(frame, by, rules, rates):
+    for difference in compare_groups(frame, by, rules, method.rates):
         click.echo(f"{start} to {end}: {difference.describe(display)}")
 
 

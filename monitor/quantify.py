@@ -150,9 +150,9 @@ def tells_apart(drawn_rates: np.ndarray) -> bool:
     """Whether M's determinant keeps its sign (positive: each label most often given to its
     own posts) on at least 97.5% of its bootstrap draws. Measured on cross-validated rates of
     500 train labels (``bench/trend_fidelity.py``'s sets, seeds 0-2; no test split): it
-    failed for xlmt's Hindi and Spanish only, whose scorer was right on 32-49% of posts and
-    whose adjusted shares were further from the truth than the count; the lowest 2.5th
-    percentile elsewhere was 0.013."""
+    failed for xlmt's Hindi and Spanish only (two seeds of three), whose scorer was right on
+    32-49% of posts and whose adjusted shares were further from the truth than the count;
+    the lowest 2.5th percentile of the determinant elsewhere was 0.013."""
     return bool((np.linalg.det(drawn_rates) > 0).mean() >= 0.975)
 
 

@@ -383,3 +383,15 @@ def test_rates_that_cannot_tell_the_labels_apart_are_said_and_raise_no_share_ale
     )
     assert frame.attrs["shares"] == "blind"  # the charts' subtitle: as labelled, not adjusted
     assert f"warning: {BLIND}" in run("--db", store.path, "status").output
+    plotted = run(
+        "--db",
+        store.path,
+        "plot",
+        "--tag",
+        "witkoffukraine",
+        "--until",
+        "2025-11-20",
+        "--out",
+        "p.png",
+    )
+    assert f"warning: {BLIND}" in plotted.output
