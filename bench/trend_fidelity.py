@@ -351,9 +351,9 @@ def alert_rates(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> d
         for _ in range(args.days):
             picks, _truth = sample_days(hand, np.array([before] * 7 + [after]), args.posts, rng)
             counts, sums = day_sums(probabilities, picks)
-            for name, estimate in (
-                ("count", quantify.shares(counts, None)),
-                ("published", quantify.shares(counts, rates, sums)),
+            for name, estimate, by in (
+                ("count", quantify.shares(counts, None), None),
+                ("published", quantify.shares(counts, rates, sums), rates),
             ):
                 frame = pd.DataFrame(
                     {
@@ -370,7 +370,7 @@ def alert_rates(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> d
                     frame[f"share_{label}_lo"] = estimate.lo[:, i]
                     frame[f"share_{label}_hi"] = estimate.hi[:, i]
                 last = frame["period"].iloc[-1]
-                shifts = analysis.share_shifts(frame, rules, ("negative",))
+                shifts = analysis.share_shifts(frame, rules, ("negative",), by)
                 fired[name] += any(a.period == last for a in shifts)
         for name in out:
             out[name][jump] = fired[name] / args.days
