@@ -248,6 +248,7 @@ def test_the_report_publishes_adjusted_shares_and_says_what_they_rest_on(
     assert ("Wide intervals: they hold" in page) == bool((widths > 0.5).any())
     assert "share distance 0.03 (95%" in page  # beside macro-F1: TV of 32/37/32% vs 33% each
     assert "a bootstrap over the day's posts and over the 300 hand labels behind M" in page
+    assert "label a fresh sample now and then" in page  # the rates cannot see a later period
 
 
 def test_adjusted_shares_need_min_posts_adjusted_posts():
