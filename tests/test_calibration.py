@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from monitor.cli import cli
 from monitor.config import Config
 from monitor.errors import MonitorError
+from monitor.evaluation import agreement
 from monitor.models import LABELS
 from monitor.quantify import Rates
 from monitor.scoring.calibrated import CalibratedScorer, checksum, load
@@ -335,6 +336,21 @@ def test_calibrate_refuses_too_few_labels_and_one_that_does_not_beat_stock(run):
     assert not Path("m.json").exists()
     run("calibrate", "own.csv", "--out", "m.json", "--force")
     assert Path("m.json").exists()
+
+
+def test_every_agreement_interval_holds_its_own_figure():
+    """Hand and scorer splits alike (share distance 0) while the posts disagree: resampled, the
+    distance only lands above 0 (its 2.5th percentile was 0.008), so the interval is stretched
+    down to hold the figure it is shown beside."""
+    truth = ["negative"] * 80 + ["neutral"] * 80 + ["positive"] * 80
+    counts = ((30, 25, 25), (25, 30, 25), (25, 25, 30))
+    said = [label for row in counts for label, k in zip(LABELS, row, strict=True) for _ in range(k)]
+    result = agreement(truth, said)
+    assert result["share_distance"] == 0 and result["intervals"]["share_distance"][0] == 0
+    assert result["intervals"]["share_distance"][1] == pytest.approx(0.1083, abs=1e-4)
+    for name in ("accuracy", "macro_f1", "share_distance"):
+        lo, hi = result["intervals"][name]
+        assert lo <= result[name] <= hi
 
 
 def test_calibrate_warns_when_its_rates_cannot_tell_the_labels_apart(run):
