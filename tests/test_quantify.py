@@ -344,6 +344,7 @@ def test_rates_that_cannot_tell_the_labels_apart_are_said_and_raise_no_share_ale
     skeptical jump that raises a share alert with ERRING's rates raises none."""
     from datetime import date
 
+    from monitor import trends
     from monitor.pipeline import import_files
     from monitor.report import day_alerts, write_report
     from monitor.wiring import BLIND
@@ -378,9 +379,8 @@ def test_rates_that_cannot_tell_the_labels_apart_are_said_and_raise_no_share_ale
     assert (daily["share_negative_lo"] == 0).all() and (daily["share_negative_hi"] == 1).all()
     manifest = __import__("json").loads((folder / "manifest.json").read_text())
     assert manifest["shares"]["warning"] == BLIND
-    method = share_method("", VADER, store)
-    frame = __import__("monitor.trends").trends.series(
-        store, config.tags, day, day, "UTC", rates=method.rates
+    frame = trends.series(
+        store, config.tags, day, day, "UTC", rates=share_method("", VADER, store).rates
     )
     assert frame.attrs["shares"] == "blind"  # the charts' subtitle: as labelled, not adjusted
     assert f"warning: {BLIND}" in run("--db", store.path, "status").output
