@@ -385,14 +385,18 @@ def sample(
 def evaluate(obj: _Context, labels_file: Path, as_json: bool) -> None:
     """How the active scorer's labels agree with hand labels; kept in the database."""
     from monitor.evaluation import evaluate as evaluate_labels
-    from monitor.wiring import active_scorer
+    from monitor.wiring import active_scorer, share_method
 
     config = obj.config
     sheet = _label_sheet(labels_file, config)
     with obj.store(config) as store:
-        result = evaluate_labels(store, active_scorer(config), sheet.rows)
+        scorer = active_scorer(config)
+        result = evaluate_labels(store, scorer, sheet.rows)
         store.save_evaluation(str(labels_file), result)
+        warning = share_method(config.scoring.shares, scorer, store).warning
     click.echo(json.dumps(result, indent=2) if as_json else describe_evaluation(result, config))
+    if warning and not as_json:
+        click.echo(f"warning: {warning}")
     if sheet.rejections:
         raise SystemExit(3)
 

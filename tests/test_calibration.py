@@ -21,7 +21,7 @@ from monitor.models import LABELS
 from monitor.quantify import Rates
 from monitor.scoring.calibrated import CalibratedScorer, checksum, load
 from monitor.store import Store
-from monitor.wiring import measured_rates
+from monitor.wiring import BLIND, measured_rates
 from tests.conftest import VADER, post, shared_path
 
 NEGATIVE = "A terrible, shameful disaster of a meeting"
@@ -351,6 +351,18 @@ def test_every_agreement_interval_holds_its_own_figure():
     for name in ("accuracy", "macro_f1", "share_distance"):
         lo, hi = result["intervals"][name]
         assert lo <= result[name] <= hi
+
+
+def test_evaluate_warns_when_the_rates_cannot_tell_the_labels_apart(run):
+    """Hand labels that have nothing to do with VADER's: each text gets every label equally
+    often, so the rates the shares would be adjusted by cannot tell the labels apart."""
+    texts = ("What a terrible, shameful disaster", "The delegation arrived", "A wonderful deal")
+    rows = [[f"{text} {i}", label] for i, text in enumerate(texts * 10) for label in LABELS]
+    write_csv(Path("blind.csv"), ["text", "label"], rows)
+    result = run("evaluate", "blind.csv")
+    assert "accuracy 0.333" in result.output
+    assert f"warning: {BLIND}" in result.output
+    assert "warning" not in run("evaluate", "blind.csv", "--json").output  # JSON stays JSON
 
 
 def test_calibrate_warns_when_its_rates_cannot_tell_the_labels_apart(run):
