@@ -126,6 +126,7 @@ class TagSummary:
     n_scored: int  # the posts the shares rest on (the rest: languages the scorer does not read)
     too_small: bool  # fewer scored posts than [analysis] min_posts: no shares shown
     wide: bool  # an adjusted share's interval is wider than WIDE_INTERVAL
+    untold: bool  # rates that cannot tell the labels apart: the shares are only as labelled
     baseline_mean: float
     baseline_days: int  # the days before that the mean rests on: collected ones only
     change: float | None  # relative to the baseline mean; None when the baseline is 0
@@ -151,6 +152,12 @@ def _headline(summary: TagSummary, config: Config) -> str:
     (negative, neg_lo, neg_hi), (positive, pos_lo, pos_hi) = (
         summary.shares[label] for label in ("negative", "positive")
     )
+    if summary.untold:
+        return (
+            f"{head}, shares not told: the scorer cannot tell the labels apart (as labelled "
+            f"{percent(negative)} {config.labels.negative}, {percent(positive)} "
+            f"{config.labels.positive})"
+        )
     return (
         f"{head}, {percent(negative)} {config.labels.negative} "
         f"({percent_range(neg_lo, neg_hi)}, n={summary.n_scored}), "
@@ -198,6 +205,7 @@ def _summary(
         n=int(today["n"]),
         n_scored=int(today["n_scored"]),
         too_small=bool(today["too_small"]),
+        untold=rates is not None and not rates.tell_labels_apart,
         wide=rates is not None
         and any(
             today[f"share_{label}_hi"] - today[f"share_{label}_lo"] > WIDE_INTERVAL

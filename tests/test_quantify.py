@@ -379,6 +379,14 @@ def test_rates_that_cannot_tell_the_labels_apart_are_said_and_raise_no_share_ale
     assert (daily["share_negative_lo"] == 0).all() and (daily["share_negative_hi"] == 1).all()
     manifest = __import__("json").loads((folder / "manifest.json").read_text())
     assert manifest["shares"]["warning"] == BLIND
+    # The headline (index, email subject, webhook) and the card do not show a share as told.
+    assert manifest["counts"]["headline"]["witkoffukraine"] == (
+        "#witkoffukraine: 30 posts, shares not told: the scorer cannot tell the labels apart "
+        "(as labelled 80% skeptical, 10% supportive)"
+    )
+    assert '<div class="big muted">not told</div>' in html.read_text()
+    assert "| not told (80% as labelled) | not told (10% as labelled) |" in markdown.read_text()
+    assert "Wide intervals" not in html.read_text()
     frame = trends.series(
         store, config.tags, day, day, "UTC", rates=share_method("", VADER, store).rates
     )
