@@ -24,6 +24,7 @@ the measurement behind the choice (tuning rows only, never a test split).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -89,12 +90,19 @@ class Rates:
         """Every label has hand-labelled posts (M has a column for each)."""
         return bool((np.asarray(self.confusion, dtype=float).sum(axis=1) > 0).all())
 
-    @property
+    @cached_property
     def tell_labels_apart(self) -> bool:
-        """Whether M can be inverted beyond its own sampling error (``tells_apart`` of its
-        bootstrap draws): if not, the scorer labels posts little better than chance and no
-        adjustment can recover the day's split from its labels."""
-        return tells_apart(rate_draws(np.asarray(self.confusion, dtype=float)))
+        """Whether M can be inverted beyond its own sampling error: its determinant keeps its
+        sign (positive: each label most often given to its own posts) on at least 97.5% of
+        its bootstrap draws. If not, the scorer labels posts little better than chance and
+        no adjustment can recover the day's split from its labels. Measured on
+        cross-validated rates of 500 train labels (``bench/trend_fidelity.py``'s sets, seeds
+        0-2; no test split): it failed for xlmt's Hindi and Spanish only (two seeds of three),
+        whose scorer was right on 32-49% of posts and whose adjusted shares were further from
+        the truth than the count; the lowest 2.5th percentile of the determinant elsewhere
+        was 0.013. Cached: every share, alert and comparison of a report asks."""
+        draws = rate_draws(np.asarray(self.confusion, dtype=float))
+        return bool((np.linalg.det(draws) > 0).mean() >= 0.975)
 
     def pooled(self, other: Rates) -> Rates:
         """Both measurements' counts together (probability sums only when both have them)."""
@@ -144,16 +152,6 @@ def rate_draws(confusion: np.ndarray, rounds: int = BOOTSTRAP_ROUNDS) -> np.ndar
         axis=1,
     ).astype(float)  # [rounds, hand label, predicted]
     return matrix(drawn)
-
-
-def tells_apart(drawn_rates: np.ndarray) -> bool:
-    """Whether M's determinant keeps its sign (positive: each label most often given to its
-    own posts) on at least 97.5% of its bootstrap draws. Measured on cross-validated rates of
-    500 train labels (``bench/trend_fidelity.py``'s sets, seeds 0-2; no test split): it
-    failed for xlmt's Hindi and Spanish only (two seeds of three), whose scorer was right on
-    32-49% of posts and whose adjusted shares were further from the truth than the count;
-    the lowest 2.5th percentile of the determinant elsewhere was 0.013."""
-    return bool((np.linalg.det(drawn_rates) > 0).mean() >= 0.975)
 
 
 def to_simplex(v: np.ndarray) -> np.ndarray:
@@ -244,7 +242,7 @@ def estimate(
     observed = count_shares(counts)
     empty = np.isnan(observed[:, 0])
     nan = np.where(empty[:, None], np.nan, 1.0)
-    if not tells_apart(drawn_rates):  # the labels say nothing of the split: any share fits
+    if not rates.tell_labels_apart:  # the labels say nothing of the split: any share fits
         return Estimate(observed * nan, np.zeros_like(observed) * nan, np.ones_like(observed) * nan)
     observed = np.where(empty[:, None], 1 / 3, observed)
     n = np.maximum(counts.sum(axis=1), 1)

@@ -125,8 +125,8 @@ class TagSummary:
     n: int
     n_scored: int  # the posts the shares rest on (the rest: languages the scorer does not read)
     too_small: bool  # fewer scored posts than [analysis] min_posts: no shares shown
-    wide: bool  # an adjusted share's interval is wider than WIDE_INTERVAL
-    untold: bool  # rates that cannot tell the labels apart: the shares are only as labelled
+    blind: bool  # rates that cannot tell the labels apart: the shares are only as labelled
+    wide: bool  # an adjusted share shown has an interval wider than WIDE_INTERVAL
     baseline_mean: float
     baseline_days: int  # the days before that the mean rests on: collected ones only
     change: float | None  # relative to the baseline mean; None when the baseline is 0
@@ -152,7 +152,7 @@ def _headline(summary: TagSummary, config: Config) -> str:
     (negative, neg_lo, neg_hi), (positive, pos_lo, pos_hi) = (
         summary.shares[label] for label in ("negative", "positive")
     )
-    if summary.untold:
+    if summary.blind:
         return (
             f"{head}, shares not told: the scorer cannot tell the labels apart (as labelled "
             f"{percent(negative)} {config.labels.negative}, {percent(positive)} "
@@ -200,13 +200,15 @@ def _summary(
     day_rows = tag_rows[tag_rows["period"] == pd.Timestamp(day)]
     platforms = day_rows[day_rows["n"] > 0].to_dict("records")
     tag_languages = languages[(languages["tag"] == tag) & (languages["n"] > 0)]
+    blind = rates is not None and not rates.tell_labels_apart
     return TagSummary(
         tag=tag,
         n=int(today["n"]),
         n_scored=int(today["n_scored"]),
         too_small=bool(today["too_small"]),
-        untold=rates is not None and not rates.tell_labels_apart,
+        blind=blind,
         wide=rates is not None
+        and not (blind or today["too_small"])
         and any(
             today[f"share_{label}_hi"] - today[f"share_{label}_lo"] > WIDE_INTERVAL
             for label in ("negative", "positive")
