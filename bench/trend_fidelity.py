@@ -339,17 +339,21 @@ def day_size_runs(args: argparse.Namespace) -> None:
 
 def alert_rates(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> dict:
     """How often ``analysis.share_shifts`` flags the last of eight days of ``args.posts`` posts
-    whose true skeptical share is the first seven's (30%) plus each jump in ``JUMPS`` (the rest
-    split evenly), for counted and for published (adjusted) shares."""
+    whose true skeptical share is the first seven's (30%, each day's moved by ``args.wander``)
+    plus each jump in ``JUMPS`` (the rest split evenly), for counted and published shares."""
     hand, probabilities, rates = fitted(labelled, args.labels, seed, args.tune)
     rng = np.random.default_rng(seed)
     rules = Analysis()
     out: dict[str, dict[float, float]] = {"count": {}, "published": {}}
     for jump in JUMPS:
-        before, after = [0.3, 0.4, 0.3], [0.3 + jump, 0.4 - jump / 2, 0.3 - jump / 2]
         fired = {name: 0 for name in out}
         for _ in range(args.days):
-            picks, _truth = sample_days(hand, np.array([before] * 7 + [after]), args.posts, rng)
+            # Each day's true skeptical share wanders by args.wander (a standard deviation)
+            # around 30%, the eighth's jumps on top; the rest split evenly.
+            skeptical = 0.3 + np.clip(rng.normal(0, args.wander, 8), -0.2, 0.2)
+            skeptical[-1] += jump
+            mixes = np.column_stack([skeptical, 0.55 - skeptical / 2, 0.45 - skeptical / 2])
+            picks, _truth = sample_days(hand, mixes, args.posts, rng)
             counts, sums = day_sums(probabilities, picks)
             for name, estimate, by in (
                 ("count", quantify.shares(counts, None), None),
@@ -381,7 +385,8 @@ def alert_runs(args: argparse.Namespace) -> None:
     where = "tuning rows" if args.tune else "test splits"
     print(
         f"\nShare alerts: how often a jump in the true skeptical share on the eighth day of "
-        f"{args.posts} posts is flagged ({args.days} trials; days from the {where})\n"
+        f"{args.posts} posts is flagged ({args.days} trials; days from the {where}; each "
+        f"day's true share wandering by {args.wander:.0%})\n"
     )
     print("| set | shares | " + " | ".join(f"jump +{j:.2f}" for j in JUMPS) + " |")
     print("|---|---|" + "---|" * len(JUMPS))
@@ -480,6 +485,13 @@ def main() -> None:
     )
     parser.add_argument(
         "--alerts", action="store_true", help="Only: how often share alerts flag a jump."
+    )
+    parser.add_argument(
+        "--wander",
+        type=float,
+        default=0.0,
+        help="With --alerts: each day's true skeptical share wanders by this standard "
+        "deviation (e.g. 0.03) around 30%%, as real days differ by more than their sampling.",
     )
     parser.add_argument(
         "--sizes", help="Only: Dirichlet days of these many posts each, e.g. 10,20,50,300."

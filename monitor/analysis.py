@@ -145,7 +145,11 @@ def share_shifts(
                 half = counted[t] - lo[t] if up else hi[t] - counted[t]
                 base_half = base_hi - q0 if up else q0 - base_lo
                 # The baseline is a sample too; an interval of no width still has some doubt.
-                se = max(math.hypot(half, base_half) / Z95, 0.5 / n[t])
+                sampling = max(math.hypot(half, base_half) / Z95, 0.5 / n[t])
+                # Days differ by more than their posts' sampling: the day and the baseline's
+                # days each carry the spread the baseline's days show between them.
+                spread = between_periods(counted[before], n[before], q0)
+                se = math.sqrt(sampling**2 + spread * (1 + (n[before] ** 2).sum() / base_n**2))
                 z = (counted[t] - q0) / se
                 if abs(z) >= rules.share_z and (share[t] - p0) * z > 0:
                     differs = not np.isclose([share[t], p0], [counted[t], q0]).all()
@@ -163,6 +167,22 @@ def share_shifts(
                         )
                     )
     return alerts
+
+
+def between_periods(shares: np.ndarray, n: np.ndarray, pooled: float) -> float:
+    """The variance of periods' true shares beyond their sampling, from their counted
+    ``shares`` of ``n`` posts each around their ``pooled`` share (the DerSimonian-Laird
+    moment estimate, 0 when the periods differ no more than sampling makes them). A tag's
+    days differ in what was said that day; with hundreds of posts a day, the binomial error
+    alone makes that ordinary spread an alert every few days (``bench/trend_fidelity.py
+    --alerts --wander``)."""
+    seen = n > 0
+    if seen.sum() < MIN_HISTORY or not 0 < pooled < 1:
+        return 0.0
+    weight = n[seen] / (pooled * (1 - pooled))
+    q = float((weight * (shares[seen] - pooled) ** 2).sum())
+    scale = weight.sum() - (weight**2).sum() / weight.sum()
+    return max(0.0, (q - (seen.sum() - 1)) / scale)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from monitor.analysis import (
+    between_periods,
     collection_gaps,
     compare_groups,
     share_shifts,
@@ -92,6 +93,32 @@ def test_share_shift_beyond_its_interval_and_not_within():
     # Posts in languages the scorer does not read add volume, not weight: the same alert.
     more = days([300] * 9, negative=[30] * 7 + [50, 36], positive=[40] * 9, scored=[100] * 9)
     assert share_shifts(more, RULES) == [alert]
+
+
+def test_days_that_differ_beyond_their_sampling_widen_the_share_test():
+    # Seven days of 1,000 posts whose counted skeptical share wanders from 26% to 34%, where
+    # sampling alone moves it about 1.4 points: around their pooled 30%, Q = 1000 * 0.0058 /
+    # 0.21 = 27.6 on 6 degrees of freedom, a spread beyond sampling of 2.75 points (variance
+    # 0.000757), which the day and the baseline's days each carry.
+    wandering = [300, 340, 260, 320, 280, 330, 270]
+    spread = between_periods(np.array(wandering) / 1000, np.full(7, 1000.0), 0.3)
+    assert spread == pytest.approx((1000 * 0.0058 / 0.21 - 6) / (6 * 1000 / 0.21))
+    assert round(spread, 6) == 0.000757
+
+    def eighth_day(negative):
+        frame = days([1000] * 8, negative=negative, positive=[400] * 8)
+        return [a for a in share_shifts(frame, RULES) if a.period.day == 8]
+
+    # Against a flat 30% a day at 37% is an alert; against these days it is an ordinary day.
+    assert len(eighth_day([300] * 7 + [370])) == 1
+    assert eighth_day(wandering + [370]) == []
+    (alert,) = eighth_day(wandering + [420])
+    lo, base_hi = wilson_interval(420, 1000)[0], wilson_interval(2100, 7000)[1]
+    sampling = math.hypot(0.42 - lo, base_hi - 0.3) / 1.959963984540054
+    assert alert.z == pytest.approx(0.12 / math.sqrt(sampling**2 + spread * (1 + 1 / 7)))
+    assert (round(alert.z, 2), round(0.12 / sampling, 2)) == (3.56, 7.32)  # with, without
+    # Days that differ no more than sampling makes them add nothing.
+    assert between_periods(np.array([0.3, 0.31, 0.29, 0.3]), np.full(4, 1000.0), 0.3) == 0
 
 
 def test_known_platform_difference_is_found_and_equal_shares_are_not():
