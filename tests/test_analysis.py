@@ -98,8 +98,8 @@ def test_share_shift_beyond_its_interval_and_not_within():
 def test_days_that_differ_beyond_their_sampling_widen_the_share_test():
     # Seven days of 1,000 posts whose counted skeptical share wanders from 26% to 34%, where
     # sampling alone moves it about 1.4 points: around their pooled 30%, Q = 1000 * 0.0058 /
-    # 0.21 = 27.6 on 6 degrees of freedom, a spread beyond sampling of 2.75 points (variance
-    # 0.000757), which the day and the baseline's days each carry.
+    # 0.21 = 27.6 on 6 degrees of freedom (beyond chance), a spread beyond sampling of 2.75
+    # points (variance 0.000757), which the day and the baseline's days each carry.
     wandering = [300, 340, 260, 320, 280, 330, 270]
     spread = between_periods(np.array(wandering) / 1000, np.full(7, 1000.0), 0.3)
     assert spread == pytest.approx((1000 * 0.0058 / 0.21 - 6) / (6 * 1000 / 0.21))
@@ -117,8 +117,11 @@ def test_days_that_differ_beyond_their_sampling_widen_the_share_test():
     sampling = math.hypot(0.42 - lo, base_hi - 0.3) / 1.959963984540054
     assert alert.z == pytest.approx(0.12 / math.sqrt(sampling**2 + spread * (1 + 1 / 7)))
     assert (round(alert.z, 2), round(0.12 / sampling, 2)) == (3.56, 7.32)  # with, without
-    # Days that differ no more than sampling makes them add nothing.
+    # Days that differ no more than sampling makes them, or not clearly more (Q = 8.6 on 6
+    # degrees of freedom: below chi-square's 95th percentile, 12.6), add nothing.
     assert between_periods(np.array([0.3, 0.31, 0.29, 0.3]), np.full(4, 1000.0), 0.3) == 0
+    unclear = np.array([300, 320, 280, 320, 280, 310, 290]) / 1000
+    assert between_periods(unclear, np.full(7, 1000.0), 0.3) == 0
 
 
 def test_known_platform_difference_is_found_and_equal_shares_are_not():
