@@ -12,13 +12,14 @@ import os
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from monitor.errors import MonitorError
-from monitor.evaluation import agreement, confusion, probability_sums
+from monitor.evaluation import agreement, confusion, labelled_period, probability_sums
 from monitor.labels import HandLabel
 from monitor.language import detect
 from monitor.models import LABELS
@@ -144,13 +145,22 @@ def checked_rates(truth: Sequence[str], repeats: Sequence[np.ndarray], source: s
     )
 
 
-def cross_validated_rates(truth: Sequence[str], repeats: Sequence[np.ndarray]) -> Rates:
+def cross_validated_rates(
+    truth: Sequence[str], repeats: Sequence[np.ndarray], measured: str = "at calibrate"
+) -> Rates:
     return checked_rates(
         truth,
         repeats,
         f"{FOLDS}-fold cross-validation ({len(repeats)} repeats) on {len(truth)} hand labels "
-        "at calibrate",
+        + measured,
     )
+
+
+def _measured(store: Store, rows: Sequence[HandLabel], fitted: str = "") -> str:
+    """When and on which posts calibrate measured its rates: "at calibrate on 2026-12-07
+    (posts of 2025-11-01 to 2025-11-30)". The page shows it beside every adjusted share."""
+    said = "; ".join(filter(None, (fitted, labelled_period(store, rows))))
+    return f"at calibrate on {datetime.now(UTC).date()}" + (f" ({said})" if said else "")
 
 
 def calibrate(
@@ -174,14 +184,14 @@ def calibrate(
     languages = Counter(detect(text) for text in texts)
     read = [lang for lang, n in languages.items() if n >= MIN_LANGUAGE_LABELS]
     if len(pairs) > CV_LABELS:
-        return _calibrate_held_out(rows, texts, truth, read, languages, seed, progress)
+        return _calibrate_held_out(store, rows, texts, truth, read, languages, seed, progress)
     stock = [label_for(n[0]) for n in VaderScorer().numbers(texts)]
     repeats = out_of_fold(texts, truth, seed, progress)
     model = calibrated.fit(
         texts,
         truth,
         read,
-        rates=cross_validated_rates(truth, repeats).as_dict(),
+        rates=cross_validated_rates(truth, repeats, _measured(store, rows)).as_dict(),
         fitted_on=sorted({row.fingerprint for row in rows}),
     )
     if progress:
@@ -196,6 +206,7 @@ def calibrate(
 
 
 def _calibrate_held_out(
+    store: Store,
     rows: Sequence[HandLabel],
     texts: list[str],
     truth: list[str],
@@ -228,7 +239,8 @@ def _calibrate_held_out(
     model["rates"] = checked_rates(
         checked_truth,
         [checked],
-        f"a held-out check on {len(check)} hand labels at calibrate (fitted on {len(fit_on)})",
+        f"a held-out check on {len(check)} hand labels "
+        + _measured(store, [rows[i] for i in check], f"fitted on {len(fit_on)}"),
     ).as_dict()
     model["fitted_on"] = sorted({rows[i].fingerprint for i in fit_on})
     model["checksum"] = calibrated.checksum(model)

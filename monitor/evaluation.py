@@ -145,6 +145,20 @@ def predictions(
     return [result for result in out if result is not None]
 
 
+def labelled_period(store: Store, rows: Sequence[HandLabel]) -> str | None:
+    """Which days the labelled posts were written on ("posts of 2025-11-01 to 2025-11-30",
+    and how many of the labels those are when some are not stored posts), or None when none
+    is: rates measured on one period's posts cannot see the scorer label a later period's
+    differently, so the shares adjusted by them say which period that was."""
+    stored = store.labelled_posts([row.key for row in rows if row.key])
+    if not stored:
+        return None
+    days = sorted(post["created_at"][:10] for post in stored.values())
+    span = days[0] if days[0] == days[-1] else f"{days[0]} to {days[-1]}"
+    some = "" if len(stored) == len(rows) else f" ({len(stored)} of the {len(rows)} labels)"
+    return f"posts of {span}{some}"
+
+
 def probability_sums(
     truth: Sequence[str], probabilities: Sequence[Sequence[float]]
 ) -> dict[str, dict[str, float]]:
@@ -188,6 +202,7 @@ def evaluate(
         "labelled": len(results),
         "held_out": True,  # every label checked is one the scorer was not fitted on
         "left_out": len(rows) - len(held),
+        "period": labelled_period(store, held),
         **agreement(truth, predicted, seed),
         "not_scored": len(results) - len(scored),
         "not_scored_by_language": dict(not_scored.most_common()),

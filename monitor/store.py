@@ -855,13 +855,20 @@ class Store:
             ) from None
 
     def labelled_posts(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict]:
-        """Text, scorer version and score of the stored posts among ``keys``."""
+        """Text, time, scorer version and score of the stored posts among ``keys``."""
         found = self._by_key(
-            keys, "text, scorer_version, coalesce(language, 'und'), label, compound, pos, neu, neg"
+            keys,
+            "text, created_at, scorer_version, coalesce(language, 'und'), label, compound, pos,"
+            " neu, neg",
         )
         return {
-            (platform, ident): {"text": text, "scorer_version": version, "score": Score(*score)}
-            for platform, ident, text, version, *score in found
+            (platform, ident): {
+                "text": text,
+                "created_at": created_at,
+                "scorer_version": version,
+                "score": Score(*score),
+            }
+            for platform, ident, text, created_at, version, *score in found
         }
 
     def post_ids(

@@ -90,10 +90,11 @@ def measured_rates(scorer: Scorer, store: Store) -> Rates | None:
     if not (evaluation and held_out(evaluation["result"], scorer)):
         return kept
     result = evaluation["result"]
+    period = f"; {result['period']}" if result.get("period") else ""
     checked = Rates.from_table(
         result["confusion"],
         f"a held-out check on {result['n']} hand labels ({evaluation['source']}, "
-        f"{evaluation['created_at'][:10]})",
+        f"{evaluation['created_at'][:10]}{period})",
         result.get("probabilities"),
     )
     return checked.pooled(kept) if kept is not None else checked

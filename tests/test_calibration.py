@@ -6,7 +6,7 @@ import json
 import pickle
 import random
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -156,7 +156,7 @@ def test_a_label_file_without_a_label_column_says_what_it_found(run):
 
 def test_stored_posts_are_evaluated_on_their_stored_label(run, write_jsonl):
     records = [
-        post(str(i), "2025-11-20T10:00:00Z", t, tags=["a"])
+        post(str(i), f"2025-11-{18 + i}T10:00:00Z", t, tags=["a"])
         for i, t in enumerate([NEGATIVE, NEUTRAL, POSITIVE, GERMAN])
     ]
     run("import", write_jsonl(records))
@@ -167,6 +167,19 @@ def test_stored_posts_are_evaluated_on_their_stored_label(run, write_jsonl):
     )
     result = json.loads(run("evaluate", "labels.csv", "--json").output)
     assert (result["n"], result["not_scored"], result["accuracy"]) == (2, 1, 0.5)
+    # The check says which days its labelled posts were written on (rates from one period
+    # cannot see a later one), and the shares adjusted by it say so on the page.
+    assert result["period"] == "posts of 2025-11-18 to 2025-11-21"
+    with Store(Path("data/monitor.db")) as store:
+        assert "labels.csv, " in measured_rates(VADER, store).source
+        assert measured_rates(VADER, store).source.endswith("; posts of 2025-11-18 to 2025-11-21)")
+    write_csv(
+        Path("some.csv"),
+        ["platform", "id", "text", "label"],
+        [["mastodon", "0", "", "negative"], ["", "", "A wonderful day", "positive"]],
+    )
+    some = json.loads(run("evaluate", "some.csv", "--json").output)
+    assert some["period"] == "posts of 2025-11-18 (1 of the 2 labels)"
     missing = write_csv(Path("missing.csv"), ["platform", "id", "label"], [["x", "9", "1"]])
     assert "not stored and have no text (lines 2)" in run("evaluate", missing, ok=False).stderr
 
@@ -293,9 +306,12 @@ def test_evaluate_leaves_out_the_labels_the_model_was_fitted_on(run, model_file)
     with Store(Path("m.db")) as store:
         rates = measured_rates(scorer, store)
     assert rates.source.startswith("a held-out check on 100 hand labels (mixed.csv")
+    # When calibrate measured its rates (its labels are text only: no posts' dates to name).
+    on = json.loads(model_file.read_text())["rates"]["source"][-10:]
     assert rates.source.endswith(
-        " and 10-fold cross-validation (2 repeats) on 400 hand labels at calibrate"
+        f" and 10-fold cross-validation (2 repeats) on 400 hand labels at calibrate on {on}"
     )
+    assert date.fromisoformat(on) <= datetime.now(UTC).date()
     kept, checked = scorer.measured_rates(), Rates.from_table(result["confusion"], "", sums)
     assert rates.n == 500
     assert np.asarray(rates.confusion) == pytest.approx(
@@ -544,6 +560,31 @@ def test_a_shared_tsv_label_sheet_is_evaluated_in_one_step(run):
     assert result["shares"]["labelled"]["negative"] == pytest.approx(464 / 797, abs=0.02)
 
 
+def test_calibrate_says_when_and_on_which_posts_it_measured_its_rates(run, write_jsonl):
+    # 81 stored posts over three days, labelled by platform and id (as monitor sample writes
+    # them): the model's rates name the day they were measured and the posts' days.
+    words = ["talks", "deal", "envoy", "summit", "plan", "meeting", "offer", "visit", "note"]
+    texts = [
+        f"{opinion} {word} {i}"
+        for i, word in enumerate(words * 3)
+        for opinion in ("What a terrible, shameful", "The delegation arrived for the", "A great")
+    ]
+    records = [
+        post(str(i), f"2025-11-{18 + i % 3}T10:00:00Z", text, tags=["a"])
+        for i, text in enumerate(texts)
+    ]
+    run("import", write_jsonl(records))
+    labels = [["mastodon", str(i), s.label] for i, s in enumerate(VADER.score(texts))]
+    write_csv(Path("keyed.csv"), ["platform", "id", "label"], labels)
+    started = datetime.now(UTC).date()
+    run("calibrate", "keyed.csv", "--out", "m.json", "--force")
+    assert load(Path("m.json"))["rates"]["source"] in {
+        "10-fold cross-validation (2 repeats) on 81 hand labels at calibrate on "
+        f"{day} (posts of 2025-11-18 to 2025-11-20)"
+        for day in (started, datetime.now(UTC).date())
+    }
+
+
 def test_a_large_label_sheet_is_fitted_once_and_checked_on_the_labels_held_out(run):
     """Past 5,000 labels: one fit on 80% (stratified), the rates and the agreement measured on
     the other 20%, progress on stderr with -v; evaluate then finds only those 20% usable."""
@@ -554,14 +595,16 @@ def test_a_large_label_sheet_is_fitted_once_and_checked_on_the_labels_held_out(r
     write_csv(Path("gop.csv"), ["text", "label"], labelled)
     n = len(labelled)
     held = round(n * 0.2)
+    started = datetime.now(UTC).date()
     done = run("-v", "calibrate", "gop.csv", "--out", "m.json", "--force")
     assert f"{n} labelled posts; fitted on {n - held}, checked on the other {held}" in done.stdout
     assert "calibrate: 100%" in done.stderr and "2/2" in done.stderr
     model = load(Path("m.json"))
     assert model["n"] == n - held and len(model["fitted_on"]) <= n - held
-    assert model["rates"]["source"] == (
-        f"a held-out check on {held} hand labels at calibrate (fitted on {n - held})"
-    )
+    assert model["rates"]["source"] in {
+        f"a held-out check on {held} hand labels at calibrate on {day} (fitted on {n - held})"
+        for day in (started, datetime.now(UTC).date())
+    }
     assert sum(map(sum, (r.values() for r in model["rates"]["confusion"].values()))) == held
     Path("monitor.toml").write_text('database = "m.db"\n[scoring]\nmodel = "m.json"\n')
     checked = json.loads(run("--config", "monitor.toml", "evaluate", "gop.csv", "--json").stdout)
