@@ -416,7 +416,8 @@ def describe_evaluation(result: dict, config: Config) -> str:
         f"scorer {result['scorer_version']}: {result['n']} of {result['labelled']} labelled "
         f"posts scored ({result['not_scored']} not scored: "
         + (", ".join(f"{language_name(code)} {n}" for code, n in not_read) or "none")
-        + ")",
+        + ")"
+        + (f"; {result['period']}" if result.get("period") else ""),
         *(
             [f"{result['left_out']} labelled posts left out: the scorer was fitted on them"]
             if result["left_out"]

@@ -170,6 +170,9 @@ def test_stored_posts_are_evaluated_on_their_stored_label(run, write_jsonl):
     # The check says which days its labelled posts were written on (rates from one period
     # cannot see a later one), and the shares adjusted by it say so on the page.
     assert result["period"] == "posts of 2025-11-18 to 2025-11-21"
+    assert "(1 not scored: German (de) 1); posts of 2025-11-18 to 2025-11-21\n" in (
+        run("evaluate", "labels.csv").output
+    )
     with Store(Path("data/monitor.db")) as store:
         assert "labels.csv, " in measured_rates(VADER, store).source
         assert measured_rates(VADER, store).source.endswith("; posts of 2025-11-18 to 2025-11-21)")
