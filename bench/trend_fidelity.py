@@ -339,8 +339,9 @@ def day_size_runs(args: argparse.Namespace) -> None:
 
 def alert_rates(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> dict:
     """How often ``analysis.share_shifts`` flags the last of eight days of ``args.posts`` posts
-    whose true skeptical share is the first seven's (30%, each day's moved by ``args.wander``)
-    plus each jump in ``JUMPS`` (the rest split evenly), for counted and published shares."""
+    whose true skeptical share is the first seven's (30%, each day's moved by ``args.wander``,
+    the last three's by ``args.moved``) plus each jump in ``JUMPS`` (the rest split evenly),
+    for counted and published shares."""
     hand, probabilities, rates = fitted(labelled, args.labels, seed, args.tune)
     rng = np.random.default_rng(seed)
     rules = Analysis()
@@ -351,6 +352,7 @@ def alert_rates(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> d
             # Each day's true skeptical share wanders by args.wander (a standard deviation)
             # around 30%, the eighth's jumps on top; the rest split evenly.
             skeptical = 0.3 + np.clip(rng.normal(0, args.wander, 8), -0.2, 0.2)
+            skeptical[-4:] += args.moved  # a first move, three days before the eighth
             skeptical[-1] += jump
             mixes = np.column_stack([skeptical, 0.55 - skeptical / 2, 0.45 - skeptical / 2])
             picks, _truth = sample_days(hand, mixes, args.posts, rng)
@@ -386,7 +388,8 @@ def alert_runs(args: argparse.Namespace) -> None:
     print(
         f"\nShare alerts: how often a jump in the true skeptical share on the eighth day of "
         f"{args.posts} posts is flagged ({args.days} trials; days from the {where}; each "
-        f"day's true share wandering by {args.wander:.0%})\n"
+        f"day's true share wandering by {args.wander:.0%}; moved by {args.moved:.0%} on the "
+        "fifth)\n"
     )
     print("| set | shares | " + " | ".join(f"jump +{j:.2f}" for j in JUMPS) + " |")
     print("|---|---|" + "---|" * len(JUMPS))
@@ -492,6 +495,13 @@ def main() -> None:
         default=0.0,
         help="With --alerts: each day's true skeptical share wanders by this standard "
         "deviation (e.g. 0.03) around 30%%, as real days differ by more than their sampling.",
+    )
+    parser.add_argument(
+        "--moved",
+        type=float,
+        default=0.0,
+        help="With --alerts: the true skeptical share already moved by this on the fifth day "
+        "(a second move on the eighth, inside the baseline of the first).",
     )
     parser.add_argument(
         "--sizes", help="Only: Dirichlet days of these many posts each, e.g. 10,20,50,300."
