@@ -97,13 +97,14 @@ def test_share_shift_beyond_its_interval_and_not_within():
 
 def test_days_that_differ_beyond_their_sampling_widen_the_share_test():
     # Seven days of 1,000 posts whose counted skeptical share wanders from 26% to 34%, where
-    # sampling alone moves it about 1.4 points: around their pooled 30%, Q = 1000 * 0.0058 /
-    # 0.21 = 27.6 on 6 degrees of freedom (beyond chance), a spread beyond sampling of 2.75
-    # points (variance 0.000757), which the day and the baseline's days each carry.
+    # sampling alone moves it about 1.4 points. Their steps (4, -8, 6, -4, 5, -6 points:
+    # squares summing to 0.0193) against the sampling of a step (2 * 0.21 / 1000 = 0.00042):
+    # 46 on 6 degrees of freedom, beyond chance; the variance beyond sampling is half the
+    # mean squared step less its sampling, which the day and the baseline's days each carry.
     wandering = [300, 340, 260, 320, 280, 330, 270]
     spread = between_periods(np.array(wandering) / 1000, np.full(7, 1000.0), 0.3)
-    assert spread == pytest.approx((1000 * 0.0058 / 0.21 - 6) / (6 * 1000 / 0.21))
-    assert round(spread, 6) == 0.000757
+    assert spread == pytest.approx((0.0193 - 6 * 0.00042) / 12)
+    assert round(spread, 6) == 0.001398
 
     def eighth_day(negative):
         frame = days([1000] * 8, negative=negative, positive=[400] * 8)
@@ -116,12 +117,21 @@ def test_days_that_differ_beyond_their_sampling_widen_the_share_test():
     lo, base_hi = wilson_interval(420, 1000)[0], wilson_interval(2100, 7000)[1]
     sampling = math.hypot(0.42 - lo, base_hi - 0.3) / 1.959963984540054
     assert alert.z == pytest.approx(0.12 / math.sqrt(sampling**2 + spread * (1 + 1 / 7)))
-    assert (round(alert.z, 2), round(0.12 / sampling, 2)) == (3.56, 7.32)  # with, without
-    # Days that differ no more than sampling makes them, or not clearly more (Q = 8.6 on 6
-    # degrees of freedom: below chi-square's 95th percentile, 12.6), add nothing.
+    assert (round(alert.z, 2), round(0.12 / sampling, 2)) == (2.78, 7.32)  # with, without
+    # Days that differ no more than sampling makes them, or not clearly more (steps of 3, -3,
+    # -3 and 3 points: 8.6 on 6 degrees of freedom, below chi-square's 95th percentile,
+    # 12.6), add nothing.
     assert between_periods(np.array([0.3, 0.31, 0.29, 0.3]), np.full(4, 1000.0), 0.3) == 0
-    unclear = np.array([300, 320, 280, 320, 280, 310, 290]) / 1000
+    unclear = np.array([300, 330, 300, 270, 300, 300, 300]) / 1000
     assert between_periods(unclear, np.full(7, 1000.0), 0.3) == 0
+    # A move inside the baseline is one step of six, not a spread on every day: four days at
+    # 30%, then three at 45%, and a day at 55% after them is flagged (around the baseline's
+    # mean the same days would spread by 0.0062, z = 2.2: not flagged).
+    moved = np.array([300, 300, 300, 300, 450, 450, 450]) / 1000
+    assert between_periods(moved, np.full(7, 1000.0), 0.3) == pytest.approx(
+        (0.15**2 - 6 * 0.00042) / 12
+    )
+    assert len(eighth_day([300] * 4 + [450] * 3 + [550])) == 1
 
 
 def test_known_platform_difference_is_found_and_equal_shares_are_not():
