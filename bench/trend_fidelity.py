@@ -26,7 +26,9 @@ test splits, which nothing else here reads for shares.
 the "n too small" rule rests on).
 
 ``--alerts`` shows how often a share alert flags a jump in the true skeptical share (and, for
-a jump of 0, how often it raises a false alarm), for counted and published shares.
+a jump of 0, how often it raises a false alarm), for counted and published shares; ``--wander
+SD`` lets each day's true share wander, ``--moved M`` moves the baseline's last three days
+first, ``--history H`` gives H days before the judged one.
 
 ``--inflation K`` and ``--regularisation C`` (with ``--tune``) try another spread of the rates
 or another regularisation of the model.
@@ -351,7 +353,7 @@ def alert_rates(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> d
         for _ in range(args.days):
             # Each day's true skeptical share wanders by args.wander (a standard deviation)
             # around 30%, the eighth's jumps on top; the rest split evenly.
-            skeptical = 0.3 + np.clip(rng.normal(0, args.wander, 8), -0.2, 0.2)
+            skeptical = 0.3 + np.clip(rng.normal(0, args.wander, args.history + 1), -0.2, 0.2)
             skeptical[-4:] += args.moved  # a first move, three days before the eighth
             skeptical[-1] += jump
             mixes = np.column_stack([skeptical, 0.55 - skeptical / 2, 0.45 - skeptical / 2])
@@ -363,7 +365,7 @@ def alert_rates(labelled: LabelledSet, args: argparse.Namespace, seed: int) -> d
             ):
                 frame = pd.DataFrame(
                     {
-                        "period": pd.date_range("2025-11-01", periods=8),
+                        "period": pd.date_range("2025-11-01", periods=args.history + 1),
                         "tag": "t",
                         "n_scored": counts.sum(axis=1).astype(int),
                         "n_negative": counts[:, 0].astype(int),
@@ -495,6 +497,12 @@ def main() -> None:
         default=0.0,
         help="With --alerts: each day's true skeptical share wanders by this standard "
         "deviation (e.g. 0.03) around 30%%, as real days differ by more than their sampling.",
+    )
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=7,
+        help="With --alerts: days before the judged one (the baseline is the last 7).",
     )
     parser.add_argument(
         "--moved",

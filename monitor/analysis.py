@@ -23,6 +23,9 @@ from monitor.trends import published_shares
 
 MAD_SCALE = 1.4826  # makes the MAD estimate a standard deviation for normal data
 MIN_HISTORY = 3  # periods of history (since the tag's first post) before alerts can fire
+# Days whose steps measure how much a tag's days differ beyond their sampling (share alerts):
+# on days wandering by 5 points, 28 halved the false alarms of 7 (bench/trend_fidelity.py).
+SPREAD_DAYS = 28
 
 
 @dataclass(frozen=True)
@@ -114,18 +117,19 @@ def share_shifts(
     scored posts; both the period and the baseline are samples).
 
     Beyond chance is judged on the labels counted (``n_<label>``; the standard error read off
-    the period's and the baseline's Wilson intervals, and how much consecutive baseline
-    periods differ beyond their sampling, ``between_periods``): a scorer labels the posts of an
-    unchanged mix alike on every day, whatever its error rates, so a change in the counted
-    share is a change in opinion. An adjusted share's interval also holds the rates' error,
-    which is the same on every day and would hide real moves (``bench/trend_fidelity.py
-    --alerts``). The alert shows the published shares, and fires only when they moved the
-    same way. With ``rates`` that cannot tell the labels apart (``Rates.tell_labels_apart``),
-    a counted move says nothing of opinion: nothing fires."""
+    the period's and the baseline's Wilson intervals, and how much consecutive periods of the
+    previous ``SPREAD_DAYS`` differ beyond their sampling, ``between_periods``): a scorer labels
+    the posts of an unchanged mix alike on every day, whatever its error rates, so a change in
+    the counted share is a change in opinion. An adjusted share's interval also holds the rates'
+    error, which is the same on every day and would hide real moves (``bench/trend_fidelity.py
+    --alerts``). The alert shows the published shares, and fires only when they moved the same
+    way. With ``rates`` that cannot tell the labels apart (``Rates.tell_labels_apart``), a
+    counted move says nothing of opinion: nothing fires."""
     if rates is not None and not rates.tell_labels_apart:
         return []
     alerts = []
     window = rules.baseline_days * _periods_per_day(frame)
+    spread_window = history_days(rules) * _periods_per_day(frame)
     for tag, rows in frame.groupby("tag", sort=False):
         rows = rows.sort_values("period")
         n = rows["n_scored"].to_numpy(dtype=float)  # shares rest on the scored posts
@@ -149,8 +153,9 @@ def share_shifts(
                 # The baseline is a sample too; an interval of no width still has some doubt.
                 sampling = max(math.hypot(half, base_half) / Z95, 0.5 / n[t])
                 # Days differ by more than their posts' sampling: the day and the baseline's
-                # days each carry the variance by which consecutive baseline days differ.
-                spread = between_periods(counted[before], n[before], q0)
+                # days each carry the variance by which consecutive days differ.
+                steps = slice(max(0, t - spread_window), t)
+                spread = between_periods(counted[steps], n[steps], q0)
                 se = math.sqrt(sampling**2 + spread * (1 + (n[before] ** 2).sum() / base_n**2))
                 z = (counted[t] - q0) / se
                 if abs(z) >= rules.share_z and (share[t] - p0) * z > 0:
@@ -169,6 +174,12 @@ def share_shifts(
                         )
                     )
     return alerts
+
+
+def history_days(rules: Analysis) -> int:
+    """Days before a day that its alerts read: the baseline, and the days whose steps
+    measure how much the tag's days differ (``SPREAD_DAYS``)."""
+    return max(rules.baseline_days, SPREAD_DAYS)
 
 
 def between_periods(shares: np.ndarray, n: np.ndarray, pooled: float) -> float:

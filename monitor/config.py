@@ -281,7 +281,7 @@ baseline_days = 7
 # Volume alert when (n - median) / max(1.4826 * MAD, sqrt(median), 1) >= volume_z.
 volume_z = 3.5
 # Share alert when a label's share is more than share_z standard errors from its baseline
-# (its posts' sampling, and how much consecutive baseline days differ beyond theirs).
+# (its posts' sampling, and how much consecutive days of the previous four weeks differ).
 share_z = 2.58
 # Fewer posts than this in a period: "n too small" instead of a share, and no alerts.
 min_posts = 10

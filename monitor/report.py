@@ -319,7 +319,7 @@ def day_alerts(store: Store, config: Config, day: date) -> list[AlertView]:
     """The alerts of ``day`` so far (daily and hourly), each with the posts behind it: what
     that day's report lists, and what channels with ``send = "alerts"`` are told as it
     happens."""
-    start = day - timedelta(days=config.analysis.baseline_days)
+    start = day - timedelta(days=analysis.history_days(config.analysis))
     with store.snapshot():
         shares = share_method(config.scoring.shares, active_scorer(config), store)
         frame = trends.series(store, config.tags, start, day, config.timezone, rates=shares.rates)
@@ -399,7 +399,7 @@ def _write_day(
     shares = share_method(config.scoring.shares, scorer, store)
     rules = config.analysis.for_shares(shares.name)
     # The headline and the alerts compare with the days before: fetch those too.
-    fetch_start = start - timedelta(days=max(HEADLINE_BASELINE_DAYS, rules.baseline_days))
+    fetch_start = start - timedelta(days=max(HEADLINE_BASELINE_DAYS, analysis.history_days(rules)))
     full, full_by_platform = trends.series_by_tag_and_platform(
         store, tags, fetch_start, day, tz, rates=shares.rates, min_posts=rules.min_posts
     )

@@ -134,6 +134,15 @@ def test_days_that_differ_beyond_their_sampling_widen_the_share_test():
     assert len(eighth_day([300] * 4 + [450] * 3 + [550])) == 1
 
 
+def test_the_spread_is_measured_on_four_weeks_of_steps_not_only_the_baseline():
+    # Three weeks whose days swing between 26% and 34%, then a quiet week at 30%: a day at
+    # 37% is ordinary for this tag (seven days' steps alone would call it an alert).
+    swinging = [260, 340] * 10 + [260]
+    frame = days([1000] * 29, negative=swinging + [300] * 7 + [370], positive=[400] * 29)
+    assert [a.period.day for a in share_shifts(frame, RULES) if a.period.day > 22] == []
+    assert [a.period.day for a in share_shifts(frame.iloc[21:], RULES)] == [29]
+
+
 def test_known_platform_difference_is_found_and_equal_shares_are_not():
     frame = pd.DataFrame(
         {
