@@ -43,6 +43,9 @@ class Alert:
     # For a share alert whose published shares are not the counted ones (adjusted): the share
     # of the scorer's labels on the day and over the baseline, which z is judged on.
     labelled: tuple[float, float] | None = None
+    # For a share alert: the standard deviation by which the tag's consecutive days differed
+    # beyond their sampling, which z weighed (0 when they did not, beyond chance).
+    spread: float = 0.0
 
     def describe(self, display: dict[str, str], baseline_days: int) -> str:
         hourly = self.period.tz is not None  # hourly periods carry their zone; days do not
@@ -55,6 +58,11 @@ class Alert:
                 f"robust z = {self.z:.1f})"
             )
         direction = "up" if self.value > self.baseline else "down"
+        spread = (
+            f"; its days differ by {self.spread * 100:.0f} points beyond their sampling"
+            if self.spread
+            else ""
+        )
         labels = (
             f"; the scorer's labels: {self.labelled[0]:.0%} against {self.labelled[1]:.0%}"
             if self.labelled
@@ -65,7 +73,7 @@ class Alert:
             f"{self.value:.0%} of {self.n} scored posts against {self.baseline:.0%} over the "
             "previous "
             f"{baseline_days} days ({(self.value - self.baseline) * 100:+.0f} points, "
-            f"z = {self.z:.1f}{labels})"
+            f"z = {self.z:.1f}{spread}{labels})"
         )
 
 
@@ -171,6 +179,7 @@ def share_shifts(
                             int(n[t]),
                             label,
                             (float(counted[t]), q0) if differs else None,
+                            math.sqrt(spread),
                         )
                     )
     return alerts

@@ -118,6 +118,11 @@ def test_days_that_differ_beyond_their_sampling_widen_the_share_test():
     sampling = math.hypot(0.42 - lo, base_hi - 0.3) / 1.959963984540054
     assert alert.z == pytest.approx(0.12 / math.sqrt(sampling**2 + spread * (1 + 1 / 7)))
     assert (round(alert.z, 2), round(0.12 / sampling, 2)) == (2.78, 7.32)  # with, without
+    assert alert.describe({"negative": "skeptical"}, 7) == (
+        "#t skeptical share up on Sat 08 Nov: 42% of 1000 scored posts against 30% over the "
+        "previous 7 days (+12 points, z = 2.8; its days differ by 4 points beyond their "
+        "sampling)"
+    )
     # Days that differ no more than sampling makes them, or not clearly more (steps of 3, -3,
     # -3 and 3 points: 8.6 on 6 degrees of freedom, below chi-square's 95th percentile,
     # 12.6), add nothing.
