@@ -91,6 +91,12 @@ class Rates:
         return bool((np.asarray(self.confusion, dtype=float).sum(axis=1) > 0).all())
 
     @cached_property
+    def draws(self) -> np.ndarray:
+        """Bootstrap draws of M (``rate_draws``): seeded, so the same for every row of a
+        report; drawn once."""
+        return rate_draws(np.asarray(self.confusion, dtype=float))
+
+    @cached_property
     def tell_labels_apart(self) -> bool:
         """Whether M can be inverted beyond its own sampling error: its determinant keeps its
         sign (positive: each label most often given to its own posts) on at least 97.5% of
@@ -101,8 +107,7 @@ class Rates:
         whose scorer was right on 32-49% of posts and whose adjusted shares were further from
         the truth than the count; the lowest 2.5th percentile of the determinant elsewhere
         was 0.013. Cached: every share, alert and comparison of a report asks."""
-        draws = rate_draws(np.asarray(self.confusion, dtype=float))
-        return bool((np.linalg.det(draws) > 0).mean() >= 0.975)
+        return bool((np.linalg.det(self.draws) > 0).mean() >= 0.975)
 
     def pooled(self, other: Rates) -> Rates:
         """Both measurements' counts together (probability sums only when both have them)."""
@@ -143,12 +148,15 @@ def matrix(confusion: np.ndarray) -> np.ndarray:
     return np.swapaxes(rates, -1, -2)
 
 
-def rate_draws(confusion: np.ndarray, rounds: int = BOOTSTRAP_ROUNDS) -> np.ndarray:
+def rate_draws(confusion: np.ndarray) -> np.ndarray:
     """Bootstrap draws of M ([rounds, 3, 3]): each hand label's row of the confusion counts
     resampled. Seeded: the same rates give the same draws in every report."""
     rng = np.random.default_rng(SEED)
     drawn = np.stack(
-        [rng.multinomial(round(row.sum()), row / row.sum(), size=rounds) for row in confusion],
+        [
+            rng.multinomial(round(row.sum()), row / row.sum(), size=BOOTSTRAP_ROUNDS)
+            for row in confusion
+        ],
         axis=1,
     ).astype(float)  # [rounds, hand label, predicted]
     return matrix(drawn)
@@ -227,7 +235,6 @@ def estimate(
     counts: np.ndarray,
     rates: Rates,
     probabilities: np.ndarray | None = None,
-    rounds: int = BOOTSTRAP_ROUNDS,
 ) -> Estimate:
     """The published shares of rows of label counts ([rows, 3], LABELS order): each row's
     count blended with its adjusted count, and a 95% interval that holds the sampling of the
@@ -237,13 +244,13 @@ def estimate(
     move with it (the day's probabilities alone cannot be resampled: their sums are kept,
     not each post's)."""
     counts = np.asarray(counts, dtype=float).reshape(-1, 3)
-    confusion = np.asarray(rates.confusion, dtype=float)
-    drawn_rates = rate_draws(confusion, rounds)
     observed = count_shares(counts)
     empty = np.isnan(observed[:, 0])
     nan = np.where(empty[:, None], np.nan, 1.0)
     if not rates.tell_labels_apart:  # the labels say nothing of the split: any share fits
         return Estimate(observed * nan, np.zeros_like(observed) * nan, np.ones_like(observed) * nan)
+    confusion, drawn_rates = np.asarray(rates.confusion, dtype=float), rates.draws
+    rounds = len(drawn_rates)
     observed = np.where(empty[:, None], 1 / 3, observed)
     n = np.maximum(counts.sum(axis=1), 1)
     # Each row's draws are seeded by its own counts: a day's interval is the same in every
