@@ -1,6 +1,9 @@
 """`make bench`: time the naive pipeline, vaderSentiment alone, `monitor import`, `monitor
 report --days 90` and `monitor rescore` on one corpus, each in a fresh process, and print
-posts/s, seconds and peak RSS (the process and its children, from getrusage). The `crowded`
+posts/s, seconds and peak RSS (the process and its children, from getrusage). The
+`calibrated` step rescores the posts with a model calibrated (once, not timed) on 500 of them,
+labelled from their tweets' human ratings, and reports again: its shares are adjusted by the
+rates the model's cross-validation measured. The `crowded`
 step imports the same corpus into a database already holding --crowd posts (half of them
 reposts of 3,000 texts), to show that looking up stored scores does not grow with the
 database."""
@@ -47,7 +50,12 @@ def monitor(*args: str) -> list[str]:
 
 
 def one_round(
-    corpus: Path, posts: int, work: Path, steps: set[str], crowded: Path | None
+    corpus: Path,
+    posts: int,
+    work: Path,
+    steps: set[str],
+    crowded: Path | None,
+    model_config: Path | None,
 ) -> dict[str, tuple]:
     results = {}
     db = work / "bench.db"
@@ -80,6 +88,12 @@ def one_round(
         results["monitor report --days 90"] = measure(
             monitor("--db", str(db), "report", "--date", "2025-11-23", "--days", "90"), work
         )
+    if model_config is not None:  # the same posts scored by a calibrated model, reported
+        with_model = ("--config", str(model_config), "--db", str(db))
+        results["monitor rescore, calibrated"] = measure(monitor(*with_model, "rescore"), work)
+        results["monitor report --days 90, calibrated"] = measure(
+            monitor(*with_model, "report", "--date", "2025-11-23", "--days", "90"), work
+        )
     if "export" in steps:
         for suffix in ("csv", "parquet"):
             results[f"monitor export .{suffix}"] = measure(
@@ -92,6 +106,23 @@ def one_round(
     return results
 
 
+def calibrated_model(corpus: Path, work: Path) -> Path:
+    """A config whose scorer is a model calibrated on the corpus's label sheet (not timed):
+    its shares are adjusted by the rates its cross-validation measured."""
+    print("calibrating a model on 500 labelled posts (not timed)", flush=True)
+    db = work / "labelled.db"
+    measure(monitor("--db", str(db), "import", str(corpus)), work)
+    measure(
+        monitor("--db", str(db), "calibrate", str(work / "labels.csv"), "--out", "model.json"),
+        work,
+    )
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    config = work / "calibrated.toml"
+    config.write_text(f'[scoring]\nmodel = "{work / "model.json"}"\n', encoding="utf-8")
+    return config
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--posts", type=int, default=100_000)
@@ -99,8 +130,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="rounds; the median is printed")
     parser.add_argument(
         "--steps",
-        default="naive,vader,report,export,rescore,crowded",
-        help="comma-separated subset of naive,vader,report,export,rescore,crowded",
+        default="naive,vader,report,calibrated,export,rescore,crowded",
+        help="comma-separated subset of naive,vader,report,calibrated,export,rescore,crowded",
     )
     parser.add_argument(
         "--crowd", type=int, default=1_000_000, help="posts already stored for 'crowded'"
@@ -109,7 +140,9 @@ def main() -> None:
     steps = set(args.steps.split(",")) if args.steps else set()
     with tempfile.TemporaryDirectory(prefix="monitor-bench-") as tmp:
         work = Path(tmp)
-        corpus = write_corpus(work / "corpus.jsonl", args.posts, args.reposts)
+        corpus = write_corpus(
+            work / "corpus.jsonl", args.posts, args.reposts, labels_out=work / "labels.csv"
+        )
         size = corpus.stat().st_size
         print(
             f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
@@ -126,9 +159,10 @@ def main() -> None:
             print(f"building the crowded database ({args.crowd} posts, not timed)", flush=True)
             measure(monitor("--db", str(crowded), "import", str(crowd)), work)
             crowd.unlink()
+        model_config = calibrated_model(corpus, work) if "calibrated" in steps else None
         rounds = []
         for number in range(1, args.runs + 1):
-            rounds.append(one_round(corpus, args.posts, work, steps, crowded))
+            rounds.append(one_round(corpus, args.posts, work, steps, crowded, model_config))
             print(
                 f"run {number}: " + ", ".join(f"{n} {s:.2f} s" for n, (s, _) in rounds[-1].items())
             )
@@ -137,11 +171,11 @@ def main() -> None:
         n: (statistics.median(r[n][0] for r in rounds), statistics.median(r[n][1] for r in rounds))
         for n in names
     }
-    print(f"{'step':<32} {'seconds':>9} {'posts/s':>9} {'peak RSS MB':>12}")
+    print(f"{'step':<38} {'seconds':>9} {'posts/s':>9} {'peak RSS MB':>12}")
     for name in names:
         seconds, peak = median[name]
         rate = f"{args.posts / seconds:,.0f}" if "report" not in name else "-"
-        print(f"{name:<32} {seconds:>9.2f} {rate:>9} {peak:>12.0f}")
+        print(f"{name:<38} {seconds:>9.2f} {rate:>9} {peak:>12.0f}")
     imported = median["monitor import"][0]
     if "naive pipeline" in median:
         print(f"monitor import vs naive pipeline: {median['naive pipeline'][0] / imported:.2f}x")
