@@ -43,6 +43,10 @@ KEEP_COUNT_BELOW, ADJUST_ABOVE = 0.5, 1.5
 # or val rows against its train rows), so the rates' own sampling error understates their
 # error. The blend weighs count against adjusted count by the plain draws.
 RATE_INFLATION = 4.0
+# Rows bootstrapped together: bounds the draws in memory (128 rows x 1,000 rounds x 3 labels,
+# 3 MB an array) however many days, tags and platforms a report holds; small arrays also
+# reuse memory a fresh report process would otherwise fault in anew for every call.
+ROWS_PER_BLOCK = 128
 
 
 @dataclass(frozen=True)
@@ -242,42 +246,52 @@ def estimate(
     ``probabilities`` and rates that carry theirs, the adjusted count is the
     probability-weighted one (PACC), and the bootstrap's draws of the plain adjusted count
     move with it (the day's probabilities alone cannot be resampled: their sums are kept,
-    not each post's)."""
+    not each post's). Rows without a scored post are NaN."""
     counts = np.asarray(counts, dtype=float).reshape(-1, 3)
     observed = count_shares(counts)
-    empty = np.isnan(observed[:, 0])
-    nan = np.where(empty[:, None], np.nan, 1.0)
     if not rates.tell_labels_apart:  # the labels say nothing of the split: any share fits
-        return Estimate(observed * nan, np.zeros_like(observed) * nan, np.ones_like(observed) * nan)
+        nan = np.where(np.isnan(observed), np.nan, 1.0)
+        return Estimate(observed, np.zeros_like(observed) * nan, np.ones_like(observed) * nan)
+    weighed = None
+    if probabilities is not None and rates.probabilities is not None:
+        weighed = count_shares(np.asarray(probabilities, dtype=float).reshape(-1, 3))
+    share, lo, hi = (np.full_like(observed, np.nan) for _ in range(3))
+    filled = np.flatnonzero(counts.sum(axis=1) > 0)
+    for start in range(0, len(filled), ROWS_PER_BLOCK):
+        rows = filled[start : start + ROWS_PER_BLOCK]
+        share[rows], lo[rows], hi[rows] = _bootstrapped(
+            counts[rows], rates, None if weighed is None else weighed[rows]
+        )
+    return Estimate(share, lo, hi)
+
+
+def _bootstrapped(
+    counts: np.ndarray, rates: Rates, weighed: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``estimate``'s point, lower and upper bounds for rows with scored posts; ``weighed``:
+    their mean label probabilities, for PACC."""
     confusion, drawn_rates = np.asarray(rates.confusion, dtype=float), rates.draws
     rounds = len(drawn_rates)
-    observed = np.where(empty[:, None], 1 / 3, observed)
-    n = np.maximum(counts.sum(axis=1), 1)
+    n = counts.sum(axis=1)
+    observed = counts / n[:, None]
     # Each row's draws are seeded by its own counts: a day's interval is the same in every
     # report that shows it, whatever else the report holds.
-    day = (
-        np.stack(
-            [
-                np.random.default_rng([SEED, *map(int, row)]).multinomial(int(total), share, rounds)
-                for row, total, share in zip(counts, n, observed, strict=True)
-            ]
-        )
-        if len(counts)
-        else np.zeros((0, rounds, 3))
+    day = np.stack(
+        [
+            np.random.default_rng([SEED, *map(int, row)]).multinomial(int(total), share, rounds)
+            for row, total, share in zip(counts, n, observed, strict=True)
+        ]
     )
     day_shares = day / n[:, None, None]  # [rows, rounds, 3]
     adjusted = adjust(observed, matrix(confusion))
     shift = np.zeros_like(adjusted)
-    if probabilities is not None and rates.probabilities is not None:
-        weighed = count_shares(np.asarray(probabilities, dtype=float).reshape(-1, 3))
-        weighed = np.where(empty[:, None], 1 / 3, weighed)
+    if weighed is not None:
         shift = adjust(weighed, matrix(np.asarray(rates.probabilities, dtype=float))) - adjusted
     adjusted_draws = adjust(day_shares, drawn_rates[None]) + shift[:, None]
     point = blend(observed, adjusted + shift, day_shares, adjusted_draws)
     interval_draws = adjust(day_shares, inflated(drawn_rates, matrix(confusion))[None])
     lo, hi = np.clip(np.percentile(interval_draws + shift[:, None], [2.5, 97.5], axis=1), 0, 1)
-    lo, hi = np.minimum(lo, point), np.maximum(hi, point)
-    return Estimate(point * nan, lo * nan, hi * nan)
+    return point, np.minimum(lo, point), np.maximum(hi, point)
 
 
 def inflated(drawn: np.ndarray, rates: np.ndarray) -> np.ndarray:
