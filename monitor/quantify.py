@@ -252,24 +252,34 @@ def estimate(
     if not rates.tell_labels_apart:  # the labels say nothing of the split: any share fits
         nan = np.where(np.isnan(observed), np.nan, 1.0)
         return Estimate(observed, np.zeros_like(observed) * nan, np.ones_like(observed) * nan)
-    weighed = None
-    if probabilities is not None and rates.probabilities is not None:
-        weighed = count_shares(np.asarray(probabilities, dtype=float).reshape(-1, 3))
     share, lo, hi = (np.full_like(observed, np.nan) for _ in range(3))
-    filled = np.flatnonzero(counts.sum(axis=1) > 0)
-    for start in range(0, len(filled), ROWS_PER_BLOCK):
-        rows = filled[start : start + ROWS_PER_BLOCK]
-        share[rows], lo[rows], hi[rows] = _bootstrapped(
-            counts[rows], rates, None if weighed is None else weighed[rows]
-        )
+    filled = counts.sum(axis=1) > 0
+    # Rows with the same counts have the same draws (seeded by the counts): drawn once. Hours
+    # and small platforms repeat a few counts over and over.
+    distinct, row_of = np.unique(counts[filled], axis=0, return_inverse=True)
+    row_of = row_of.reshape(-1)  # numpy 2.0 gave it the input's shape
+    noise, low, high = np.empty(len(distinct)), np.empty_like(distinct), np.empty_like(distinct)
+    for start in range(0, len(distinct), ROWS_PER_BLOCK):
+        block = slice(start, start + ROWS_PER_BLOCK)
+        noise[block], low[block], high[block] = _bootstrapped(distinct[block], rates)
+    counted = observed[filled]
+    adjusted = adjust(counted, matrix(np.asarray(rates.confusion, dtype=float)))
+    shift = np.zeros_like(adjusted)
+    if probabilities is not None and rates.probabilities is not None:
+        weighed = count_shares(np.asarray(probabilities, dtype=float).reshape(-1, 3)[filled])
+        shift = adjust(weighed, matrix(np.asarray(rates.probabilities, dtype=float))) - adjusted
+    point = blend(counted, adjusted + shift, noise[row_of])
+    low, high = np.clip(low[row_of] + shift, 0, 1), np.clip(high[row_of] + shift, 0, 1)
+    share[filled], lo[filled], hi[filled] = point, np.minimum(low, point), np.maximum(high, point)
     return Estimate(share, lo, hi)
 
 
-def _bootstrapped(
-    counts: np.ndarray, rates: Rates, weighed: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``estimate``'s point, lower and upper bounds for rows with scored posts; ``weighed``:
-    their mean label probabilities, for PACC."""
+def _bootstrapped(counts: np.ndarray, rates: Rates) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For rows of label counts (each with a scored post): the standard error of the
+    difference between adjusted and counted shares (``blend`` weighs by it), and the 2.5th
+    and 97.5th percentiles of the adjusted shares, drawn with the rates spread
+    (``inflated``). PACC's shift from the plain adjusted count moves neither's draws apart:
+    it is added to these after."""
     confusion, drawn_rates = np.asarray(rates.confusion, dtype=float), rates.draws
     rounds = len(drawn_rates)
     n = counts.sum(axis=1)
@@ -283,15 +293,11 @@ def _bootstrapped(
         ]
     )
     day_shares = day / n[:, None, None]  # [rows, rounds, 3]
-    adjusted = adjust(observed, matrix(confusion))
-    shift = np.zeros_like(adjusted)
-    if weighed is not None:
-        shift = adjust(weighed, matrix(np.asarray(rates.probabilities, dtype=float))) - adjusted
-    adjusted_draws = adjust(day_shares, drawn_rates[None]) + shift[:, None]
-    point = blend(observed, adjusted + shift, day_shares, adjusted_draws)
+    adjusted_draws = adjust(day_shares, drawn_rates[None])
+    noise = np.sqrt((adjusted_draws - day_shares).var(axis=1).sum(axis=-1))
     interval_draws = adjust(day_shares, inflated(drawn_rates, matrix(confusion))[None])
-    lo, hi = np.clip(np.percentile(interval_draws + shift[:, None], [2.5, 97.5], axis=1), 0, 1)
-    return point, np.minimum(lo, point), np.maximum(hi, point)
+    low, high = np.percentile(interval_draws, [2.5, 97.5], axis=1)
+    return noise, low, high
 
 
 def inflated(drawn: np.ndarray, rates: np.ndarray) -> np.ndarray:
@@ -302,14 +308,12 @@ def inflated(drawn: np.ndarray, rates: np.ndarray) -> np.ndarray:
     return spread / spread.sum(axis=-2, keepdims=True)
 
 
-def blend(
-    counted: np.ndarray, adjusted: np.ndarray, counted_draws: np.ndarray, adjusted_draws: np.ndarray
-) -> np.ndarray:
+def blend(counted: np.ndarray, adjusted: np.ndarray, noise: np.ndarray) -> np.ndarray:
     """The count and the adjusted count weighed by how far apart they are in standard errors
-    of their difference (z): the count below ``KEEP_COUNT_BELOW``, the adjusted count above
-    ``ADJUST_ABOVE``, a straight mix between (see the module's text)."""
+    of their difference (z, with ``noise`` that standard error): the count below
+    ``KEEP_COUNT_BELOW``, the adjusted count above ``ADJUST_ABOVE``, a straight mix between
+    (see the module's text)."""
     gap = np.sqrt(((adjusted - counted) ** 2).sum(axis=-1))
-    noise = np.sqrt((adjusted_draws - counted_draws).var(axis=1).sum(axis=-1))
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(noise > 0, gap / noise, np.inf)
     weight = np.clip((z - KEEP_COUNT_BELOW) / (ADJUST_ABOVE - KEEP_COUNT_BELOW), 0, 1)

@@ -102,17 +102,22 @@ def test_fewer_hand_labels_widen_the_interval_and_the_same_input_gives_the_same_
 
 def test_a_rows_share_and_interval_are_the_same_whatever_rows_come_with_it():
     """A day shows the same share and interval in every report (its draws are seeded by its
-    own counts), however many rows are bootstrapped with it and in whatever blocks."""
+    own counts), however many rows are bootstrapped with it, in whatever blocks, and whichever
+    rows share its counts."""
     rng = np.random.default_rng(5)
     rows = 2 * quantify.ROWS_PER_BLOCK + 7
     posts = rng.integers(1, 200, rows)
     posts[::9] = 0  # days without a scored post are left out of the blocks
     counts = np.stack([rng.multinomial(n, [0.5, 0.3, 0.2]) for n in posts]).astype(float)
     probabilities = 0.7 * counts + 0.1 * posts[:, None]
+    # The last row repeats the first's counts (drawn once) with other probabilities.
+    counts[-1], posts[-1] = counts[1], posts[1]
+    probabilities[-1] = 0.4 * counts[1] + 0.2 * posts[1]
     rates = Rates(ERRING, "t", SOFT)
     together = estimate(counts, rates, probabilities)
     assert np.isnan(together.share[posts == 0]).all()
     assert not np.isnan(together.share[posts > 0]).any()
+    assert together.share[1].tolist() != together.share[-1].tolist()
     for row in (1, quantify.ROWS_PER_BLOCK, rows - 1):
         alone = estimate(counts[row : row + 1], rates, probabilities[row : row + 1])
         for bound in ("share", "lo", "hi"):
