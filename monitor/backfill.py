@@ -32,7 +32,7 @@ from typing import Any
 from monitor.errors import MonitorError
 from monitor.formats import read_posts
 from monitor.formats.base import Damaged, ImportOptions
-from monitor.models import Post, Score
+from monitor.models import Post, Rejection, Score
 from monitor.pipeline import IngestResult, batches, merge
 from monitor.scoring.base import Scorer
 from monitor.text import format_timestamp, text_key
@@ -66,6 +66,7 @@ class FileResult:
     matched: int = 0  # posts that passed the filters
     stored: int = 0  # rows written (matched, less repeats of a post within the file)
     rejected: int = 0
+    rejections: list[Rejection] = field(default_factory=list)  # the first few, where and why
     skipped: Counter[str] = field(default_factory=Counter)
     days: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -113,6 +114,7 @@ def backfill_file(
             writer.close()
             Path(temporary).unlink(missing_ok=True)
     result.read, result.rejected, result.skipped = counts.read, counts.rejected, counts.skipped
+    result.rejections = counts.rejections
     result.days = sorted(writers)
     result.seconds = time.perf_counter() - started
     return result
@@ -194,18 +196,34 @@ class BackfillResult:
     def failed(self) -> list[FileResult]:
         return [f for f in self.files if f.error]
 
+    @property
+    def matched(self) -> int:
+        return sum(f.matched for f in self.files)
+
+    @property
+    def rejected(self) -> int:
+        return sum(f.rejected for f in self.files)
+
+    @property
+    def rejections(self) -> list[Rejection]:
+        """The first few rejections of each file, where and why."""
+        return [rejection for f in self.files for rejection in f.rejections]
+
     def summary(self) -> str:
-        """Lines read, matched and stored, and per second (wall time, all workers)."""
+        """Lines read, matched, stored, skipped (by reason) and rejected, and per second (wall
+        time, all workers)."""
         read = sum(f.read for f in self.files)
-        matched = sum(f.matched for f in self.files)
         stored = sum(f.stored for f in self.files)
+        skipped = sum((f.skipped for f in self.files), Counter())
+        reasons = ", ".join(f"{n:,} {reason}" for reason, n in skipped.most_common())
         rate = read / self.seconds if self.seconds else 0.0
         done = len(self.files) - len(self.failed)
         return (
             f"{done} of {len(self.files)} files: {read:,} lines read, "
-            f"{matched:,} matched, {stored:,} stored in {self.seconds:.1f} s on {self.workers} "
-            f"worker{'s' * (self.workers != 1)} ({rate:,.0f} lines/s, "
-            f"{rate / max(self.workers, 1):,.0f} per worker)"
+            f"{self.matched:,} matched, {stored:,} stored, {skipped.total():,} skipped"
+            f"{f' ({reasons})' if reasons else ''}, {self.rejected:,} rejected "
+            f"in {self.seconds:.1f} s on {self.workers} worker{'s' * (self.workers != 1)} "
+            f"({rate:,.0f} lines/s, {rate / max(self.workers, 1):,.0f} per worker)"
         )
 
 

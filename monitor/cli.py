@@ -132,6 +132,27 @@ def init(obj: _Context, force: bool) -> None:
     click.echo(f"wrote {path}")
 
 
+class _UtcTime(click.ParamType):
+    """A day or an ISO 8601 time, as typed or pasted: ``2025-11-20``, ``2025-11-20 12:00``,
+    ``2025-11-20T12:00:00Z``, ``2025-11-20T14:00+02:00``; without an offset it is UTC."""
+
+    name = "time"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, datetime):
+            return value
+        try:
+            moment = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(
+                f"{value!r} is not a day or an ISO 8601 time (2025-11-20, 2025-11-20T12:00:00Z, "
+                "2025-11-20T14:00+02:00)",
+                param,
+                ctx,
+            )
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _record_options(command: Callable) -> Callable:
     """The options that fill and filter input records, which import and backfill take alike,
     handed to the command as one ``options`` (ImportOptions) beside ``format_name``."""
@@ -154,7 +175,7 @@ def _record_options(command: Callable) -> Callable:
         options = ImportOptions(
             platform=platform,
             tags=tuple(tags),
-            time=time.replace(tzinfo=UTC) if time else None,
+            time=time,
             add_tags=tuple(add_tags),
             since=since.replace(tzinfo=UTC) if since else None,
             until=(until + timedelta(days=1)).replace(tzinfo=UTC) if until else None,
@@ -172,8 +193,9 @@ def _record_options(command: Callable) -> Callable:
             ),
             click.option(
                 "--time",
-                type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]),
-                help="UTC time for records that have none (a labelled spreadsheet).",
+                type=_UtcTime(),
+                help="Time for records that have none (a labelled spreadsheet): a day or an ISO"
+                " 8601 time, UTC unless it has an offset.",
             ),
             click.option(
                 "--add-tag", "add_tags", multiple=True, help="Tag for every record (repeatable)."
@@ -948,7 +970,8 @@ def backfill(
     as Dask tasks, writing the scored posts as Parquet by day (then: monitor import OUT).
     FILES are local paths or fsspec URLs the workers can read.
 
-    Exit status: 0 every file done, 3 some failed (named on stderr), 1 all failed."""
+    Exit status: 0 every file done, 3 some failed (named on stderr) or records were rejected
+    (the first few named, with why), 1 all failed or every record read was rejected."""
     from monitor.backfill import backfill as run_backfill
     from monitor.wiring import active_scorer
 
@@ -967,9 +990,13 @@ def backfill(
     )
     for failed in result.failed:
         click.echo(f"failed {failed.path}: {failed.error}", err=True)
+    _print_rejections(result.rejections, result.rejected)
     click.echo(result.summary())
-    if result.failed:
-        raise SystemExit(1 if len(result.failed) == len(result.files) else 3)
+    everything_failed = result.failed and len(result.failed) == len(result.files)
+    if everything_failed or (result.rejected and not result.matched):  # nothing usable
+        raise SystemExit(1)
+    if result.failed or result.rejected:  # as import: some files or records were unusable
+        raise SystemExit(3)
 
 
 @cli.command()

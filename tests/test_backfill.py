@@ -196,6 +196,34 @@ def test_an_unreadable_shard_fails_alone_and_names_the_file_and_offset(
     assert not list((tmp_path / "out").rglob("*.tmp"))
 
 
+def test_rejected_records_are_named_with_their_line_and_reason_and_counted(run, tmp_path):
+    """As import names them: the first rejections on stderr with file, line and why, the
+    summary's count; exit 3 when others were stored, 1 when every record was rejected."""
+    sheet = tmp_path / "labelled.csv"
+    sheet.write_text(
+        "id,text,label\n1,The reform will bankrupt us,negative\n2,Care for all,positive\n",
+        encoding="utf-8",
+    )
+    unusable = run("backfill", sheet, "--out", "out", "--time", "2010-03-20", ok=False)
+    assert unusable.exit_code == 1
+    assert unusable.stderr.splitlines() == [
+        f"rejected {sheet}:2: missing platform (give --platform)",
+        f"rejected {sheet}:3: missing platform (give --platform)",
+    ]
+    assert "2 matched" not in unusable.stdout and ", 2 rejected in " in unusable.stdout
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text(
+        '{"platform": "x", "id": "1", "created_at": "2010-03-20T10:00:00Z", "text": "fine"}\n'
+        "{not json\n",
+        encoding="utf-8",
+    )
+    partial = run("backfill", posts, "--out", "out", "--tag", "hcr", ok=False)
+    assert partial.exit_code == 3
+    (line,) = partial.stderr.splitlines()
+    assert line.startswith(f"rejected {posts}:2: ")
+    assert "1 matched, 1 stored, 0 skipped, 1 rejected in " in partial.stdout
+
+
 def test_an_out_folder_under_a_regular_file_is_one_line(run, tmp_path):
     (tmp_path / "file").write_text("a regular file\n")
     source = tmp_path / "posts.jsonl"

@@ -422,3 +422,30 @@ def test_a_labelled_sheet_without_times_imports_at_a_time_the_user_names(run, tm
         ("2", "2010-03-20T00:00:00Z"),
         ("3", "2010-03-21T18:00:00Z"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("2010-03-20 14:30", "2010-03-20T14:30:00Z"),
+        ("2010-03-20T14:30:00Z", "2010-03-20T14:30:00Z"),
+        ("2010-03-20T14:30+02:00", "2010-03-20T12:30:00Z"),
+    ],
+)
+def test_the_time_for_records_without_one_is_any_iso_time_utc_unless_it_has_an_offset(
+    run, tmp_path, typed, stored
+):
+    path = tmp_path / "labelled.csv"
+    path.write_text("id,text,label\n1,The reform will bankrupt us,negative\n", encoding="utf-8")
+    run("--db", "x.db", "import", path, "--platform", "twitter", "--tag", "hcr", "--time", typed)
+    with Store(Path("x.db")) as store:
+        assert store.db.execute("SELECT created_at FROM posts").fetchall() == [(stored,)]
+
+
+def test_a_time_that_is_no_time_is_a_usage_error_naming_the_option(run, tmp_path):
+    path = tmp_path / "labelled.csv"
+    path.write_text("id,text,label\n1,The reform will bankrupt us,negative\n", encoding="utf-8")
+    typed = run("--db", "x.db", "import", path, "--time", "20/03/2010", ok=False)
+    assert typed.exit_code == 2
+    assert "'--time': '20/03/2010' is not a day or an ISO 8601 time" in typed.stderr
+    assert not Path("x.db").exists()
