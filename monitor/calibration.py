@@ -39,7 +39,6 @@ REPEATS = 2
 CV_LABELS = 5_000
 MAX_FIT_LABELS = 20_000
 HELD_OUT_SHARE = 0.2
-PREDICT_BATCH = 5_000  # texts turned into features at a time when checking the held-out part
 # Fewer labels than this cannot be split into folds that say anything.
 MIN_LABELS = 50
 MIN_PER_LABEL = FOLDS
@@ -228,12 +227,7 @@ def _calibrate_held_out(
     if progress:
         progress(1, 2)
     checked_texts, checked_truth = [texts[i] for i in check], [truth[i] for i in check]
-    checked = np.concatenate(
-        [
-            calibrated.probabilities(model, checked_texts[start : start + PREDICT_BATCH])
-            for start in range(0, len(check), PREDICT_BATCH)
-        ]
-    )
+    checked = calibrated.probabilities(model, checked_texts)
     predicted = most_probable(checked)
     stock = [label_for(n[0]) for n in VaderScorer().numbers(checked_texts)]
     model["rates"] = checked_rates(

@@ -992,7 +992,7 @@ def backfill(
         click.echo(f"failed {failed.path}: {failed.error}", err=True)
     _print_rejections(result.rejections, result.rejected)
     click.echo(result.summary())
-    everything_failed = result.failed and len(result.failed) == len(result.files)
+    everything_failed = len(result.failed) == len(result.files) > 0
     if everything_failed or (result.rejected and not result.matched):  # nothing usable
         raise SystemExit(1)
     if result.failed or result.rejected:  # as import: some files or records were unusable

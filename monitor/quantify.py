@@ -278,8 +278,9 @@ def _bootstrapped(counts: np.ndarray, rates: Rates) -> tuple[np.ndarray, np.ndar
     """For rows of label counts (each with a scored post): the standard error of the
     difference between adjusted and counted shares (``blend`` weighs by it), and the 2.5th
     and 97.5th percentiles of the adjusted shares, drawn with the rates spread
-    (``inflated``). PACC's shift from the plain adjusted count moves neither's draws apart:
-    it is added to these after."""
+    (``inflated``). PACC's shift (each row's own, from its probabilities) moves a row's draws
+    all alike: it moves the percentiles by itself and leaves the standard error alone, so it
+    is added to these after."""
     confusion, drawn_rates = np.asarray(rates.confusion, dtype=float), rates.draws
     rounds = len(drawn_rates)
     n = counts.sum(axis=1)

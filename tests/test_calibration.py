@@ -19,6 +19,7 @@ from monitor.errors import MonitorError
 from monitor.evaluation import agreement
 from monitor.models import LABELS
 from monitor.quantify import Rates
+from monitor.scoring import calibrated
 from monitor.scoring.calibrated import CalibratedScorer, checksum, load
 from monitor.store import Store
 from monitor.wiring import BLIND, measured_rates
@@ -261,6 +262,18 @@ def test_calibrate_writes_a_model_that_beats_stock_on_a_real_set(model_file):
     negative, neutral, positive = scores[0].neg, scores[0].neu, scores[0].pos
     assert negative + neutral + positive == pytest.approx(1)
     assert scores[0].compound == pytest.approx(positive - negative)
+
+
+def test_texts_are_scored_in_blocks_each_as_alone(model_file, monkeypatch):
+    """The features are built a block of texts at a time (bounding the worker's memory): each
+    text's probabilities are what it gets scored alone."""
+    texts = [row[0] for row in _hcr_labels("dev", 7)]
+    model = load(model_file)
+    monkeypatch.setattr(calibrated, "TEXTS_PER_BLOCK", 3)
+    blocked = calibrated.probabilities(model, texts)
+    alone = np.vstack([calibrated.probabilities(model, [text]) for text in texts])
+    assert blocked.shape == (7, 3) and np.array_equal(blocked, alone)
+    assert calibrated.probabilities(model, []).shape == (0, 3)
 
 
 def test_the_model_keeps_its_cross_validated_rates_and_the_labels_it_was_fitted_on(model_file):

@@ -44,6 +44,7 @@ FAMILIES = {
 MIN_DF = 2
 REGULARISATION = 1.0  # scikit-learn's C
 VADER_NUMBERS = 4  # compound, pos, neu, neg beside the n-grams
+TEXTS_PER_BLOCK = 1000  # texts whose features are built at once (a batch is up to 10,000)
 
 
 def checksum(model: dict[str, Any]) -> str:
@@ -113,11 +114,19 @@ def fit(
 
 
 def probabilities(model: dict[str, Any], texts: list[str]) -> np.ndarray:
-    """P(negative), P(neutral), P(positive) per text."""
+    """P(negative), P(neutral), P(positive) per text. The texts' features are built
+    ``TEXTS_PER_BLOCK`` at a time: each text's row is its own, and a whole batch's n-gram
+    matrices at once would be the scoring worker's largest allocation."""
     import numpy as np
 
     vectorizers = _loaded_vectorizers(model["checksum"], json.dumps(model["families"]))
-    scores = _features(vectorizers, texts) @ np.asarray(model["coef"]).T + model["intercept"]
+    weights = np.asarray(model["coef"]).T
+    blocks = range(0, len(texts), TEXTS_PER_BLOCK)
+    scores = np.vstack(
+        [_features(vectorizers, texts[i : i + TEXTS_PER_BLOCK]) @ weights for i in blocks]
+        or [np.zeros((0, len(LABELS)))]
+    )
+    scores = scores + model["intercept"]
     scores = np.exp(scores - scores.max(axis=1, keepdims=True))
     return scores / scores.sum(axis=1, keepdims=True)
 
