@@ -3,10 +3,9 @@ report --days 90` and `monitor rescore` on one corpus, each in a fresh process, 
 posts/s, seconds and peak RSS (the process and its children, from getrusage). The
 `calibrated` step rescores the posts with a model calibrated (once, not timed) on 500 of them,
 labelled from their tweets' human ratings, and reports again: its shares are adjusted by the
-rates the model's cross-validation measured. The `crowded`
-step imports the same corpus into a database already holding --crowd posts (half of them
-reposts of 3,000 texts), to show that looking up stored scores does not grow with the
-database."""
+rates the model's cross-validation measured. The `crowded` step imports the same corpus into
+a database already holding --crowd posts (half of them reposts of 3,000 texts), to show that
+looking up stored scores does not grow with the database."""
 
 from __future__ import annotations
 
