@@ -110,7 +110,7 @@ def test_a_rows_share_and_interval_are_the_same_whatever_rows_come_with_it():
     posts[::9] = 0  # days without a scored post are left out of the blocks
     counts = np.stack([rng.multinomial(n, [0.5, 0.3, 0.2]) for n in posts]).astype(float)
     probabilities = 0.7 * counts + 0.1 * posts[:, None]
-    # The last row repeats the first's counts (drawn once) with other probabilities.
+    # The last row repeats row 1's counts (drawn once for both) with other probabilities.
     counts[-1], posts[-1] = counts[1], posts[1]
     probabilities[-1] = 0.4 * counts[1] + 0.2 * posts[1]
     rates = Rates(ERRING, "t", SOFT)
