@@ -160,6 +160,8 @@ def share_shifts(
                 base_half = base_hi - q0 if up else q0 - base_lo
                 # The baseline is a sample too; an interval of no width still has some doubt.
                 sampling = max(math.hypot(half, base_half) / Z95, 0.5 / n[t])
+                if abs(counted[t] - q0) < rules.share_z * sampling:
+                    continue  # within share_z of sampling alone: the days' spread only widens it
                 # Days differ by more than their posts' sampling: the day and the baseline's
                 # days each carry the variance by which consecutive days differ.
                 steps = slice(max(0, t - spread_window), t)

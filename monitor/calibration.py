@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +19,13 @@ from typing import Any
 import numpy as np
 
 from monitor.errors import MonitorError
-from monitor.evaluation import agreement, confusion, labelled_period, probability_sums
+from monitor.evaluation import (
+    agreement,
+    confusion,
+    labelled_period,
+    probability_sums,
+    stored_posts,
+)
 from monitor.labels import HandLabel
 from monitor.language import detect
 from monitor.models import LABELS
@@ -86,9 +92,11 @@ class Calibration:
         return "\n".join(lines)
 
 
-def labelled_texts(store: Store, rows: Sequence[HandLabel]) -> list[tuple[str, str]]:
-    """(text, hand label) per row: a stored post's text, else the row's own."""
-    stored = store.labelled_posts([row.key for row in rows if row.key])
+def labelled_texts(
+    stored: Mapping[tuple[str, str], dict], rows: Sequence[HandLabel]
+) -> list[tuple[str, str]]:
+    """(text, hand label) per row: a stored post's (``stored_posts``) text, else the row's
+    own."""
     out = []
     for row in rows:
         post = stored.get(row.key) if row.key else None
@@ -155,10 +163,12 @@ def cross_validated_rates(
     )
 
 
-def _measured(store: Store, rows: Sequence[HandLabel], fitted: str = "") -> str:
+def _measured(
+    stored: Mapping[tuple[str, str], dict], rows: Sequence[HandLabel], fitted: str = ""
+) -> str:
     """When and on which posts calibrate measured its rates: "at calibrate on 2026-12-07
     (posts of 2025-11-01 to 2025-11-30)". The page shows it beside every adjusted share."""
-    said = "; ".join(filter(None, (fitted, labelled_period(store, rows))))
+    said = "; ".join(filter(None, (fitted, labelled_period(stored, rows))))
     return f"at calibrate on {datetime.now(UTC).date()}" + (f" ({said})" if said else "")
 
 
@@ -170,7 +180,8 @@ def calibrate(
     labels it was fitted on. Up to CV_LABELS labels: cross-validation, then a fit on all of
     them; more: one fit on at most MAX_FIT_LABELS, checked on the rest. ``progress`` is told
     of each fit."""
-    pairs = labelled_texts(store, rows)
+    stored = stored_posts(store, rows)
+    pairs = labelled_texts(stored, rows)
     counts = Counter(label for _, label in pairs)
     short = [label for label in LABELS if counts[label] < MIN_PER_LABEL]
     if len(pairs) < MIN_LABELS or short:
@@ -183,14 +194,14 @@ def calibrate(
     languages = Counter(detect(text) for text in texts)
     read = [lang for lang, n in languages.items() if n >= MIN_LANGUAGE_LABELS]
     if len(pairs) > CV_LABELS:
-        return _calibrate_held_out(store, rows, texts, truth, read, languages, seed, progress)
+        return _calibrate_held_out(stored, rows, texts, truth, read, languages, seed, progress)
     stock = [label_for(n[0]) for n in VaderScorer().numbers(texts)]
     repeats = out_of_fold(texts, truth, seed, progress)
     model = calibrated.fit(
         texts,
         truth,
         read,
-        rates=cross_validated_rates(truth, repeats, _measured(store, rows)).as_dict(),
+        rates=cross_validated_rates(truth, repeats, _measured(stored, rows)).as_dict(),
         fitted_on=sorted({row.fingerprint for row in rows}),
     )
     if progress:
@@ -205,7 +216,7 @@ def calibrate(
 
 
 def _calibrate_held_out(
-    store: Store,
+    stored: Mapping[tuple[str, str], dict],
     rows: Sequence[HandLabel],
     texts: list[str],
     truth: list[str],
@@ -234,7 +245,7 @@ def _calibrate_held_out(
         checked_truth,
         [checked],
         f"a held-out check on {len(check)} hand labels "
-        + _measured(store, [rows[i] for i in check], f"fitted on {len(fit_on)}"),
+        + _measured(stored, [rows[i] for i in check], f"fitted on {len(fit_on)}"),
     ).as_dict()
     model["fitted_on"] = sorted({rows[i].fingerprint for i in fit_on})
     model["checksum"] = calibrated.checksum(model)

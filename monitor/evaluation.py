@@ -5,7 +5,7 @@ cross-validation alike."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from monitor.errors import MonitorError
@@ -112,13 +112,18 @@ def agreement(truth: Sequence[str], predicted: Sequence[str], seed: int = 0) -> 
     }
 
 
+def stored_posts(store: Store, rows: Sequence[HandLabel]) -> dict[tuple[str, str], dict]:
+    """The stored posts the label rows name (``Store.labelled_posts``), read once for all
+    that is asked of them: texts, scores and days."""
+    return store.labelled_posts([row.key for row in rows if row.key])
+
+
 def predictions(
-    store: Store, scorer: Scorer, rows: Sequence[HandLabel]
+    stored: Mapping[tuple[str, str], dict], scorer: Scorer, rows: Sequence[HandLabel]
 ) -> list[tuple[HandLabel, Score]]:
     """(hand label, the scorer's score: no label when it does not read the text) per row: a
-    stored post's stored score when the active scorer version gave it, else the text scored
-    now (a stored post's own text, or the row's)."""
-    stored = store.labelled_posts([row.key for row in rows if row.key])
+    stored post's (``stored_posts``) stored score when the active scorer version gave it, else
+    the text scored now (a stored post's own text, or the row's)."""
     texts: list[str] = []
     out: list[tuple[HandLabel, Score] | None] = []
     waiting: list[tuple[int, HandLabel]] = []
@@ -145,17 +150,19 @@ def predictions(
     return [result for result in out if result is not None]
 
 
-def labelled_period(store: Store, rows: Sequence[HandLabel]) -> str | None:
-    """Which days the labelled posts were written on ("posts of 2025-11-01 to 2025-11-30",
-    and how many of the labels those are when some are not stored posts), or None when none
-    is: rates measured on one period's posts cannot see the scorer label a later period's
-    differently, so the shares adjusted by them say which period that was."""
-    stored = store.labelled_posts([row.key for row in rows if row.key])
-    if not stored:
+def labelled_period(
+    stored: Mapping[tuple[str, str], dict], rows: Sequence[HandLabel]
+) -> str | None:
+    """Which days the labelled posts among ``rows`` were written on ("posts of 2025-11-01 to
+    2025-11-30", and how many of the labels those are when some are not stored posts), from
+    ``stored_posts``, or None when none is: rates measured on one period's posts cannot see
+    the scorer label a later period's differently, so the shares adjusted by them say which
+    period that was."""
+    days = sorted(stored[row.key]["created_at"][:10] for row in rows if row.key in stored)
+    if not days:
         return None
-    days = sorted(post["created_at"][:10] for post in stored.values())
     span = days[0] if days[0] == days[-1] else f"{days[0]} to {days[-1]}"
-    some = "" if len(stored) == len(rows) else f" ({len(stored)} of the {len(rows)} labels)"
+    some = "" if len(days) == len(rows) else f" ({len(days)} of the {len(rows)} labels)"
     return f"posts of {span}{some}"
 
 
@@ -185,7 +192,8 @@ def evaluate(
             f"the scorer was fitted on all {len(rows)} of these labelled posts, so they cannot "
             "check it: label posts it has not seen (monitor sample) and evaluate on those"
         )
-    results = predictions(store, scorer, held)
+    stored = stored_posts(store, held)
+    results = predictions(stored, scorer, held)
     scored = [(row.label, score) for row, score in results if score.label is not None]
     not_scored = Counter(score.language for _, score in results if score.label is None)
     if not scored:
@@ -202,7 +210,7 @@ def evaluate(
         "labelled": len(results),
         "held_out": True,  # every label checked is one the scorer was not fitted on
         "left_out": len(rows) - len(held),
-        "period": labelled_period(store, held),
+        "period": labelled_period(stored, held),
         **agreement(truth, predicted, seed),
         "not_scored": len(results) - len(scored),
         "not_scored_by_language": dict(not_scored.most_common()),
