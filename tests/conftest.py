@@ -134,3 +134,24 @@ backfill_days = 10000
 instances = [{listed}]
 """,
     )
+
+
+def markdown_blocks_are_valid(text: str) -> None:
+    """Every table is its own block (a blank line before it, a separator row after its header,
+    each row on one line with the header's number of cells); every heading starts a block."""
+    lines = text.splitlines()
+    for number, line in enumerate(lines):
+        starts_block = number == 0 or not lines[number - 1].strip()
+        if line.startswith("#"):
+            assert starts_block, f"heading inside a block at line {number + 1}: {line!r}"
+        if line.startswith("|") and not starts_block:
+            assert lines[number - 1].startswith("|"), f"table joins a paragraph: line {number + 1}"
+        if line.startswith("|") and starts_block:
+            header_cells = line.count(" | ") + 1
+            assert set(lines[number + 1].replace(":", "").strip("|").split("|")) == {"---"}
+            row = number + 2
+            while row < len(lines) and lines[row].startswith("|"):
+                cells = lines[row].replace("\\|", "").count(" | ") + 1
+                assert cells == header_cells, f"line {row + 1}: {lines[row]!r}"
+                row += 1
+            assert row == len(lines) or not lines[row].strip(), f"line {row + 1} joins a table"

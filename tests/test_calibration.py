@@ -23,7 +23,7 @@ from monitor.scoring import calibrated
 from monitor.scoring.calibrated import CalibratedScorer, checksum, load
 from monitor.store import Store
 from monitor.wiring import BLIND, measured_rates
-from tests.conftest import VADER, post, shared_path
+from tests.conftest import VADER, markdown_blocks_are_valid, post, shared_path
 
 NEGATIVE = "A terrible, shameful disaster of a meeting"
 NEUTRAL = "The delegation arrived in Geneva this morning"
@@ -559,6 +559,7 @@ def test_the_report_shows_the_evaluation_of_its_scorer_and_flags_another(
     assert "Checked against 12 hand-labelled posts (labels.csv" in after
     assert "Accuracy 33%" in after and "another scorer version" not in after
     assert "Checked against 12 hand-labelled posts" in markdown
+    markdown_blocks_are_valid(markdown)  # the hand/scorer shares table is its own block
     assert "was of another scorer version (<code>vader-old</code>)" in flagged
     assert "not been checked against your own judgement yet" in flagged
 

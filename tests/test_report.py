@@ -14,7 +14,7 @@ import pytest
 from monitor.config import Config
 from monitor.pipeline import import_files
 from monitor.report import markdown_text, safe_url, write_report
-from tests.conftest import REPO, VADER, post
+from tests.conftest import REPO, VADER, markdown_blocks_are_valid, post
 
 HOSTILE = "<script>alert(1)</script> what a disaster, terrible"
 
@@ -178,25 +178,6 @@ def test_report_writes_replace_symlinks_planted_in_the_reports_folder(report_set
     write_report(store, config, date(2025, 11, 20), days=7)
     assert not (day / "stray.txt").exists()
     assert sorted(p.name for p in config.reports_dir.iterdir()) == ["2025-11-20", "index.html"]
-
-
-def markdown_blocks_are_valid(text: str) -> None:
-    """Every table is its own block (a blank line before it, a separator row after its header,
-    each row on one line with the header's number of cells); every heading starts a block."""
-    lines = text.splitlines()
-    for number, line in enumerate(lines):
-        starts_block = number == 0 or not lines[number - 1].strip()
-        if line.startswith("#"):
-            assert starts_block, f"heading inside a block at line {number + 1}: {line!r}"
-        if line.startswith("|") and starts_block:
-            header_cells = line.count(" | ") + 1
-            assert set(lines[number + 1].replace(":", "").strip("|").split("|")) == {"---"}
-            row = number + 2
-            while row < len(lines) and lines[row].startswith("|"):
-                cells = lines[row].replace("\\|", "").count(" | ") + 1
-                assert cells == header_cells, f"line {row + 1}: {lines[row]!r}"
-                row += 1
-            assert row == len(lines) or not lines[row].strip(), f"line {row + 1} joins a table"
 
 
 def test_report_markdown_is_valid_with_and_without_enough_posts(report_setup, tmp_path):
