@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,17 +56,6 @@ def open_raw(path: Path | str) -> Iterator[BinaryIO]:
         raise MonitorError(f"{path}: no such file")
     with path.open("rb") as handle:
         yield handle
-
-
-@contextmanager
-def open_input(path: Path | str) -> Iterator[BinaryIO]:
-    """The file's bytes, decompressed as they stream (``.gz``, ``.zst``); ``-``: stdin; a URL
-    through fsspec."""
-    if str(path) == "-":
-        yield sys.stdin.buffer
-        return
-    with open_raw(path) as raw, decompressed(raw, path) as stream:
-        yield stream
 
 
 class _ZstdFrames(io.RawIOBase):
