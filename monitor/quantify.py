@@ -90,9 +90,16 @@ class Rates:
         return round(sum(map(sum, self.confusion)))
 
     @property
+    def missing(self) -> tuple[str, ...]:
+        """The labels no hand-labelled post had (M lacks their columns: a stance sheet of
+        favor and against alone, say)."""
+        hand = np.asarray(self.confusion, dtype=float).sum(axis=1)
+        return tuple(label for label, n in zip(LABELS, hand, strict=True) if n <= 0)
+
+    @property
     def usable(self) -> bool:
         """Every label has hand-labelled posts (M has a column for each)."""
-        return bool((np.asarray(self.confusion, dtype=float).sum(axis=1) > 0).all())
+        return not self.missing
 
     @cached_property
     def draws(self) -> np.ndarray:

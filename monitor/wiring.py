@@ -61,7 +61,9 @@ def share_method(setting: str, scorer: Scorer, store: Store) -> ShareMethod:
         why = (
             "no misclassification rates for this scorer: run 'monitor evaluate' on hand labels"
             if rates is None
-            else f"its misclassification rates ({rates.source}) lack hand labels of a label"
+            else f"its misclassification rates ({rates.source}) have no hand label "
+            + " or ".join(repr(label) for label in rates.missing)
+            + ": adjusting needs posts of every label; label some and run 'monitor evaluate'"
         )
         return ShareMethod("count", None, f"counted from the scorer's labels ({why})")
     weighed = (

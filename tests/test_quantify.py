@@ -133,7 +133,8 @@ def test_a_period_without_scored_posts_has_no_share():
 
 def test_rates_that_cannot_tell_the_labels_apart_give_intervals_that_say_nothing():
     assert Rates(ERRING, "t").usable and Rates(ERRING, "t").tell_labels_apart
-    assert not Rates(((10, 0, 0), (0, 0, 0), (0, 0, 10)), "no neutral labels").usable
+    stance = Rates(((10, 0, 0), (0, 0, 0), (0, 0, 10)), "no neutral labels")
+    assert not stance.usable and stance.missing == ("neutral",)
     chance = Rates(((5, 5, 0), (5, 5, 0), (0, 0, 10)), "two labels told apart by chance")
     assert chance.usable and not chance.tell_labels_apart
     # Right on 3 of 5 posts of each label: on 5 hand labels of each, no better than its
@@ -174,6 +175,27 @@ def test_the_method_follows_the_setting_and_what_is_measured(tmp_path):
         assert "a held-out check on 18 hand labels (labels.csv" in adjusted.note
         assert share_method("count", scorer, store).rates is None
         assert share_method("adjusted", scorer, store) == adjusted
+        stance = [label for label in truth if label != "neutral"]  # favor and against alone
+        store.save_evaluation(
+            "stance.csv",
+            {
+                "scorer_version": scorer.version,
+                "n": 12,
+                "accuracy": 8 / 12,
+                "macro_f1": 0.5,
+                "confusion": confusion(stance, said[:6] + said[12:]),
+                "held_out": True,
+            },
+        )
+        counted = share_method("", scorer, store)
+        day = store.latest_evaluation(scorer.version)["created_at"][:10]
+        assert counted.name == "count" and counted.rates is None
+        assert counted.note == (
+            "counted from the scorer's labels (its misclassification rates (a held-out check "
+            f"on 12 hand labels (stance.csv, {day})) have no hand label "
+            "'neutral': adjusting needs posts of every label; label some and run 'monitor "
+            "evaluate')"
+        )
 
 
 def test_bootstrap_rounds_are_enough_for_stable_percentiles():
