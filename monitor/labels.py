@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from monitor.errors import MonitorError
 from monitor.models import LABELS, Rejection
 from monitor.settings import Labels
-from monitor.text import spreadsheet_safe
+from monitor.text import UTF16_MARKS, not_utf8, spreadsheet_safe, utf16_export
 
 SAMPLE_COLUMNS = ("platform", "id", "created_at", "lang", "text", "url", "predicted", "label")
 
@@ -68,6 +68,15 @@ def _reader(handle: TextIO) -> csv.DictReader:
     return csv.DictReader(handle, delimiter=delimiter)
 
 
+def _refuse_undecoded(path: Path, line: int, values: Iterable[Any]) -> None:
+    """A sheet that is not UTF-8 is refused whole, saying how to save it: leaving out the
+    rows whose accents did not decode would bias the labelled mix."""
+    cells = [v for v in values if isinstance(v, str)]
+    if any("\udc80" <= ch <= "\udcff" for cell in cells for ch in cell):
+        raw = "".join(cells).encode("utf-8", "surrogateescape")
+        raise MonitorError(f"{path}: line {line}: {not_utf8(raw, 'use that')}")
+
+
 @dataclass
 class LabelSheet:
     """A label sheet's usable rows, and each row it could not use with its line and why."""
@@ -78,13 +87,17 @@ class LabelSheet:
 
 def read_labels(path: Path, labels: Labels) -> LabelSheet:
     """The labelled rows of a label sheet (CSV or TSV, UTF-8, with or without a byte-order
-    mark). A row that cannot be used (an unknown label, nothing to label, one post labelled
-    twice) is a rejection naming its line; the other rows stand."""
+    mark; Excel's other encodings are refused, saying how to save the sheet). A row that
+    cannot be used (an unknown label, nothing to label, one post labelled twice) is a
+    rejection naming its line; the other rows stand."""
     names = label_names(labels)
     rows: list[HandLabel] = []
     rejections: list[Rejection] = []
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
+        with path.open("rb") as probe:
+            if probe.read(2) in UTF16_MARKS:
+                raise MonitorError(utf16_export(path, "use that"))
+        with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
             reader = _reader(handle)
             columns = {c.strip().lower(): c for c in reader.fieldnames or []}
             if "label" not in columns:
@@ -95,6 +108,7 @@ def read_labels(path: Path, labels: Labels) -> LabelSheet:
                 raise MonitorError(f"{path}: needs 'platform' and 'id' columns, or 'text'")
             for row in reader:
                 line = reader.line_num
+                _refuse_undecoded(path, line, row.values())
                 cell = {name: (row.get(key) or "").strip() for name, key in columns.items()}
                 value = cell["label"]
                 if not value:

@@ -1,4 +1,5 @@
-"""Pure text helpers: HTML to plain text, hashtags, tag folding, timestamps, dedupe keys."""
+"""Pure text helpers: HTML to plain text, hashtags, tag folding, timestamps, dedupe keys, and what
+to say of a spreadsheet saved in another encoding than UTF-8."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from functools import lru_cache
 from html.parser import HTMLParser
 
 from monitor.errors import InvalidPost
+
+# Byte-order marks of UTF-16, as Excel's "Unicode Text" export starts.
+UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
 
 # A hashtag is '#' then word characters with at least one letter (so '#1' is not one), not
 # preceded by a word character or '&' (so 'a#b' and '&#39;' are not either). The pattern starts
@@ -189,3 +193,22 @@ def near_duplicate_key(text: str) -> str:
 def looks_like_link(word: str) -> bool:
     """A searched word that is a link, or a domain ("example.org")."""
     return bool(_LINK.fullmatch(word) or re.fullmatch(_DOMAIN, word, re.IGNORECASE))
+
+
+def utf16_export(path: object, then: str) -> str:
+    """Why a file that starts as UTF-16 is refused, and how to save it instead."""
+    return f"{path}: a UTF-16 text file (Excel's 'Unicode Text'): save it as 'CSV UTF-8' and {then}"
+
+
+def not_utf8(raw: bytes, then: str) -> str:
+    """Why bytes that are not UTF-8 are refused: what they look like (Excel saves CSV as
+    Windows-1252) and how to save them instead."""
+    try:
+        raw.decode("cp1252")
+        guess = "Windows-1252 (as Excel saves CSV)"
+    except UnicodeDecodeError:
+        guess = "Latin-1"
+    return (
+        f"not valid UTF-8: the file looks like {guess}; save it as UTF-8 (Excel: 'CSV UTF-8')"
+        f" and {then}"
+    )

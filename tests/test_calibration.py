@@ -155,6 +155,31 @@ def test_a_label_file_without_a_label_column_says_what_it_found(run):
     assert "labels.csv: no 'label' column (found: text, stance)" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        (
+            "text\tlabel\nbad\tnegative\n".encode("utf-16"),
+            "a UTF-16 text file (Excel's 'Unicode Text'): save it as 'CSV UTF-8' and use that",
+        ),
+        (
+            "text;label\nfine;positive\nCafé déjà vu;negative\n".encode("cp1252"),
+            "line 3: not valid UTF-8: the file looks like Windows-1252 (as Excel saves CSV); "
+            "save it as UTF-8 (Excel: 'CSV UTF-8') and use that",
+        ),
+    ],
+)
+def test_a_label_sheet_saved_in_another_encoding_says_how_to_save_it(run, content, error):
+    """Excel's 'Unicode Text' and its plain 'CSV' (Windows-1252) are refused whole, saying
+    how to save them: rows left out for their accents would bias the labelled mix."""
+    Path("labels.csv").write_bytes(content)
+    for command in ("evaluate", "calibrate"):
+        result = run(
+            command, "labels.csv", *(["--out", "m.json"] * (command == "calibrate")), ok=False
+        )
+        assert result.exit_code == 1 and result.stderr == f"error: labels.csv: {error}\n"
+
+
 def test_stored_posts_are_evaluated_on_their_stored_label(run, write_jsonl):
     records = [
         post(str(i), f"2025-11-{18 + i}T10:00:00Z", t, tags=["a"])

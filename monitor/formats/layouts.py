@@ -11,6 +11,7 @@ from typing import Any, BinaryIO
 from monitor.formats.base import NO_MATCH, ImportOptions, Skip, json_loads
 from monitor.formats.streams import LINE_TOO_LONG, MAX_LINE_BYTES
 from monitor.models import Rejection
+from monitor.text import not_utf8
 
 # A CSV field longer than any post (texts over 100,000 characters are rejected anyway): past
 # this the csv module stops with an error, which becomes that record's rejection.
@@ -140,27 +141,19 @@ def csv_records(
                 ),
             )
         elif any(any("\udc80" <= ch <= "\udcff" for ch in v) for v in values):
-            reason = f"not valid UTF-8 either (see line {first_bad})" if first_bad else None
+            raw = "".join(values).encode("utf-8", "surrogateescape")
+            reason = (
+                f"not valid UTF-8 either (see line {first_bad})"
+                if first_bad
+                else not_utf8(raw, "import it again")
+            )
             first_bad = first_bad or start
-            yield start, Rejection("", reason or _not_utf8(values))
+            yield start, Rejection("", reason)
         elif None in row:
             yield start, Rejection("", "more fields than the header names")
         else:
             yield start, row
         start = reader.line_num + 1
-
-
-def _not_utf8(values: list[str]) -> str:
-    raw = "".join(values).encode("utf-8", "surrogateescape")
-    try:
-        raw.decode("cp1252")
-        guess = "Windows-1252 (as Excel saves CSV)"
-    except UnicodeDecodeError:
-        guess = "Latin-1"
-    return (
-        f"not valid UTF-8: the file looks like {guess}; save it as UTF-8 (Excel: 'CSV UTF-8')"
-        " and import it again"
-    )
 
 
 def _holds_records(values: list[str], columns: int) -> bool:

@@ -14,6 +14,7 @@ from typing import Any, BinaryIO
 import zstandard
 
 from monitor.errors import MonitorError
+from monitor.text import UTF16_MARKS, utf16_export
 
 ZSTD_WINDOW = 2**31  # Reddit's dumps are compressed with a 2 GiB window
 
@@ -144,11 +145,8 @@ def refuse_binary(path: Path, line: bytes) -> None:
     """A file that is no text (an image, a CAR archive) cannot be a CSV: one clear error
     instead of a CSV reader's complaint about its bytes."""
     head = line[:4096]
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise MonitorError(
-            f"{path}: a UTF-16 text file (Excel's 'Unicode Text'): save it as 'CSV UTF-8' and "
-            "import that"
-        )
+    if head.startswith(UTF16_MARKS):
+        raise MonitorError(utf16_export(path, "import that"))
     try:
         head.decode()
         text = True
