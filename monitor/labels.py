@@ -12,7 +12,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -21,6 +22,7 @@ from monitor.errors import MonitorError
 from monitor.models import LABELS, Rejection
 from monitor.settings import Labels
 from monitor.text import UTF16_MARKS, not_utf8, spreadsheet_safe, utf16_export
+from monitor.workbook import is_workbook, read_sheet
 
 SAMPLE_COLUMNS = ("platform", "id", "created_at", "lang", "text", "url", "predicted", "label")
 
@@ -87,28 +89,22 @@ class LabelSheet:
 
 def read_labels(path: Path, labels: Labels) -> LabelSheet:
     """The labelled rows of a label sheet (CSV or TSV, UTF-8, with or without a byte-order
-    mark; Excel's other encodings are refused, saying how to save the sheet). A row that
-    cannot be used (an unknown label, nothing to label, one post labelled twice) is a
-    rejection naming its line; the other rows stand."""
+    mark; Excel's other encodings are refused, saying how to save the sheet; or a workbook's
+    first sheet with a ``label`` column). A row that cannot be used (an unknown label, nothing
+    to label, one post labelled twice) is a rejection naming its line; the other rows stand."""
     names = label_names(labels)
     rows: list[HandLabel] = []
     rejections: list[Rejection] = []
     try:
-        with path.open("rb") as probe:
-            if probe.read(2) in UTF16_MARKS:
-                raise MonitorError(utf16_export(path, "use that"))
-        with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
-            reader = _reader(handle)
-            columns = {c.strip().lower(): c for c in reader.fieldnames or []}
+        with _opened_sheet(path) as (header, records):
+            columns = {c.strip().lower(): c for c in header if c}
             if "label" not in columns:
                 raise MonitorError(
                     f"{path}: no 'label' column (found: {', '.join(columns) or 'nothing'})"
                 )
             if "text" not in columns and not {"platform", "id"} <= set(columns):
                 raise MonitorError(f"{path}: needs 'platform' and 'id' columns, or 'text'")
-            for row in reader:
-                line = reader.line_num
-                _refuse_undecoded(path, line, row.values())
+            for line, row in records:
                 cell = {name: (row.get(key) or "").strip() for name, key in columns.items()}
                 value = cell["label"]
                 if not value:
@@ -130,6 +126,29 @@ def read_labels(path: Path, labels: Labels) -> LabelSheet:
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise MonitorError(f"{path}: cannot read the label file ({exc})") from None
     return _once_each(path, rows, rejections)
+
+
+@contextmanager
+def _opened_sheet(path: Path) -> Iterator[tuple[list[str], Iterator[tuple[int, dict]]]]:
+    """A label sheet's header and its rows, numbered as a spreadsheet numbers them, from a
+    workbook or a CSV or TSV file."""
+    with path.open("rb") as probe:
+        head = probe.read(8)
+    if head.startswith(UTF16_MARKS):
+        raise MonitorError(utf16_export(path, "use that"))
+    if is_workbook(head):
+        _, header, rows = read_sheet(path, lambda names: "label" in map(str.lower, names))
+        yield header, rows
+        return
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        reader = _reader(handle)
+
+        def decoded() -> Iterator[tuple[int, dict]]:
+            for row in reader:
+                _refuse_undecoded(path, reader.line_num, row.values())
+                yield reader.line_num, row
+
+        yield list(reader.fieldnames or []), decoded()
 
 
 def _once_each(path: Path, rows: list[HandLabel], rejections: list[Rejection]) -> LabelSheet:

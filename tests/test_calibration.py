@@ -180,6 +180,52 @@ def test_a_label_sheet_saved_in_another_encoding_says_how_to_save_it(run, conten
         assert result.exit_code == 1 and result.stderr == f"error: labels.csv: {error}\n"
 
 
+def test_a_workbook_label_sheet_is_read_as_saved(run, write_jsonl):
+    """An .xlsx as Excel saves it: an instructions sheet first, the labels below a blank row,
+    ids and a -1/0/1 label typed as numbers, an empty row between. It evaluates as the same
+    sheet in CSV does, and a bad row is named by its row number."""
+    import openpyxl
+
+    texts = [NEGATIVE, POSITIVE, NEUTRAL]
+    records = [
+        post(str(10682359290 + i), "2025-11-20T10:00:00Z", t, tags=["a"])
+        for i, t in enumerate(texts)
+    ]
+    run("--db", "m.db", "import", write_jsonl(records))
+    book = openpyxl.Workbook()
+    book.active.title = "How to label"
+    book.active.append(["Fill in the label column: skeptical, neutral or supportive"])
+    sheet = book.create_sheet("labels")
+    sheet.append([])
+    sheet.append(["platform", "id", "text", "label"])
+    sheet.append(["mastodon", 10682359290, NEGATIVE, "skeptical"])
+    sheet.append(["mastodon", 10682359291, POSITIVE, 1])
+    sheet.append([])
+    sheet.append(["mastodon", 10682359292, NEUTRAL, "maybe"])
+    sheet.append([None, None, NEUTRAL, 0])
+    book.save("labels.xlsx")
+    rows = [
+        ["mastodon", "10682359290", NEGATIVE, "skeptical"],
+        ["mastodon", "10682359291", POSITIVE, "1"],
+        ["", "", NEUTRAL, "0"],
+    ]
+    write_csv(Path("labels.csv"), ["platform", "id", "text", "label"], rows)
+    result = run("--db", "m.db", "evaluate", "labels.xlsx", "--json", ok=False)
+    assert result.exit_code == 3 and result.stderr.startswith(
+        "rejected labels.xlsx:6: label 'maybe' is not one of"
+    )
+    same = run("--db", "m.db", "evaluate", "labels.csv", "--json")
+    assert json.loads(result.stdout)["confusion"] == json.loads(same.stdout)["confusion"]
+    assert json.loads(result.stdout)["n"] == 3
+    # the ids typed as numbers found their stored posts
+    assert json.loads(result.stdout)["period"] == "posts of 2025-11-20 (2 of the 3 labels)"
+    Path("junk.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
+    junk = run("--db", "m.db", "evaluate", "junk.xlsx", ok=False)
+    assert junk.exit_code == 1 and junk.stderr.startswith(
+        "error: junk.xlsx: cannot read the workbook ("
+    )
+
+
 def test_stored_posts_are_evaluated_on_their_stored_label(run, write_jsonl):
     records = [
         post(str(i), f"2025-11-{18 + i}T10:00:00Z", t, tags=["a"])

@@ -424,6 +424,43 @@ def test_a_labelled_sheet_without_times_imports_at_a_time_the_user_names(run, tm
     ]
 
 
+def test_a_labelled_workbook_imports_as_saved(run, tmp_path):
+    """The sheet of an .xlsx that a format recognises (not the notes before it), its rows
+    named by sheet and row number; ids typed as numbers keep their digits; a time the
+    spreadsheet holds as a date has no offset and is rejected as in a CSV."""
+    from datetime import datetime
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "notes"
+    book.active.append(["Labelled by the desk, March 2010"])
+    sheet = book.create_sheet("tweets")
+    sheet.append(["id", "text", "label", "created_at"])
+    sheet.append([10237553563, "The reform will bankrupt us", "negative", None])
+    sheet.append([10239984258, "Finally health care for all", "positive", None])
+    sheet.append([10240000000, "Vote is on Sunday", "neutral", "2010-03-21T18:00:00Z"])
+    sheet.append([10240000001, "Vote today", "neutral", datetime(2010, 3, 21, 18)])
+    path = tmp_path / "labelled.xlsx"
+    book.save(path)
+    given = run(
+        "--db", "x.db", "import", path, "--platform", "twitter", "--tag", "hcr",
+        "--time", "2010-03-20", ok=False,
+    )  # fmt: skip
+    assert given.exit_code == 3
+    assert given.stdout.startswith("3 new, 0 already present, 0 skipped, 1 rejected")
+    assert f"rejected {path}[tweets]:5: created_at '2010-03-21T18:00:00' has no UTC offset" in (
+        given.stderr
+    )
+    with Store(Path("x.db")) as store:
+        rows = store.db.execute("SELECT id, created_at FROM posts ORDER BY id").fetchall()
+    assert rows == [
+        ("10237553563", "2010-03-20T00:00:00Z"),
+        ("10239984258", "2010-03-20T00:00:00Z"),
+        ("10240000000", "2010-03-21T18:00:00Z"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("typed", "stored"),
     [

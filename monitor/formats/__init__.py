@@ -49,6 +49,7 @@ from monitor.formats.streams import (
 from monitor.models import Post, Rejection, rejected
 from monitor.plugins import discover
 from monitor.text import fold_tag
+from monitor.workbook import is_workbook, read_sheet
 
 IMPORTERS: dict[str, type[Importer]] = discover(__name__, Importer)
 
@@ -78,6 +79,9 @@ def read_posts(
     if str(path) == "-":
         yield from _read(path, sys.stdin.buffer, options, format_name)
         return
+    if not is_url(path) and _starts_as_workbook(Path(path)):
+        yield from _workbook_items(Path(path), options, format_name)
+        return
     with open_raw(path) as raw, decompressed(raw, path) as stream:
         try:
             yield from _read(path, stream, options, format_name)
@@ -88,6 +92,23 @@ def read_posts(
                 f"the file cannot be read near byte {position(raw):,} "
                 f"({type(exc).__name__}: {exc})",
             )
+
+
+def _starts_as_workbook(path: Path) -> bool:
+    try:
+        with path.open("rb") as probe:
+            return is_workbook(probe.read(8))
+    except OSError:  # opened again below, where the error is said
+        return False
+
+
+def _workbook_items(path: Path, options: ImportOptions, format_name: str | None) -> Iterator[Item]:
+    """The rows of a workbook's first sheet some CSV format recognises (else its first sheet),
+    read as that CSV's records: a labelled spreadsheet imported as saved."""
+    sheet, header, rows = read_sheet(path, lambda names: _detect(names, "csv") is not None)
+    where = f"{path}[{sheet}]"
+    importer = _importer(path, header, "csv", format_name)
+    yield from _items(where, importer, header, "csv", rows, options)
 
 
 def _parquet_items(path: Path, options: ImportOptions) -> Iterator[Item]:
@@ -178,6 +199,19 @@ def _read(
             after = head[-1][0] + 1
             matching = matching_lines(stream, after, options.raw_match)
             records = json_lines(itertools.chain(head, matching), options)
+    yield from _items(path, importer, first, layout, records, options)
+
+
+def _items(
+    path: Path | str,
+    importer: Importer,
+    first: Any,
+    layout: str,
+    records: Iterator[tuple[int, Any]],
+    options: ImportOptions,
+) -> Iterator[Item]:
+    """The importer's items of each numbered record; a record it cannot read is that one's
+    rejection."""
     for text in importer.notes(first):
         yield Note(f"{path}: {text}")
     read = given = 0  # records given to the importer, and items it made of them

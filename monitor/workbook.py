@@ -1,0 +1,71 @@
+"""Spreadsheet workbooks (Excel's .xlsx and .xls, LibreOffice's .ods) read as tables: a label
+sheet or a sheet of posts is used as saved, without a trip through "Save as CSV" (which, in
+Excel, writes Windows-1252 unless told otherwise). python-calamine reads all three formats.
+
+A sheet's first non-empty row is its header; each later row becomes ``{header: cell}`` with the
+cells as text, numbered as the spreadsheet numbers its rows. Whole numbers lose their ``.0``
+(an id 10682359290 or a label -1), times read as ISO 8601. An id of more than 15 digits stored
+as a number has already lost its last digits in the spreadsheet: it reads as what is left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from monitor.errors import MonitorError
+
+# How a workbook file starts: a ZIP archive (.xlsx, .ods) or an OLE2 compound file (.xls).
+MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+
+Rows = Iterator[tuple[int, dict[str, str]]]
+
+
+def is_workbook(head: bytes) -> bool:
+    """Whether a file's first bytes are a workbook's (a ZIP or OLE2 container)."""
+    return head.startswith(MAGIC)
+
+
+def cell_text(value: Any) -> str:
+    """A cell as the text it shows: whole numbers without ``.0``, times in ISO 8601."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return str(value)
+
+
+def read_sheet(path: Path, wanted: Callable[[list[str]], bool]) -> tuple[str, list[str], Rows]:
+    """The first sheet whose header ``wanted`` accepts (else the first sheet with a header):
+    its name, header and rows."""
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        grids = (
+            (name, book.get_sheet_by_name(name).to_python(skip_empty_area=False))
+            for name in book.sheet_names
+        )
+        tables = [(name, grid, at) for name, grid in grids if (at := _header_row(grid)) is not None]
+    except (CalamineError, OSError, ValueError) as exc:  # a password is one of these
+        raise MonitorError(f"{path}: cannot read the workbook ({exc})") from None
+    if not tables:
+        return "", [], iter(())
+    name, grid, at = next((t for t in tables if wanted(_header(t[1], t[2]))), tables[0])
+    header = _header(grid, at)
+    rows = (
+        (number + 1, dict(zip(header, map(cell_text, row), strict=False)))
+        for number, row in enumerate(grid)
+        if number > at and any(cell != "" for cell in row)
+    )
+    return name, header, rows
+
+
+def _header_row(grid: list[list[Any]]) -> int | None:
+    return next((n for n, row in enumerate(grid) if any(cell != "" for cell in row)), None)
+
+
+def _header(grid: list[list[Any]], at: int) -> list[str]:
+    return [cell_text(cell).strip() for cell in grid[at]]
