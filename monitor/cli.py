@@ -363,7 +363,7 @@ def _day_range(config: Config, since: datetime | None, until: datetime | None) -
     "--out",
     type=click.Path(path_type=Path, dir_okay=False),
     required=True,
-    help="The label sheet to write (.csv).",
+    help="The label sheet to write: .csv, or .xlsx (Excel keeps long ids whole).",
 )
 @click.option("--n", "count", default=300, show_default=True, type=click.IntRange(1, 100_000))
 @click.option("--tag", "tags", multiple=True, help="Only posts with this tag (repeatable).")
@@ -386,7 +386,7 @@ def sample(
 ) -> None:
     """Write a random sample of stored posts (scored or not) to label in a spreadsheet."""
     from monitor.labels import draw, write_sample
-    from monitor.text import fold_tag
+    from monitor.text import SPREADSHEET_DIGITS, fold_tag, long_number
 
     config = obj.config
     with obj.store(config) as store:
@@ -398,6 +398,13 @@ def sample(
         row["lang"], row["predicted"], row["label"] = row["language"], row["label"] or "", ""
     written = write_sample(rows, out)
     click.echo(f"{written} of {len(ids)} matching posts written to {out}: fill in 'label'")
+    if out.suffix.lower() != ".xlsx" and any(long_number(row["id"]) for row in rows):
+        click.echo(
+            f"note: ids of more than {SPREADSHEET_DIGITS} digits: Excel rounds them when it "
+            "opens a CSV, and a sheet saved from it names no post; to label in Excel, write "
+            "--out FILE.xlsx",
+            err=True,
+        )
 
 
 @cli.command()

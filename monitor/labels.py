@@ -21,7 +21,7 @@ from typing import Any, TextIO
 from monitor.errors import MonitorError
 from monitor.models import LABELS, Rejection
 from monitor.settings import Labels
-from monitor.text import UTF16_MARKS, not_utf8, spreadsheet_safe, utf16_export
+from monitor.text import UTF16_MARKS, not_utf8, rounded_id, spreadsheet_safe, utf16_export
 from monitor.workbook import is_workbook, read_sheet
 
 SAMPLE_COLUMNS = ("platform", "id", "created_at", "lang", "text", "url", "predicted", "label")
@@ -121,6 +121,8 @@ def read_labels(path: Path, labels: Labels) -> LabelSheet:
                     rejections.append(
                         Rejection(f"{path}:{line}", "neither platform and id nor text")
                     )
+                elif hand.id and (rounded := rounded_id(hand.id)):
+                    rejections.append(Rejection(f"{path}:{line}", rounded))
                 else:
                     rows.append(hand)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
@@ -181,7 +183,11 @@ def _once_each(path: Path, rows: list[HandLabel], rejections: list[Rejection]) -
 
 
 def write_sample(rows: Iterable[dict[str, Any]], path: Path) -> int:
-    """A label sheet: UTF-8 with a byte-order mark (Excel reads it right), formulas defused."""
+    """A label sheet: an .xlsx workbook whose cells are all text (Excel keeps long ids whole
+    and shows a formula-like text as written), else CSV in UTF-8 with a byte-order mark (Excel
+    reads it right), formulas defused."""
+    if path.suffix.lower() == ".xlsx":
+        return _write_workbook(rows, path)
     count = 0
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
@@ -189,6 +195,33 @@ def write_sample(rows: Iterable[dict[str, Any]], path: Path) -> int:
         for row in rows:
             writer.writerow([spreadsheet_safe(row.get(column)) for column in SAMPLE_COLUMNS])
             count += 1
+    return count
+
+
+def _write_workbook(rows: Iterable[dict[str, Any]], path: Path) -> int:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("sample")
+    sheet.freeze_panes = "A2"
+    for column, width in zip("ABCDEFGH", (10, 22, 22, 6, 80, 30, 11, 11), strict=True):
+        sheet.column_dimensions[column].width = width
+
+    def text_cells(values: Iterable[Any]) -> list[WriteOnlyCell]:
+        cells = []
+        for value in values:
+            cell = WriteOnlyCell(sheet, value="" if value is None else str(value))
+            cell.data_type = "s"  # text, never a number or a formula
+            cells.append(cell)
+        return cells
+
+    sheet.append(text_cells(SAMPLE_COLUMNS))
+    count = 0
+    for row in rows:
+        sheet.append(text_cells(row.get(column) for column in SAMPLE_COLUMNS))
+        count += 1
+    book.save(path)
     return count
 
 

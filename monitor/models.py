@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from monitor.errors import EmptyText, InvalidPost
-from monitor.text import PLATFORM
+from monitor.text import PLATFORM, rounded_id
 
 # Posts older than this predate every platform we collect from; such dates are data errors.
 EARLIEST_POST = datetime(2005, 6, 1, tzinfo=UTC)  # Reddit, the oldest, opened in June 2005
@@ -67,6 +67,8 @@ class Post:
             )
         if not self.id or not isinstance(self.id, str):
             raise InvalidPost("missing id")
+        if rounded := rounded_id(self.id):
+            raise InvalidPost(rounded)
         if not isinstance(self.created_at, datetime) or self.created_at.tzinfo is None:
             raise InvalidPost("created_at must be a datetime with a UTC offset")
         if self.created_at < EARLIEST_POST:

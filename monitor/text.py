@@ -15,6 +15,11 @@ from monitor.errors import InvalidPost
 # Byte-order marks of UTF-16, as Excel's "Unicode Text" export starts.
 UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
 
+# A number as a spreadsheet shows one too long for it (Excel's General format: 1.99548E+18).
+_ROUNDED_NUMBER = re.compile(r"\d(?:\.\d+)?[eE]\+\d+")
+# Digits a spreadsheet keeps of a number (Excel: 15); a longer id typed as a number loses the rest.
+SPREADSHEET_DIGITS = 15
+
 # A hashtag is '#' then word characters with at least one letter (so '#1' is not one), not
 # preceded by a word character or '&' (so 'a#b' and '&#39;' are not either). The pattern starts
 # with the '#' (the look-behind follows it), so a search jumps from '#' to '#': ten times faster.
@@ -212,3 +217,19 @@ def not_utf8(raw: bytes, then: str) -> str:
         f"not valid UTF-8: the file looks like {guess}; save it as UTF-8 (Excel: 'CSV UTF-8')"
         f" and {then}"
     )
+
+
+def long_number(value: str) -> bool:
+    """Digits a spreadsheet would round, were it to read them as a number."""
+    return value.isdigit() and len(value) > SPREADSHEET_DIGITS
+
+
+def rounded_id(value: str) -> str | None:
+    """Why an id that a spreadsheet turned into a rounded number names no post, or None: its
+    last digits are gone, and many posts' ids round to the same one."""
+    if ("E+" in value or "e+" in value) and _ROUNDED_NUMBER.fullmatch(value.strip()):
+        return (
+            f"id {value.strip()!r} is a number a spreadsheet rounded: its last digits are lost, "
+            "so it names no post; keep the id column as text"
+        )
+    return None

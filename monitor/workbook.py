@@ -5,7 +5,8 @@ Excel, writes Windows-1252 unless told otherwise). python-calamine reads all thr
 A sheet's first non-empty row is its header; each later row becomes ``{header: cell}`` with the
 cells as text, numbered as the spreadsheet numbers its rows. Whole numbers lose their ``.0``
 (an id 10682359290 or a label -1), times read as ISO 8601. An id of more than 15 digits stored
-as a number has already lost its last digits in the spreadsheet: it reads as what is left.
+as a number has already lost its last digits in the spreadsheet: it reads as the spreadsheet
+shows it (1.99547812345679E+18), which import and label sheets refuse as an id.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.errors import MonitorError
+from monitor.text import SPREADSHEET_DIGITS
 
 # How a workbook file starts: a ZIP archive (.xlsx, .ods) or an OLE2 compound file (.xls).
 MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
@@ -31,6 +33,8 @@ def is_workbook(head: bytes) -> bool:
 def cell_text(value: Any) -> str:
     """A cell as the text it shows: whole numbers without ``.0``, times in ISO 8601."""
     if isinstance(value, float) and value.is_integer():
+        if abs(value) >= 10**SPREADSHEET_DIGITS:  # shown as the spreadsheet keeps it
+            return f"{value:.{SPREADSHEET_DIGITS}G}"
         return str(int(value))
     if isinstance(value, datetime | date | time):
         return value.isoformat()

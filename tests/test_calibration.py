@@ -226,6 +226,50 @@ def test_a_workbook_label_sheet_is_read_as_saved(run, write_jsonl):
     )
 
 
+def test_a_sample_written_as_a_workbook_keeps_long_ids_and_labels_back_in(run, write_jsonl):
+    """19-digit ids (X, Mastodon) in a CSV sample: a note that Excel would round them; the
+    .xlsx sample holds every cell as text (ids whole, a formula-like text as written), and
+    once labelled in it, evaluates on the stored posts. A sheet whose ids were rounded has
+    each such row rejected, saying why."""
+    import openpyxl
+
+    first = 1995478123456789012
+    texts = [NEGATIVE, POSITIVE, "=cmd|' /C calc'!A0 the talks"]
+    records = [
+        post(str(first + i), "2025-11-20T10:00:00Z", t, platform="x", tags=["a"])
+        for i, t in enumerate(texts)
+    ]
+    run("--db", "m.db", "import", write_jsonl(records))
+    as_csv = run("--db", "m.db", "sample", "--out", "s.csv")
+    note = "note: ids of more than 15 digits: Excel rounds them when it opens a CSV"
+    assert as_csv.stderr.startswith(note)
+    as_xlsx = run("--db", "m.db", "sample", "--out", "s.xlsx")
+    assert as_xlsx.stdout == "3 of 3 matching posts written to s.xlsx: fill in 'label'\n"
+    assert as_xlsx.stderr == ""
+    book = openpyxl.load_workbook("s.xlsx")
+    sheet = book["sample"]
+    cells = list(sheet.iter_rows(min_row=2))
+    assert [(c[1].value, c[1].data_type) for c in cells] == [
+        (str(first + i), "s") for i in range(3)
+    ]
+    assert (cells[2][4].value, cells[2][4].data_type) == (texts[2], "s")
+    for row, label in zip(cells, ("skeptical", "supportive", "neutral"), strict=True):
+        row[7].value = label
+    book.save("s.xlsx")
+    result = json.loads(run("--db", "m.db", "evaluate", "s.xlsx", "--json").stdout)
+    assert result["n"] == 3 and result["period"] == "posts of 2025-11-20"
+    write_csv(
+        Path("rounded.csv"),
+        ["platform", "id", "text", "label"],
+        [["x", "1.99548E+18", t, "negative"] for t in texts[:2]],
+    )
+    rounded = run("--db", "m.db", "evaluate", "rounded.csv", ok=False)
+    assert rounded.exit_code == 1
+    why = "id '1.99548E+18' is a number a spreadsheet rounded: its last digits are lost"
+    assert rounded.stderr.startswith(f"rejected rounded.csv:2: {why}")
+    assert f"rejected rounded.csv:3: {why}" in rounded.stderr
+
+
 def test_stored_posts_are_evaluated_on_their_stored_label(run, write_jsonl):
     records = [
         post(str(i), f"2025-11-{18 + i}T10:00:00Z", t, tags=["a"])
@@ -615,7 +659,7 @@ def test_the_report_shows_the_evaluation_of_its_scorer_and_flags_another(
     with Store(tmp_path / "m.db") as store:
         before = write_report(store, config, date(2025, 11, 20), days=7).read_text()
     assert "not been checked against your own judgement yet" in before
-    assert "monitor sample --out sample.csv" in before and "0.45" in before  # published figures
+    assert "monitor sample --out sample.xlsx" in before and "0.45" in before  # published figures
     write_csv(
         Path("labels.csv"),
         ["platform", "id", "label"],

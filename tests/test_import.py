@@ -424,10 +424,29 @@ def test_a_labelled_sheet_without_times_imports_at_a_time_the_user_names(run, tm
     ]
 
 
+def test_ids_a_spreadsheet_rounded_are_rejected_not_merged(run, tmp_path):
+    """Two posts whose 19-digit ids Excel saved as 1.99548E+18: each a rejection saying why,
+    where the second was counted as already present (one post lost without a word)."""
+    path = tmp_path / "saved-by-excel.csv"
+    path.write_text(
+        "platform,id,created_at,text,tags\n"
+        "x,1.99548E+18,2025-11-20T10:00:00Z,The talks failed,a\n"
+        "x,1.99548E+18,2025-11-20T11:00:00Z,The talks went well,a\n"
+        "x,1995478123456789012,2025-11-20T12:00:00Z,Kept as text,a\n",
+        encoding="utf-8",
+    )
+    result = run("--db", "x.db", "import", path, ok=False)
+    assert result.stdout.startswith("1 new, 0 already present, 0 skipped, 2 rejected")
+    why = "id '1.99548E+18' is a number a spreadsheet rounded: its last digits are lost"
+    assert f"rejected {path}:2: {why}" in result.stderr
+    assert f"rejected {path}:3: {why}" in result.stderr
+
+
 def test_a_labelled_workbook_imports_as_saved(run, tmp_path):
     """The sheet of an .xlsx that a format recognises (not the notes before it), its rows
-    named by sheet and row number; ids typed as numbers keep their digits; a time the
-    spreadsheet holds as a date has no offset and is rejected as in a CSV."""
+    named by sheet and row number; ids typed as numbers keep their digits, up to the 15 a
+    spreadsheet keeps (a longer one is rejected); a time the spreadsheet holds as a date has
+    no offset and is rejected as in a CSV."""
     from datetime import datetime
 
     import openpyxl
@@ -441,6 +460,7 @@ def test_a_labelled_workbook_imports_as_saved(run, tmp_path):
     sheet.append([10239984258, "Finally health care for all", "positive", None])
     sheet.append([10240000000, "Vote is on Sunday", "neutral", "2010-03-21T18:00:00Z"])
     sheet.append([10240000001, "Vote today", "neutral", datetime(2010, 3, 21, 18)])
+    sheet.append([1995478123456789012, "A 19-digit id typed as a number", "neutral", None])
     path = tmp_path / "labelled.xlsx"
     book.save(path)
     given = run(
@@ -448,8 +468,11 @@ def test_a_labelled_workbook_imports_as_saved(run, tmp_path):
         "--time", "2010-03-20", ok=False,
     )  # fmt: skip
     assert given.exit_code == 3
-    assert given.stdout.startswith("3 new, 0 already present, 0 skipped, 1 rejected")
+    assert given.stdout.startswith("3 new, 0 already present, 0 skipped, 2 rejected")
     assert f"rejected {path}[tweets]:5: created_at '2010-03-21T18:00:00' has no UTC offset" in (
+        given.stderr
+    )
+    assert f"rejected {path}[tweets]:6: id '1.99547812345679E+18' is a number a spreadsheet" in (
         given.stderr
     )
     with Store(Path("x.db")) as store:
