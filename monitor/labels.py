@@ -201,17 +201,20 @@ def write_sample(rows: Iterable[dict[str, Any]], path: Path) -> int:
 def _write_workbook(rows: Iterable[dict[str, Any]], path: Path) -> int:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.utils import get_column_letter
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("sample")
     sheet.freeze_panes = "A2"
-    for column, width in zip("ABCDEFGH", (10, 22, 22, 6, 80, 30, 11, 11), strict=True):
-        sheet.column_dimensions[column].width = width
+    for number, column in enumerate(SAMPLE_COLUMNS, 1):
+        sheet.column_dimensions[get_column_letter(number)].width = 80 if column == "text" else 22
 
     def text_cells(values: Iterable[Any]) -> list[WriteOnlyCell]:
         cells = []
-        for value in values:
-            cell = WriteOnlyCell(sheet, value="" if value is None else str(value))
+        for value in values:  # control characters (a post may hold one) cannot be in XML
+            text = ILLEGAL_CHARACTERS_RE.sub("", "" if value is None else str(value))
+            cell = WriteOnlyCell(sheet, value=text)
             cell.data_type = "s"  # text, never a number or a formula
             cells.append(cell)
         return cells

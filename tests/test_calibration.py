@@ -234,7 +234,7 @@ def test_a_sample_written_as_a_workbook_keeps_long_ids_and_labels_back_in(run, w
     import openpyxl
 
     first = 1995478123456789012
-    texts = [NEGATIVE, POSITIVE, "=cmd|' /C calc'!A0 the talks"]
+    texts = [NEGATIVE, POSITIVE + "\x0b(a vertical tab)", "=cmd|' /C calc'!A0 the talks"]
     records = [
         post(str(first + i), "2025-11-20T10:00:00Z", t, platform="x", tags=["a"])
         for i, t in enumerate(texts)
@@ -253,6 +253,7 @@ def test_a_sample_written_as_a_workbook_keeps_long_ids_and_labels_back_in(run, w
         (str(first + i), "s") for i in range(3)
     ]
     assert (cells[2][4].value, cells[2][4].data_type) == (texts[2], "s")
+    assert cells[1][4].value == POSITIVE + "(a vertical tab)"  # no XML can hold it
     for row, label in zip(cells, ("skeptical", "supportive", "neutral"), strict=True):
         row[7].value = label
     book.save("s.xlsx")
