@@ -54,7 +54,10 @@ def read_sheet(path: Path, wanted: Callable[[list[str]], bool]) -> tuple[str, li
         )
         tables = [(name, grid, at) for name, grid in grids if (at := _header_row(grid)) is not None]
     except (CalamineError, OSError, ValueError) as exc:  # a password is one of these
-        raise MonitorError(f"{path}: cannot read the workbook ({exc})") from None
+        raise MonitorError(
+            f"{path}: a ZIP or OLE2 file that cannot be read as a workbook (.xlsx, .xls, .ods:"
+            f" {exc}); an archive of other files: unpack it and give those"
+        ) from None
     if not tables:
         return "", [], iter(())
     name, grid, at = next((t for t in tables if wanted(_header(t[1], t[2]))), tables[0])

@@ -222,7 +222,7 @@ def test_a_workbook_label_sheet_is_read_as_saved(run, write_jsonl):
     Path("junk.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
     junk = run("--db", "m.db", "evaluate", "junk.xlsx", ok=False)
     assert junk.exit_code == 1 and junk.stderr.startswith(
-        "error: junk.xlsx: cannot read the workbook ("
+        "error: junk.xlsx: a ZIP or OLE2 file that cannot be read as a workbook ("
     )
 
 

@@ -2,6 +2,7 @@
 
 import csv
 import gc
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -446,7 +447,7 @@ def test_a_labelled_workbook_imports_as_saved(run, tmp_path):
     """The sheet of an .xlsx that a format recognises (not the notes before it), its rows
     named by sheet and row number; ids typed as numbers keep their digits, up to the 15 a
     spreadsheet keeps (a longer one is rejected); a time the spreadsheet holds as a date has
-    no offset and is rejected as in a CSV."""
+    no offset and is rejected as in a CSV. A ZIP of other files says to unpack it."""
     from datetime import datetime
 
     import openpyxl
@@ -475,6 +476,14 @@ def test_a_labelled_workbook_imports_as_saved(run, tmp_path):
     assert f"rejected {path}[tweets]:6: id '1.99547812345679E+18' is a number a spreadsheet" in (
         given.stderr
     )
+    archive = tmp_path / "posts.zip"
+    with zipfile.ZipFile(archive, "w") as files:
+        files.writestr("posts.jsonl", '{"platform": "x"}\n')
+    zipped = run("--db", "x.db", "import", archive, ok=False)
+    assert zipped.exit_code == 1 and zipped.stderr.startswith(
+        f"error: {archive}: a ZIP or OLE2 file that cannot be read as a workbook"
+    )
+    assert zipped.stderr.endswith("an archive of other files: unpack it and give those\n")
     with Store(Path("x.db")) as store:
         rows = store.db.execute("SELECT id, created_at FROM posts ORDER BY id").fetchall()
     assert rows == [
