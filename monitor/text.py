@@ -1,5 +1,5 @@
 """Pure text helpers: HTML to plain text, hashtags, tag folding, timestamps, dedupe keys, and what
-to say of a spreadsheet saved in another encoding than UTF-8."""
+to say of what spreadsheets do to files (encodings other than UTF-8, ids rounded as numbers)."""
 
 from __future__ import annotations
 

@@ -48,19 +48,22 @@ def read_sheet(path: Path, wanted: Callable[[list[str]], bool]) -> tuple[str, li
 
     try:
         book = CalamineWorkbook.from_path(str(path))
-        grids = (
-            (name, book.get_sheet_by_name(name).to_python(skip_empty_area=False))
-            for name in book.sheet_names
-        )
-        tables = [(name, grid, at) for name, grid in grids if (at := _header_row(grid)) is not None]
+        fallback = None  # the first sheet with a header, kept only while none is wanted
+        for name in book.sheet_names:  # read one by one, up to the one wanted
+            grid = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            at = _header_row(grid)
+            if at is not None and wanted(_header(grid, at)):
+                break
+            fallback = fallback or ((name, grid, at) if at is not None else None)
+        else:
+            if fallback is None:
+                return "", [], iter(())
+            name, grid, at = fallback
     except (CalamineError, OSError, ValueError) as exc:  # a password is one of these
         raise MonitorError(
             f"{path}: a ZIP or OLE2 file that cannot be read as a workbook (.xlsx, .xls, .ods:"
             f" {exc}); an archive of other files: unpack it and give those"
         ) from None
-    if not tables:
-        return "", [], iter(())
-    name, grid, at = next((t for t in tables if wanted(_header(t[1], t[2]))), tables[0])
     header = _header(grid, at)
     rows = (
         (number + 1, dict(zip(header, map(cell_text, row), strict=False)))

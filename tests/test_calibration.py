@@ -219,6 +219,14 @@ def test_a_workbook_label_sheet_is_read_as_saved(run, write_jsonl):
     assert json.loads(result.stdout)["n"] == 3
     # the ids typed as numbers found their stored posts
     assert json.loads(result.stdout)["period"] == "posts of 2025-11-20 (2 of the 3 labels)"
+    other = openpyxl.Workbook()
+    other.active.append(["text", "stance"])
+    other.save("other.xlsx")
+    unlabelled = run("--db", "m.db", "evaluate", "other.xlsx", ok=False)
+    assert unlabelled.stderr == "error: other.xlsx: no 'label' column (found: text, stance)\n"
+    openpyxl.Workbook().save("empty.xlsx")
+    empty = run("--db", "m.db", "evaluate", "empty.xlsx", ok=False)
+    assert empty.stderr == "error: empty.xlsx: no 'label' column (found: nothing)\n"
     Path("junk.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
     junk = run("--db", "m.db", "evaluate", "junk.xlsx", ok=False)
     assert junk.exit_code == 1 and junk.stderr.startswith(
