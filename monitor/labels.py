@@ -24,6 +24,9 @@ from monitor.settings import Labels
 from monitor.text import UTF16_MARKS, not_utf8, rounded_id, spreadsheet_safe, utf16_export
 from monitor.workbook import is_workbook, read_sheet
 
+# The most characters an Excel cell holds; a longer post's text (Reddit allows 40,000) is cut.
+EXCEL_CELL_CHARS = 32_767
+CUT = " [cut: Excel holds 32,767 characters a cell]"
 SAMPLE_COLUMNS = ("platform", "id", "created_at", "lang", "text", "url", "predicted", "label")
 
 
@@ -214,6 +217,8 @@ def _write_workbook(rows: Iterable[dict[str, Any]], path: Path) -> int:
         cells = []
         for value in values:  # control characters (a post may hold one) cannot be in XML
             text = ILLEGAL_CHARACTERS_RE.sub("", "" if value is None else str(value))
+            if len(text) > EXCEL_CELL_CHARS:  # Excel calls a longer cell damage and drops it
+                text = text[: EXCEL_CELL_CHARS - len(CUT)] + CUT
             cell = WriteOnlyCell(sheet, value=text)
             cell.data_type = "s"  # text, never a number or a formula
             cells.append(cell)

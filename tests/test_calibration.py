@@ -236,13 +236,18 @@ def test_a_workbook_label_sheet_is_read_as_saved(run, write_jsonl):
 
 def test_a_sample_written_as_a_workbook_keeps_long_ids_and_labels_back_in(run, write_jsonl):
     """19-digit ids (X, Mastodon) in a CSV sample: a note that Excel would round them; the
-    .xlsx sample holds every cell as text (ids whole, a formula-like text as written), and
+    .xlsx sample holds every cell as text (ids whole, a formula-like text as written, a text
+    past the 32,767 characters an Excel cell holds cut, saying so), and
     once labelled in it, evaluates on the stored posts. A sheet whose ids were rounded has
     each such row rejected, saying why."""
     import openpyxl
 
     first = 1995478123456789012
-    texts = [NEGATIVE, POSITIVE + "\x0b(a vertical tab)", "=cmd|' /C calc'!A0 the talks"]
+    texts = [
+        NEGATIVE + " x" * 20_000,
+        POSITIVE + "\x0b(a vertical tab)",
+        "=cmd|' /C calc'!A0 the talks",
+    ]
     records = [
         post(str(first + i), "2025-11-20T10:00:00Z", t, platform="x", tags=["a"])
         for i, t in enumerate(texts)
@@ -262,6 +267,8 @@ def test_a_sample_written_as_a_workbook_keeps_long_ids_and_labels_back_in(run, w
     ]
     assert (cells[2][4].value, cells[2][4].data_type) == (texts[2], "s")
     assert cells[1][4].value == POSITIVE + "(a vertical tab)"  # no XML can hold it
+    assert len(cells[0][4].value) == 32_767  # the most Excel holds in a cell
+    assert cells[0][4].value.endswith(" [cut: Excel holds 32,767 characters a cell]")
     for row, label in zip(cells, ("skeptical", "supportive", "neutral"), strict=True):
         row[7].value = label
     book.save("s.xlsx")
