@@ -8,7 +8,6 @@ transfer to the next, so the product ships no fitted model, only this loop.
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from monitor.evaluation import (
     probability_sums,
     stored_posts,
 )
+from monitor.files import written_whole
 from monitor.labels import HandLabel
 from monitor.language import detect
 from monitor.models import LABELS
@@ -265,7 +265,6 @@ def _calibrate_held_out(
 
 def write_model(model: dict[str, Any], path: Path) -> Path:
     """The model as JSON, written whole or not at all."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(model, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
+    with written_whole(path) as staged:
+        staged.write_text(json.dumps(model, sort_keys=True) + "\n", encoding="utf-8")
     return path

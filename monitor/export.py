@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from monitor.errors import MonitorError
+from monitor.files import written_whole
 from monitor.store import Store
 from monitor.text import spreadsheet_safe
 
@@ -66,15 +67,13 @@ def export_posts(
     if suffix not in FORMATS:
         raise MonitorError(f"{out}: export writes {', '.join(FORMATS)} files")
     writer = {".csv": _csv, ".jsonl": _jsonl, ".parquet": _parquet}[suffix]
-    staged = out.with_name(f".{out.name}.partial")
     names = label_names or {}
-    with store.snapshot():
+    with store.snapshot(), written_whole(out) as staged:  # a reader never sees half an export
         pages = (
             [{**row, "label_name": names.get(row["label"], row["label"])} for row in page]
             for page in _pages(store, tags, platforms, since_ts, until_ts)
         )
         count = writer(staged, pages)
-    staged.replace(out)  # a reader never sees half an export
     return count
 
 

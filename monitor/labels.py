@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import random
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from monitor.errors import MonitorError
+from monitor.files import written_whole
 from monitor.models import LABELS, Rejection
 from monitor.settings import Labels
 from monitor.text import UTF16_MARKS, not_utf8, rounded_id, spreadsheet_safe, utf16_export
@@ -189,16 +191,17 @@ def write_sample(rows: Iterable[dict[str, Any]], path: Path) -> int:
     """A label sheet: an .xlsx workbook whose cells are all text (Excel keeps long ids whole
     and shows a formula-like text as written), else CSV in UTF-8 with a byte-order mark (Excel
     reads it right), formulas defused."""
-    if path.suffix.lower() == ".xlsx":
-        return _write_workbook(rows, path)
-    count = 0
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(SAMPLE_COLUMNS)
-        for row in rows:
-            writer.writerow([spreadsheet_safe(row.get(column)) for column in SAMPLE_COLUMNS])
-            count += 1
-    return count
+    with written_whole(path) as staged:
+        if path.suffix.lower() == ".xlsx":
+            return _write_workbook(rows, staged)
+        count = 0
+        with staged.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(SAMPLE_COLUMNS)
+            for row in rows:
+                writer.writerow([spreadsheet_safe(row.get(column)) for column in SAMPLE_COLUMNS])
+                count += 1
+        return count
 
 
 def _write_workbook(rows: Iterable[dict[str, Any]], path: Path) -> int:
@@ -229,7 +232,9 @@ def _write_workbook(rows: Iterable[dict[str, Any]], path: Path) -> int:
     for row in rows:
         sheet.append(text_cells(row.get(column) for column in SAMPLE_COLUMNS))
         count += 1
-    book.save(path)
+    buffer = io.BytesIO()  # written whole in memory: openpyxl leaves its ZIP open on a full disk
+    book.save(buffer)
+    path.write_bytes(buffer.getvalue())
     return count
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from monitor.files import staged_file
 from monitor.store import process_alive
 
 
@@ -35,9 +36,8 @@ def staged_folder(reports: Path, name: str) -> Iterator[Path]:
 def replace_file(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` in one step: readers see the old page or the new one, never
     an empty one."""
-    staged = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    staged.write_text(text)
-    os.replace(staged, path)
+    with staged_file(path) as staged:
+        staged.write_text(text)
 
 
 _LEFTOVER = re.compile(r"\.(?:\d{4}-\d{2}-\d{2}|index\.html)\.(\d+)\.(?:tmp|old)")

@@ -99,3 +99,39 @@ def test_a_report_onto_a_full_disk_names_the_disk_not_the_config(tmp_path, tiny_
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.startswith(f"error: cannot write reports to {tiny_disk / 'r'} (No space")
     assert "config error" not in done.stderr and "free space" in done.stderr
+
+
+def test_an_export_or_sample_onto_a_full_disk_leaves_no_half_file(tmp_path, tiny_disk):
+    """One line, the export there before untouched, and no half-written file left to fill
+    the disk further; a label sample the same (models are written by the same code)."""
+    source = write_jsonl(generate(date(2025, 11, 23), days=10), tmp_path / "posts.jsonl")
+    (tiny_disk / "filler").write_bytes(bytes(600 * 1024))
+    (tiny_disk / "out.csv").write_text("yesterday's export")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    monitor = [sys.executable, "-m", "monitor", "--db", str(tmp_path / "m.db")]
+    subprocess.run([*monitor, "import", str(source)], env=env, check=True, capture_output=True)
+    done = subprocess.run(
+        [*monitor, "export", "--out", str(tiny_disk / "out.csv")],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1 and done.stderr == (
+        f"error: cannot write {tiny_disk / 'out.csv'} (No space left on device); nothing was "
+        "written, the file there before stands: free space and run again\n"
+    )
+    assert sorted(p.name for p in tiny_disk.iterdir()) == ["filler", "out.csv"]
+    assert (tiny_disk / "out.csv").read_text() == "yesterday's export"
+    (tiny_disk / "more").write_bytes(bytes(400 * 1024 - 16 * 1024))  # a few KB left
+    sample = tiny_disk / "sample.xlsx"
+    done = subprocess.run(
+        [*monitor, "sample", "--out", str(sample), "--n", "2000"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1 and done.stderr == (
+        f"error: cannot write {sample} (No space left on device); nothing was written: "
+        "free space and run again\n"
+    )
+    assert sorted(p.name for p in tiny_disk.iterdir()) == ["filler", "more", "out.csv"]
