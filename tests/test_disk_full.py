@@ -108,14 +108,13 @@ def test_an_export_or_sample_onto_a_full_disk_leaves_no_half_file(tmp_path, tiny
     (tiny_disk / "filler").write_bytes(bytes(600 * 1024))
     (tiny_disk / "out.csv").write_text("yesterday's export")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    monitor = [sys.executable, "-m", "monitor", "--db", str(tmp_path / "m.db")]
-    subprocess.run([*monitor, "import", str(source)], env=env, check=True, capture_output=True)
-    done = subprocess.run(
-        [*monitor, "export", "--out", str(tiny_disk / "out.csv")],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+
+    def monitor(*args: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "monitor", "--db", str(tmp_path / "m.db"), *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True)
+
+    assert monitor("import", str(source)).returncode == 0
+    done = monitor("export", "--out", str(tiny_disk / "out.csv"))
     assert done.returncode == 1 and done.stderr == (
         f"error: cannot write {tiny_disk / 'out.csv'} (No space left on device); nothing was "
         "written, the file there before stands: free space and run again\n"
@@ -124,12 +123,7 @@ def test_an_export_or_sample_onto_a_full_disk_leaves_no_half_file(tmp_path, tiny
     assert (tiny_disk / "out.csv").read_text() == "yesterday's export"
     (tiny_disk / "more").write_bytes(bytes(400 * 1024 - 16 * 1024))  # a few KB left
     sample = tiny_disk / "sample.xlsx"
-    done = subprocess.run(
-        [*monitor, "sample", "--out", str(sample), "--n", "2000"],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    done = monitor("sample", "--out", str(sample), "--n", "2000")
     assert done.returncode == 1 and done.stderr == (
         f"error: cannot write {sample} (No space left on device); nothing was written: "
         "free space and run again\n"
