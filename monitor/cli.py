@@ -19,6 +19,7 @@ import click
 from monitor import __version__
 from monitor.config import DEFAULT_CONFIG_TEXT, Config, load_config, prepare_parent_dir
 from monitor.errors import ConfigError, MonitorError
+from monitor.files import written_whole
 from monitor.http import RedactSecrets
 from monitor.models import EARLIEST_POST
 from monitor.pipeline import BATCH_SIZE
@@ -126,7 +127,8 @@ def init(obj: _Context, force: bool) -> None:
     path = obj.config_path or Path("monitor.toml")
     if path.exists() and not force:
         raise MonitorError(f"{path}: already exists (use --force to overwrite)")
-    path.write_text(DEFAULT_CONFIG_TEXT, encoding="utf-8")
+    with written_whole(path) as staged:  # a config overwritten by --force: whole or not at all
+        staged.write_text(DEFAULT_CONFIG_TEXT, encoding="utf-8")
     for folder in ("data", "reports"):
         (path.parent / folder).mkdir(exist_ok=True)
     click.echo(f"wrote {path}")
@@ -896,9 +898,11 @@ def plot(
             f"no posts with {', '.join('#' + t for t in tags)}{where} from {start} to {end}: "
             f"nothing to draw, {out} not written"
         )
-    figure.savefig(out, dpi=110)
+    with written_whole(out) as staged:
+        figure.savefig(staged, dpi=110, format=out.suffix[1:].lower())
     if csv_path:
-        frame.to_csv(csv_path, index=False, float_format="%.6g")
+        with written_whole(csv_path) as staged:
+            frame.to_csv(staged, index=False, float_format="%.6g")
     click.echo(f"wrote {out}" + (f" and {csv_path}" if csv_path else ""))
     if method.warning:
         click.echo(f"warning: {method.warning}")

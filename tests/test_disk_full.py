@@ -101,9 +101,10 @@ def test_a_report_onto_a_full_disk_names_the_disk_not_the_config(tmp_path, tiny_
     assert "config error" not in done.stderr and "free space" in done.stderr
 
 
-def test_an_export_or_sample_onto_a_full_disk_leaves_no_half_file(tmp_path, tiny_disk):
+def test_an_export_sample_or_chart_onto_a_full_disk_leaves_no_half_file(tmp_path, tiny_disk):
     """One line, the export there before untouched, and no half-written file left to fill
-    the disk further; a label sample the same (models are written by the same code)."""
+    the disk further; a label sample and a chart the same (models and configs are written by
+    the same code)."""
     source = write_jsonl(generate(date(2025, 11, 23), days=10), tmp_path / "posts.jsonl")
     (tiny_disk / "filler").write_bytes(bytes(600 * 1024))
     (tiny_disk / "out.csv").write_text("yesterday's export")
@@ -128,4 +129,9 @@ def test_an_export_or_sample_onto_a_full_disk_leaves_no_half_file(tmp_path, tiny
         f"error: cannot write {sample} (No space left on device); nothing was written: "
         "free space and run again\n"
     )
+    assert sorted(p.name for p in tiny_disk.iterdir()) == ["filler", "more", "out.csv"]
+    chart = tiny_disk / "chart.png"
+    days = ("--since", "2025-11-14", "--until", "2025-11-23")
+    done = monitor("plot", "--tag", "WitkoffUkraine", *days, "--out", str(chart))
+    assert done.returncode == 1 and done.stderr.startswith(f"error: cannot write {chart} (No")
     assert sorted(p.name for p in tiny_disk.iterdir()) == ["filler", "more", "out.csv"]
