@@ -388,6 +388,7 @@ def sample(
 ) -> None:
     """Write a random sample of stored posts (scored or not) to label in a spreadsheet."""
     from monitor.labels import draw, write_sample
+    from monitor.models import LABELS
     from monitor.text import SPREADSHEET_DIGITS, fold_tag, long_number
 
     config = obj.config
@@ -398,7 +399,8 @@ def sample(
         rows = store.posts_by_id(draw(ids, count, seed))
     for row in rows:  # the scorer's label is shown as predicted; 'label' is for the person
         row["lang"], row["predicted"], row["label"] = row["language"], row["label"] or "", ""
-    written = write_sample(rows, out)
+    choices = [config.labels.display(label) for label in LABELS]
+    written = write_sample(rows, out, choices)
     click.echo(f"{written} of {len(ids)} matching posts written to {out}: fill in 'label'")
     if out.suffix.lower() != ".xlsx" and any(long_number(row["id"]) for row in rows):
         click.echo(

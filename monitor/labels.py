@@ -187,13 +187,13 @@ def _once_each(path: Path, rows: list[HandLabel], rejections: list[Rejection]) -
     return LabelSheet(kept, rejections)
 
 
-def write_sample(rows: Iterable[dict[str, Any]], path: Path) -> int:
+def write_sample(rows: Iterable[dict[str, Any]], path: Path, choices: Sequence[str] = ()) -> int:
     """A label sheet: an .xlsx workbook whose cells are all text (Excel keeps long ids whole
-    and shows a formula-like text as written), else CSV in UTF-8 with a byte-order mark (Excel
-    reads it right), formulas defused."""
+    and shows a formula-like text as written), its label column a drop-down of ``choices``,
+    else CSV in UTF-8 with a byte-order mark (Excel reads it right), formulas defused."""
     with written_whole(path) as staged:
         if path.suffix.lower() == ".xlsx":
-            return _write_workbook(rows, staged)
+            return _write_workbook(rows, staged, choices)
         count = 0
         with staged.open("w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
@@ -204,17 +204,30 @@ def write_sample(rows: Iterable[dict[str, Any]], path: Path) -> int:
         return count
 
 
-def _write_workbook(rows: Iterable[dict[str, Any]], path: Path) -> int:
+def _write_workbook(rows: Iterable[dict[str, Any]], path: Path, choices: Sequence[str]) -> int:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("sample")
     sheet.freeze_panes = "A2"
     for number, column in enumerate(SAMPLE_COLUMNS, 1):
         sheet.column_dimensions[get_column_letter(number)].width = 80 if column == "text" else 22
+    if choices and not any("," in c or '"' in c for c in choices):  # a list a cell can offer
+        offered = DataValidation(
+            type="list",
+            formula1='"' + ",".join(choices) + '"',
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="label",
+            error=f"One of: {', '.join(choices)} (or leave it empty)",
+        )
+        label = get_column_letter(SAMPLE_COLUMNS.index("label") + 1)
+        offered.add(f"{label}2:{label}1048576")
+        sheet.data_validations.append(offered)
 
     def text_cells(values: Iterable[Any]) -> list[WriteOnlyCell]:
         cells = []

@@ -237,7 +237,8 @@ def test_a_workbook_label_sheet_is_read_as_saved(run, write_jsonl):
 def test_a_sample_written_as_a_workbook_keeps_long_ids_and_labels_back_in(run, write_jsonl):
     """19-digit ids (X, Mastodon) in a CSV sample: a note that Excel would round them; the
     .xlsx sample holds every cell as text (ids whole, a formula-like text as written, a text
-    past the 32,767 characters an Excel cell holds cut, saying so), and
+    past the 32,767 characters an Excel cell holds cut, saying so; the label column offers
+    the configured labels), and
     once labelled in it, evaluates on the stored posts. A sheet whose ids were rounded has
     each such row rejected, saying why."""
     import openpyxl
@@ -261,6 +262,11 @@ def test_a_sample_written_as_a_workbook_keeps_long_ids_and_labels_back_in(run, w
     assert as_xlsx.stderr == ""
     book = openpyxl.load_workbook("s.xlsx")
     sheet = book["sample"]
+    (offered,) = sheet.data_validations.dataValidation  # the label column's drop-down
+    assert (offered.formula1, str(offered.sqref)) == (
+        '"skeptical,neutral,supportive"',
+        "H2:H1048576",
+    )
     cells = list(sheet.iter_rows(min_row=2))
     assert [(c[1].value, c[1].data_type) for c in cells] == [
         (str(first + i), "s") for i in range(3)
