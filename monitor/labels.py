@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import random
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -24,11 +23,8 @@ from monitor.files import written_whole
 from monitor.models import LABELS, Rejection
 from monitor.settings import Labels
 from monitor.text import UTF16_MARKS, not_utf8, rounded_id, spreadsheet_safe, utf16_export
-from monitor.workbook import is_workbook, read_sheet
+from monitor.workbook import is_workbook, read_sheet, write_sheet
 
-# The most characters an Excel cell holds; a longer post's text (Reddit allows 40,000) is cut.
-EXCEL_CELL_CHARS = 32_767
-CUT = " [cut: Excel holds 32,767 characters a cell]"
 SAMPLE_COLUMNS = ("platform", "id", "created_at", "lang", "text", "url", "predicted", "label")
 
 
@@ -193,7 +189,8 @@ def write_sample(rows: Iterable[dict[str, Any]], path: Path, choices: Sequence[s
     else CSV in UTF-8 with a byte-order mark (Excel reads it right), formulas defused."""
     with written_whole(path) as staged:
         if path.suffix.lower() == ".xlsx":
-            return _write_workbook(rows, staged, choices)
+            cells = ([row.get(column) for column in SAMPLE_COLUMNS] for row in rows)
+            return write_sheet(staged, "sample", SAMPLE_COLUMNS, cells, "text", ("label", choices))
         count = 0
         with staged.open("w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
@@ -202,53 +199,6 @@ def write_sample(rows: Iterable[dict[str, Any]], path: Path, choices: Sequence[s
                 writer.writerow([spreadsheet_safe(row.get(column)) for column in SAMPLE_COLUMNS])
                 count += 1
         return count
-
-
-def _write_workbook(rows: Iterable[dict[str, Any]], path: Path, choices: Sequence[str]) -> int:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("sample")
-    sheet.freeze_panes = "A2"
-    for number, column in enumerate(SAMPLE_COLUMNS, 1):
-        sheet.column_dimensions[get_column_letter(number)].width = 80 if column == "text" else 22
-    if choices and not any("," in c or '"' in c for c in choices):  # a list a cell can offer
-        offered = DataValidation(
-            type="list",
-            formula1='"' + ",".join(choices) + '"',
-            allow_blank=True,
-            showErrorMessage=True,
-            errorTitle="label",
-            error=f"One of: {', '.join(choices)} (or leave it empty)",
-        )
-        label = get_column_letter(SAMPLE_COLUMNS.index("label") + 1)
-        offered.add(f"{label}2:{label}1048576")
-        sheet.data_validations.append(offered)
-
-    def text_cells(values: Iterable[Any]) -> list[WriteOnlyCell]:
-        cells = []
-        for value in values:  # control characters (a post may hold one) cannot be in XML
-            text = ILLEGAL_CHARACTERS_RE.sub("", "" if value is None else str(value))
-            if len(text) > EXCEL_CELL_CHARS:  # Excel calls a longer cell damage and drops it
-                text = text[: EXCEL_CELL_CHARS - len(CUT)] + CUT
-            cell = WriteOnlyCell(sheet, value=text)
-            cell.data_type = "s"  # text, never a number or a formula
-            cells.append(cell)
-        return cells
-
-    sheet.append(text_cells(SAMPLE_COLUMNS))
-    count = 0
-    for row in rows:
-        sheet.append(text_cells(row.get(column) for column in SAMPLE_COLUMNS))
-        count += 1
-    buffer = io.BytesIO()  # written whole in memory: openpyxl leaves its ZIP open on a full disk
-    book.save(buffer)
-    path.write_bytes(buffer.getvalue())
-    return count
 
 
 def draw(ids: Sequence[int], n: int, seed: int) -> list[int]:

@@ -1,6 +1,7 @@
 """Spreadsheet workbooks (Excel's .xlsx and .xls, LibreOffice's .ods) read as tables: a label
 sheet or a sheet of posts is used as saved, without a trip through "Save as CSV" (which, in
-Excel, writes Windows-1252 unless told otherwise). python-calamine reads all three formats.
+Excel, writes Windows-1252 unless told otherwise). python-calamine reads all three formats;
+openpyxl writes a label sample as .xlsx, every cell text.
 
 A sheet's first non-empty row is its header; each later row becomes ``{header: cell}`` with the
 cells as text, numbered as the spreadsheet numbers its rows. Whole numbers lose their ``.0``
@@ -11,7 +12,8 @@ shows it (1.99547812345679E+18), which import and label sheets refuse as an id.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import io
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,11 @@ from monitor.text import SPREADSHEET_DIGITS
 
 # How a workbook file starts: a ZIP archive (.xlsx, .ods) or an OLE2 compound file (.xls).
 MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+# The most rows an Excel sheet has, and characters a cell holds (Excel calls a longer cell
+# damage and drops it; a Reddit post may have 40,000): a longer text is cut, saying so.
+EXCEL_ROWS = 1_048_576
+EXCEL_CELL_CHARS = 32_767
+CUT = " [cut: Excel holds 32,767 characters a cell]"
 
 Rows = Iterator[tuple[int, dict[str, str]]]
 
@@ -79,3 +86,61 @@ def _header_row(grid: list[list[Any]]) -> int | None:
 
 def _header(grid: list[list[Any]], at: int) -> list[str]:
     return [cell_text(cell).strip() for cell in grid[at]]
+
+
+def write_sheet(
+    path: Path,
+    name: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    wide: str,
+    offered: tuple[str, Sequence[str]],
+) -> int:
+    """An .xlsx of one sheet whose cells are all text (an id stays whole, a text that looks
+    like a formula stays text), the ``wide`` column wide, and the column ``offered[0]`` a
+    drop-down of ``offered[1]``; how many rows."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(name)
+    sheet.freeze_panes = "A2"
+    for number, column in enumerate(header, 1):
+        sheet.column_dimensions[get_column_letter(number)].width = 80 if column == wide else 22
+    column, choices = offered
+    if choices and not any("," in c or '"' in c for c in choices):  # a list a cell can offer
+        listed = DataValidation(
+            type="list",
+            formula1='"' + ",".join(choices) + '"',
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle=column,
+            error=f"One of: {', '.join(choices)} (or leave it empty)",
+        )
+        letter = get_column_letter(list(header).index(column) + 1)
+        listed.add(f"{letter}2:{letter}{EXCEL_ROWS}")
+        sheet.data_validations.append(listed)
+
+    def text_cells(values: Iterable[Any]) -> list[WriteOnlyCell]:
+        cells = []
+        for value in values:  # control characters (a post may hold one) cannot be in XML
+            text = ILLEGAL_CHARACTERS_RE.sub("", "" if value is None else str(value))
+            if len(text) > EXCEL_CELL_CHARS:
+                text = text[: EXCEL_CELL_CHARS - len(CUT)] + CUT
+            cell = WriteOnlyCell(sheet, value=text)
+            cell.data_type = "s"  # text, never a number or a formula
+            cells.append(cell)
+        return cells
+
+    sheet.append(text_cells(header))
+    count = 0
+    for row in rows:
+        sheet.append(text_cells(row))
+        count += 1
+    buffer = io.BytesIO()  # written whole in memory: openpyxl leaves its ZIP open on a full disk
+    book.save(buffer)
+    path.write_bytes(buffer.getvalue())
+    return count
