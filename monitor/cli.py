@@ -324,15 +324,20 @@ def _progress_bar(obj: _Context, what: str) -> Iterator[Callable[[IngestResult],
 
         def report(result: IngestResult) -> None:
             bar.update(result.read - bar.n)
-            bar.set_postfix(
-                new=result.new,
-                present=result.duplicate,
-                skipped=result.skipped.total(),
-                rejected=result.rejected,
-                refresh=False,
-            )
+            bar.set_postfix(progress_counts(result), refresh=False)
 
         yield report
+
+
+def progress_counts(result: IngestResult) -> dict[str, str]:
+    """The progress bar's counts, written out ("new=10,000"; tqdm would print "1e+4")."""
+    counts = {
+        "new": result.new,
+        "present": result.duplicate,
+        "skipped": result.skipped.total(),
+        "rejected": result.rejected,
+    }
+    return {name: f"{count:,}" for name, count in counts.items()}
 
 
 @contextmanager

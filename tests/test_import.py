@@ -2,16 +2,20 @@
 
 import csv
 import gc
+import io
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 import pytest
+from tqdm import tqdm
 
+from monitor.cli import progress_counts
 from monitor.errors import MonitorError
 from monitor.formats import read_posts
 from monitor.formats.base import ImportOptions
 from monitor.models import Rejection
-from monitor.pipeline import import_files
+from monitor.pipeline import IngestResult, import_files
 from monitor.store import Store
 from tests.conftest import VADER, post
 
@@ -518,3 +522,12 @@ def test_a_time_that_is_no_time_is_a_usage_error_naming_the_option(run, tmp_path
     assert typed.exit_code == 2
     assert "'--time': '20/03/2010' is not a day or an ISO 8601 time" in typed.stderr
     assert not Path("x.db").exists()
+
+
+def test_the_progress_bar_writes_counts_out():
+    """tqdm prints a number of 10,000 or more as "1e+4": the bar says "new=10,000"."""
+    result = IngestResult(new=10_000, duplicate=19_500, rejected=3, skipped=Counter(a=12_345))
+    shown = io.StringIO()
+    with tqdm(file=shown, desc="import") as bar:
+        bar.set_postfix(progress_counts(result))
+    assert "new=10,000, present=19,500, skipped=12,345, rejected=3" in shown.getvalue()
