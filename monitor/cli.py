@@ -330,7 +330,7 @@ def _progress_bar(obj: _Context, what: str) -> Iterator[Callable[[IngestResult],
 
 
 def progress_counts(result: IngestResult) -> dict[str, str]:
-    """The progress bar's counts, written out ("new=10,000"; tqdm would print "1e+4")."""
+    """The progress bar's counts, written out ("new=10,000"; tqdm prints a round 10,000 "1e+4")."""
     counts = {
         "new": result.new,
         "present": result.duplicate,

@@ -525,7 +525,7 @@ def test_a_time_that_is_no_time_is_a_usage_error_naming_the_option(run, tmp_path
 
 
 def test_the_progress_bar_writes_counts_out():
-    """tqdm prints a number of 10,000 or more as "1e+4": the bar says "new=10,000"."""
+    """tqdm prints a round 10,000 as "1e+4" (and 14999 as is): the bar says "new=10,000"."""
     result = IngestResult(new=10_000, duplicate=19_500, rejected=3, skipped=Counter(a=12_345))
     shown = io.StringIO()
     with tqdm(file=shown, desc="import") as bar:
