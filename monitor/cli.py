@@ -248,6 +248,7 @@ def import_(
     if list_formats:
         for name, title in format_names():
             click.echo(f"{name:<18} {title}")
+        click.echo("(a CSV format reads a workbook's sheet too: .xlsx, .xls, .ods)")
         return
     if not files:
         raise click.UsageError("give one or more FILES (or --formats)")

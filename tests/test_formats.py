@@ -270,10 +270,11 @@ def test_unknown_layouts_and_forced_formats_are_clear_errors(tmp_path, run):
     flat = shared_path("formats", "twarc2", "flat_100.jsonl")
     forced = run("--db", "x.db", "import", "--format", "twarc-csv", flat, ok=False)
     assert "--format twarc-csv reads csv files, not json" in forced.stderr
-    listed = run("import", "--formats").stdout
-    assert [line.split()[0] for line in listed.splitlines()] == sorted(
+    *listed, workbooks = run("import", "--formats").stdout.splitlines()
+    assert [line.split()[0] for line in listed] == sorted(
         IMPORTERS, key=lambda n: (IMPORTERS[n].rank, n)
     )
+    assert workbooks == "(a CSV format reads a workbook's sheet too: .xlsx, .xls, .ods)"
 
 
 def test_cli_counts_exit_statuses_and_reimport_as_twitter_adds_nothing(run, tmp_path):
