@@ -25,6 +25,12 @@ from monitor.settings import Labels
 from monitor.text import UTF16_MARKS, not_utf8, rounded_id, spreadsheet_safe, utf16_export
 from monitor.workbook import is_workbook, read_sheet, write_sheet
 
+# How labels typed into a sample whose ids the spreadsheet rounded can be kept: while its rows
+# are in the sample's order, its label column can go back into the sample as written.
+SAVED_LABELS = (
+    " (to keep the labels: if the rows are still in the sample's order, paste this sheet's label"
+    " column into the sample as 'monitor sample' wrote it; or label the .xlsx it writes)"
+)
 SAMPLE_COLUMNS = ("platform", "id", "created_at", "lang", "text", "url", "predicted", "label")
 
 
@@ -123,7 +129,7 @@ def read_labels(path: Path, labels: Labels) -> LabelSheet:
                         Rejection(f"{path}:{line}", "neither platform and id nor text")
                     )
                 elif hand.id and (rounded := rounded_id(hand.id)):
-                    rejections.append(Rejection(f"{path}:{line}", rounded))
+                    rejections.append(Rejection(f"{path}:{line}", rounded + SAVED_LABELS))
                 else:
                     rows.append(hand)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:

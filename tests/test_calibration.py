@@ -290,6 +290,9 @@ def test_a_sample_written_as_a_workbook_keeps_long_ids_and_labels_back_in(run, w
     why = "id '1.99548E+18' is a number a spreadsheet rounded: its last digits are lost"
     assert rounded.stderr.startswith(f"rejected rounded.csv:2: {why}")
     assert f"rejected rounded.csv:3: {why}" in rounded.stderr
+    assert "paste this sheet's label column into the sample as 'monitor sample' wrote it;" in (
+        rounded.stderr
+    )
 
 
 def test_stored_posts_are_evaluated_on_their_stored_label(run, write_jsonl):
